@@ -1,0 +1,82 @@
+"""The ``podpipe`` command (Typer: typed options, help text and shell completion for free)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+from podpipe.errors import PodpipeError
+from podpipe.models import offline_environment
+
+app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
+console = Console(stderr=True)
+
+
+@app.callback()
+def _main() -> None:
+    """Dutch podcast episodes in, show notes out."""
+
+
+def _prepare_environment() -> None:
+    offline_environment()
+    # Prefect's own usage statistics stay off: nothing leaves the machine unless a user asks.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+class _ProgressBar:
+    """A rich progress bar per stage, fed by podpipe.progress (seconds of audio done / total)."""
+
+    def __init__(self) -> None:
+        self.progress = Progress(
+            TextColumn("{task.description:<11}"),
+            BarColumn(),
+            TextColumn("{task.completed:>6.0f}/{task.total:.0f} s"),
+            TimeRemainingColumn(),
+            console=console,
+            transient=False,
+        )
+        self.tasks: dict[str, int] = {}
+
+    def __call__(self, stage: str, done: float, total: float) -> None:
+        if stage not in self.tasks:
+            self.tasks[stage] = self.progress.add_task(stage, total=total)
+        self.progress.update(self.tasks[stage], completed=done, total=total)
+
+    def __enter__(self) -> _ProgressBar:
+        from podpipe import progress
+
+        progress.add_listener(self)
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        from podpipe import progress
+
+        self.progress.stop()
+        progress.remove_listener(self)
+
+
+@app.command()
+def run(
+    path: Annotated[Path, typer.Argument(help="The episode's audio (mp3, m4a, wav, flac, ogg/opus, mp4).")],
+    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """Process one episode through the Prefect flow and print its output folder."""
+    _prepare_environment()
+    from flows.episode import process_episode
+
+    try:
+        with _ProgressBar():
+            out_dir = process_episode(source=path, output_root=output, config_file=config)
+    except PodpipeError as error:
+        console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from error
+    typer.echo(str(out_dir))
+

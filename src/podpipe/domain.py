@@ -1,0 +1,150 @@
+"""The one domain model that flows through every stage.
+
+Plain dataclasses: stages take and return these, nothing else crosses a stage boundary.
+Serialisation lives in :mod:`podpipe.io`, never here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+
+class Role(StrEnum):
+    HOST = "host"
+    GUEST = "guest"
+
+
+@dataclass(frozen=True, slots=True)
+class AudioInfo:
+    """What ffprobe says about a source file."""
+
+    duration: float  # seconds
+    codec: str
+    channels: int
+    sample_rate: int
+    format_name: str
+
+
+@dataclass(slots=True)
+class Episode:
+    """One episode: identity is the sha256 of the source audio, so a renamed file is the same episode."""
+
+    id: str  # sha256 hex of the source file
+    slug: str
+    source: Path
+    duration: float
+    audio: AudioInfo | None = None
+    title: str | None = None
+    number: int | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class NormalisedAudio:
+    """16 kHz mono PCM16 WAV in the work folder; what every model stage reads."""
+
+    path: Path
+    sample_rate: int
+    duration: float
+
+
+@dataclass(slots=True)
+class Word:
+    start: float
+    end: float
+    text: str  # as Whisper wrote it, with its leading space
+    probability: float
+    speaker: str | None = None
+
+
+@dataclass(slots=True)
+class Segment:
+    start: float
+    end: float
+    text: str
+    words: list[Word] = field(default_factory=list)
+    speaker: str | None = None
+
+
+@dataclass(slots=True)
+class Speaker:
+    id: str  # diarisation label, e.g. SPEAKER_00
+    name: str | None = None
+    organisation: str | None = None
+    role: Role | None = None
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.id
+
+
+@dataclass(frozen=True, slots=True)
+class ModelInfo:
+    """Which model produced a stage's output, recorded in every export."""
+
+    stage: str
+    name: str
+    version: str
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Transcript:
+    episode: Episode
+    segments: list[Segment]
+    language: str
+    speakers: list[Speaker] = field(default_factory=list)
+    models: list[ModelInfo] = field(default_factory=list)
+
+    @property
+    def words(self) -> list[Word]:
+        return [word for segment in self.segments for word in segment.words]
+
+    def speaker(self, speaker_id: str | None) -> Speaker | None:
+        return next((s for s in self.speakers if s.id == speaker_id), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakerTurn:
+    """One stretch of speech by one speaker, as diarisation found it."""
+
+    start: float
+    end: float
+    speaker: str
+
+
+@dataclass(slots=True)
+class Theme:
+    heading: str
+    keyphrases: list[str]
+    start: float
+    end: float
+    segment_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Quote:
+    speaker: str
+    text: str
+    start: float
+    end: float
+    theme: int | None = None  # index into the analysis' themes
+
+
+@dataclass(slots=True)
+class Section:
+    heading: str
+    paragraphs: list[str]
+    quotes: list[Quote] = field(default_factory=list)
+    keyphrases: list[str] = field(default_factory=list)
+    start: float | None = None
+
+
+@dataclass(slots=True)
+class ShowNotes:
+    title: str
+    intro: str
+    sections: list[Section]
+    closing: str

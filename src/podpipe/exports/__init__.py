@@ -1,0 +1,1 @@
+"""Writers of the output folder's files; they know formats, not models."""
