@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -24,7 +24,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "podpipe.toml"
 
 
-class Paths(BaseModel):
+class Section(BaseModel):
+    # A misspelt key in the TOML file is an error, not a silently ignored setting.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Paths(Section):
     inbox: Path = Path("audio/inbox")
     output: Path = Path("output")
     work: Path = Path("work")  # normalised audio and other intermediate files
@@ -32,7 +37,7 @@ class Paths(BaseModel):
     shared: Path = Path("../shared")  # developers' data for tests and benchmarks
 
 
-class Transcription(BaseModel):
+class Transcription(Section):
     # "whisper-base-embedded" assembles the packaged weights; anything else is handed to
     # faster-whisper as a model name (small, large-v3, turbo, ...) or a local path.
     model: str = "whisper-base-embedded"
@@ -50,7 +55,7 @@ class Transcription(BaseModel):
     allow_downloads: bool = False  # hub models only with this on (and a network)
 
 
-class Show(BaseModel):
+class Show(Section):
     name: str = "VOV-podcast"
     language: str = "nl"
     # Names and terms Whisper should spell right; they become its initial prompt.

