@@ -148,3 +148,26 @@ class ShowNotes:
     intro: str
     sections: list[Section]
     closing: str
+
+
+@dataclass(slots=True)
+class Mention:
+    """A person or organisation named in the episode."""
+
+    text: str
+    label: str  # "PER" or "ORG"
+    speaker: str | None = None  # who said it
+    start: float | None = None
+    source: str = "conversation"  # "metadata", "config", "self-introduction", "introduction", "proper-noun"
+    organisation: str | None = None  # for a person introduced as "X van Y"
+
+
+@dataclass(slots=True)
+class Analysis:
+    """What the NLP stage found in a speaker-attributed transcript."""
+
+    themes: list[Theme]
+    quotes: list[Quote]
+    people: list[Mention] = field(default_factory=list)
+    organisations: list[Mention] = field(default_factory=list)
+    models: list[ModelInfo] = field(default_factory=list)
