@@ -7,7 +7,7 @@ import pytest
 
 from conftest import ffmpeg_generate
 from podpipe import audio
-from podpipe.errors import InvalidAudioError
+from podpipe.errors import InvalidInputError
 
 
 @pytest.mark.parametrize(
@@ -65,7 +65,7 @@ def test_normalise_reuses_finished_work(make_tone, tmp_path: Path) -> None:
 
 
 def _assert_rejected(path: Path, reason_part: str, work: Path) -> None:
-    with pytest.raises(InvalidAudioError) as caught:
+    with pytest.raises(InvalidInputError) as caught:
         audio.normalise(audio.describe_episode(path), work)
     message = str(caught.value)
     assert str(path) in message, "the error must name the file"

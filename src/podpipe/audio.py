@@ -10,7 +10,7 @@ import numpy as np
 from slugify import slugify
 
 from podpipe.domain import AudioInfo, Episode, NormalisedAudio
-from podpipe.errors import InvalidAudioError
+from podpipe.errors import InvalidInputError
 from podpipe.files import atomic_path
 from podpipe.models import sha256_file
 
@@ -26,23 +26,23 @@ def episode_slug(path: Path) -> str:
 
 
 def probe(path: Path) -> AudioInfo:
-    """Duration, codec and channels of the first audio stream; raises InvalidAudioError otherwise."""
+    """Duration, codec and channels of the first audio stream; raises InvalidInputError otherwise."""
     if not path.is_file():
-        raise InvalidAudioError(path, "file not found")
+        raise InvalidInputError(path, "file not found")
     if path.stat().st_size == 0:
-        raise InvalidAudioError(path, "file is empty (0 bytes)")
+        raise InvalidInputError(path, "file is empty (0 bytes)")
     try:
         info = ffmpeg.probe(str(path))
     except ffmpeg.Error as error:
         detail = _last_line(error.stderr) or "ffprobe could not read it"
-        raise InvalidAudioError(path, f"not a readable audio or video file ({detail})") from error
+        raise InvalidInputError(path, f"not a readable audio or video file ({detail})") from error
     audio_streams = [s for s in info.get("streams", []) if s.get("codec_type") == "audio"]
     if not audio_streams:
-        raise InvalidAudioError(path, "the file has no audio stream")
+        raise InvalidInputError(path, "the file has no audio stream")
     stream = audio_streams[0]
     duration = _duration(stream, info.get("format", {}))
     if duration < MIN_DURATION:
-        raise InvalidAudioError(path, f"audio is {duration:.2f} s long; at least {MIN_DURATION:.0f} s is needed")
+        raise InvalidInputError(path, f"audio is {duration:.2f} s long; at least {MIN_DURATION:.0f} s is needed")
     return AudioInfo(
         duration=duration,
         codec=str(stream.get("codec_name", "unknown")),
@@ -93,7 +93,7 @@ def normalise(episode: Episode, work_dir: Path) -> NormalisedAudio:
                 )
             except ffmpeg.Error as error:
                 detail = _last_line(error.stderr) or "ffmpeg failed"
-                raise InvalidAudioError(episode.source, f"audio could not be decoded ({detail})") from error
+                raise InvalidInputError(episode.source, f"audio could not be decoded ({detail})") from error
             _check_decoded(episode, temporary)
     return NormalisedAudio(path=target, sample_rate=SAMPLE_RATE, duration=_wav_duration(target))
 
@@ -101,9 +101,9 @@ def normalise(episode: Episode, work_dir: Path) -> NormalisedAudio:
 def _check_decoded(episode: Episode, wav_path: Path) -> None:
     decoded = _wav_duration(wav_path)
     if decoded < MIN_DURATION:
-        raise InvalidAudioError(episode.source, f"only {decoded:.2f} s of audio could be decoded")
+        raise InvalidInputError(episode.source, f"only {decoded:.2f} s of audio could be decoded")
     if decoded < TRUNCATION_TOLERANCE * episode.duration and episode.duration - decoded > 1.0:
-        raise InvalidAudioError(
+        raise InvalidInputError(
             episode.source,
             f"file is truncated: its header says {episode.duration:.1f} s, only {decoded:.1f} s decode",
         )

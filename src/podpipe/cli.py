@@ -80,3 +80,62 @@ def run(
         raise typer.Exit(code=2) from error
     typer.echo(str(out_dir))
 
+
+@app.command()
+def watch(
+    once: Annotated[bool, typer.Option("--once", help="Scan once and return when its episodes are done.")] = False,
+    inbox: Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """Process every new, complete file in the drop folder (once, or on the configured schedule)."""
+    _prepare_environment()
+    if not once:
+        serve(inbox=inbox, output=output, config=config)
+        return
+    from flows.inbox import scan_inbox
+
+    report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
+    for folder in report.processed:
+        typer.echo(str(folder))
+    for path in report.failed:
+        console.print(f"[yellow]refused:[/] {path} (reason in {path.name}.error.txt)")
+    if report.retry_later:
+        console.print(f"[red]{len(report.retry_later)} file(s) failed and stay in the inbox for the next scan[/]")
+        raise typer.Exit(code=1)
+
+
+@app.command()
+def serve(
+    inbox: Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")] = None,
+    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """Serve the inbox scan with Prefect on the interval or cron schedule from config."""
+    _prepare_environment()
+    from flows.inbox import serve_inbox
+
+    serve_inbox(inbox=inbox, output_root=output, config_file=config)
+
+
+@app.command()
+def status(
+    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """The episode catalogue as a table: status, stages and their times, errors."""
+    from rich.table import Table
+
+    from podpipe.catalog import Catalog
+    from podpipe.config import load_settings
+
+    settings = load_settings(config)
+    output_root = output or settings.resolve(settings.paths.output)
+    table = Table("episode", "status", "duration", "stages (s)", "output / error", title=f"catalogue of {output_root}")
+    for row in Catalog(settings.catalog_url(output_root)).episodes():
+        stages = ", ".join(f"{s.name} {s.seconds:.1f}" if s.seconds is not None else f"{s.name} {s.status}"
+                           for s in row.stages)
+        duration = f"{row.duration / 60:.1f} min" if row.duration else "-"
+        table.add_row(row.slug, row.status, duration, stages, row.error or row.output_dir or "")
+    Console().print(table)
+

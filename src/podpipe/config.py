@@ -31,6 +31,7 @@ class Section(BaseModel):
 
 class Paths(Section):
     inbox: Path = Path("audio/inbox")
+    failed: Path = Path("audio/failed")  # files that cannot be processed, each with <name>.error.txt
     output: Path = Path("output")
     work: Path = Path("work")  # normalised audio and other intermediate files
     models: Path = Path("~/.cache/podpipe/models")  # where packaged weights are assembled
@@ -55,6 +56,30 @@ class Transcription(Section):
     allow_downloads: bool = False  # hub models only with this on (and a network)
 
 
+class Inbox(Section):
+    # A file counts as complete when its size and mtime are unchanged across two looks this far apart.
+    settle_seconds: float = Field(default=2.0, ge=0)
+    interval_minutes: float = Field(default=5.0, gt=0)
+    cron: str | None = None  # overrides the interval, e.g. "0 6 * * *"
+    timezone: str = "Europe/Brussels"
+
+
+class Pipeline(Section):
+    # A stage may run (min_seconds + factor x audio duration) before it is stopped.
+    stage_timeout_min_seconds: float = Field(default=600.0, gt=0)
+    stage_timeout_factor: float = Field(default=3.0, ge=0)
+    retries: int = Field(default=2, ge=0)  # for transient errors; bad input is never retried
+    retry_delay_seconds: list[float] = Field(default_factory=lambda: [10.0, 60.0])
+
+    def stage_timeout(self, duration: float) -> float:
+        return self.stage_timeout_min_seconds + self.stage_timeout_factor * duration
+
+
+class Catalog(Section):
+    # Any SQLAlchemy URL (postgresql+psycopg://... for several machines); empty: SQLite in the output folder.
+    url: str | None = None
+
+
 class Show(Section):
     name: str = "VOV-podcast"
     language: str = "nl"
@@ -71,6 +96,9 @@ class Settings(BaseSettings):
 
     paths: Paths = Paths()
     transcription: Transcription = Transcription()
+    inbox: Inbox = Inbox()
+    pipeline: Pipeline = Pipeline()
+    catalog: Catalog = Catalog()
     show: Show = Show()
 
     @classmethod
@@ -87,6 +115,9 @@ class Settings(BaseSettings):
         if toml_file is not None and toml_file.is_file():
             sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
         return tuple(sources)
+
+    def catalog_url(self, output_root: Path) -> str:
+        return self.catalog.url or f"sqlite:///{output_root / 'catalog.sqlite'}"
 
     def resolve(self, path: Path) -> Path:
         """Relative paths in config are relative to the project root, not the caller's cwd."""

@@ -9,10 +9,18 @@ class PodpipeError(Exception):
     """Base class of podpipe's own errors."""
 
 
-class InvalidAudioError(PodpipeError):
-    """A source file that can never be processed: retrying will not help."""
+class InvalidInputError(PodpipeError):
+    """A file that can never be processed as it is (bad audio, a bad sidecar): retrying will not help."""
 
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"{path}: {reason}")
         self.path = path
         self.reason = reason
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        # Crosses process boundaries (stage workers) with its fields intact.
+        return (type(self), (self.path, self.reason))
+
+
+class StageTimeoutError(PodpipeError):
+    """A stage ran past its time limit and was stopped."""

@@ -37,8 +37,12 @@ def transcript_from_dict(data: dict[str, Any], source: Path | str = "<transcript
         raise PodpipeError(f"{source}: invalid transcript: {error}") from error
 
 
+def json_text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
 def write_json(path: Path, data: Any) -> Path:
-    return write_text_atomic(path, json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    return write_text_atomic(path, json_text(data))
 
 
 def read_transcript(path: Path) -> Transcript:

@@ -11,7 +11,8 @@ import numpy as np
 from faster_whisper import BatchedInferencePipeline
 
 from podpipe.config import Settings
-from podpipe.domain import Episode, ModelInfo, Segment, Transcript, Word
+from podpipe.audio import load_waveform
+from podpipe.domain import Episode, ModelInfo, NormalisedAudio, Segment, Transcript, Word
 from podpipe.models import load_whisper
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,16 @@ def transcribe(
             )
         ],
     )
+
+
+def transcribe_file(
+    episode: Episode,
+    normalised: NormalisedAudio,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+) -> Transcript:
+    """``transcribe`` on the normalised file (for stage workers, which get paths, not waveforms)."""
+    return transcribe(episode, load_waveform(normalised), settings, progress)
 
 
 def _to_segment(raw, offset: float = 0.0) -> Segment:

@@ -16,8 +16,8 @@ import srt
 import webvtt
 
 from podpipe.domain import Segment, Transcript
-from podpipe.files import write_text_atomic
-from podpipe.io import transcript_to_dict, write_json
+from podpipe.exports.layout import publish
+from podpipe.io import json_text, transcript_to_dict
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
 MAX_CUE_SECONDS = 7.0
@@ -111,10 +111,10 @@ def _clock(seconds: float) -> str:
 
 
 def write_transcript_files(transcript: Transcript, out_dir: Path) -> list[Path]:
-    """transcript.{json,vtt,srt,txt} in ``out_dir``, each written atomically."""
+    """transcript.{json,vtt,srt,txt} in ``out_dir``, written atomically and never over an editor's change."""
     return [
-        write_json(out_dir / "transcript.json", transcript_to_dict(transcript)),
-        write_text_atomic(out_dir / "transcript.vtt", to_vtt(transcript)),
-        write_text_atomic(out_dir / "transcript.srt", to_srt(transcript)),
-        write_text_atomic(out_dir / "transcript.txt", to_txt(transcript)),
+        publish(out_dir, "transcript.json", json_text(transcript_to_dict(transcript))),
+        publish(out_dir, "transcript.vtt", to_vtt(transcript)),
+        publish(out_dir, "transcript.srt", to_srt(transcript)),
+        publish(out_dir, "transcript.txt", to_txt(transcript)),
     ]

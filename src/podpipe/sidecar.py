@@ -1,0 +1,78 @@
+"""The optional episode sidecar: ``<audio name>.yaml`` beside the audio, written by a producer.
+
+Its values are data, never paths or code: YAML is read with the safe loader, unknown keys are
+refused, text fields are plain bounded strings, and the one value that becomes part of a path
+(``slug``) must be a bare slug.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from podpipe.domain import Role
+from podpipe.errors import InvalidInputError
+
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SIDECAR_SUFFIXES = (".yaml", ".yml")
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: ShortText
+    organisation: ShortText | None = None
+    role: ShortText | None = None  # their job, e.g. "oprichter"; host or guest is said by where they appear
+
+
+class Sidecar(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: ShortText | None = None
+    number: int | None = Field(default=None, ge=0, le=100_000)
+    slug: Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,79}$")] | None = None
+    host: Person | None = None
+    guests: list[Person] = Field(default_factory=list, max_length=20)
+    notes: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+    @property
+    def speaker_count(self) -> int | None:
+        """How many voices the episode has, when the sidecar says who is in it."""
+        if not self.guests:
+            return None
+        return len(self.guests) + (1 if self.host else 0)
+
+    def people(self) -> list[tuple[Person, Role]]:
+        people = [(self.host, Role.HOST)] if self.host else []
+        return people + [(guest, Role.GUEST) for guest in self.guests]
+
+
+def sidecar_path(audio: Path) -> Path | None:
+    for suffix in SIDECAR_SUFFIXES:
+        candidate = audio.with_suffix(suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_sidecar(audio: Path) -> Sidecar | None:
+    """The audio's sidecar, validated; None when there is none. Errors name the sidecar file."""
+    path = sidecar_path(audio)
+    if path is None:
+        return None
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as error:
+        raise InvalidInputError(path, f"sidecar is not readable YAML ({error})") from error
+    if not isinstance(data, dict):
+        raise InvalidInputError(path, "sidecar must be a mapping of keys to values")
+    try:
+        return Sidecar.model_validate(data)
+    except ValidationError as error:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'sidecar'}: {e['msg']}" for e in error.errors()
+        )
+        raise InvalidInputError(path, f"invalid sidecar: {problems}") from error

@@ -1,0 +1,117 @@
+"""Stage workers: CPU-heavy stages run in a long-lived child process each.
+
+Why a process: a stage past its time limit must really stop, and blocking model code in a thread
+cannot be interrupted; a process can be killed. The child lives on between episodes, so its model
+is loaded once (per process, as everywhere in podpipe). Two workers (transcription, diarisation)
+also run side by side without sharing a GIL.
+
+Stage functions run here take a ``progress`` callback; its calls travel back over a queue and are
+handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue as queue_module
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any, TypeVar
+
+from podpipe.errors import StageTimeoutError
+
+T = TypeVar("T")
+POLL_SECONDS = 0.25
+
+_child_queue: Any = None
+
+
+def _init_child(progress_queue: Any) -> None:
+    from podpipe.models import offline_environment
+
+    global _child_queue
+    _child_queue = progress_queue
+    offline_environment()
+
+
+def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+    def progress(done: float, total: float) -> None:
+        _child_queue.put((done, total))
+
+    return fn(*args, progress=progress, **kwargs)
+
+
+class StageWorker:
+    """One child process for one kind of stage; replaced if it is killed or dies."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self._pool: ProcessPoolExecutor | None = None
+        self._queue: Any = None
+        self._lock = threading.Lock()
+
+    def _ensure_pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn, not fork: forking a process whose model libraries already started threads can deadlock.
+            context = multiprocessing.get_context("spawn")
+            self._queue = context.Queue()
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue,)
+            )
+        return self._pool
+
+    def run(
+        self,
+        fn: Callable[..., T],
+        *args: Any,
+        timeout: float,
+        on_progress: Callable[[float, float], None] | None = None,
+        **kwargs: Any,
+    ) -> T:
+        """``fn(*args, progress=..., **kwargs)`` in the child; StageTimeoutError after ``timeout`` s."""
+        with self._lock:
+            future = self._ensure_pool().submit(_call_in_child, fn, args, kwargs)
+            progress_queue = self._queue
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                result = future.result(timeout=POLL_SECONDS)
+            except FutureTimeout:
+                self._drain(progress_queue, on_progress)
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise StageTimeoutError(f"{self.name} ran past its limit of {timeout:.0f} s and was stopped")
+                continue
+            except BaseException:
+                self._forget_broken_pool()
+                raise
+            self._drain(progress_queue, on_progress)
+            return result
+
+    @staticmethod
+    def _drain(progress_queue: Any, on_progress: Callable[[float, float], None] | None) -> None:
+        while True:
+            try:
+                done, total = progress_queue.get_nowait()
+            except queue_module.Empty:
+                return
+            if on_progress:
+                on_progress(done, total)
+
+    def _forget_broken_pool(self) -> None:
+        # A child that died (killed, out of memory) leaves a broken pool: start afresh next time.
+        pool = self._pool
+        if pool is not None and getattr(pool, "_broken", False):
+            self.stop()
+
+    def stop(self) -> None:
+        """Kill the child now (a running stage included)."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+            if pool is None:
+                return
+            for process in list((pool._processes or {}).values()):  # no public way to kill a busy worker
+                process.kill()
+            pool.shutdown(wait=True, cancel_futures=True)
