@@ -1,0 +1,342 @@
+"""People and organisations named in an episode, without a trained NER model.
+
+Evidence, strongest first:
+1. the episode's metadata (``Transcript.speakers`` names and organisations, ``Episode.metadata``),
+2. the show config (show name, ``nlp.people`` / ``nlp.organisations``), both fed to an EntityRuler,
+3. self-introductions: "ik ben X (van/bij Y)", "mijn naam is X", "ik heet X",
+4. introductions by the host: "X van Y", "X is oprichter van Y", "X, onderzoeker bij Y",
+5. runs of proper nouns (PROPN) the ruler and the patterns did not cover.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from podpipe.domain import Mention, Role, Transcript
+from podpipe.nlp.document import Conversation
+
+if TYPE_CHECKING:
+    from spacy.language import Language
+    from spacy.tokens import Doc
+
+_UPPER = "A-ZÀ-ÖØ-Þ"
+_WORD = rf"[{_UPPER}][\w'’-]*"
+# Surname particles, as spoken inside a name ("Jan van Dijk", "Els De Smet", "An Van den Broeck").
+_PARTICLE = r"(?:van der|van den|van de|van 't|van|de|der|den|ter|ten|te|in 't|'t|le|la|du|di|da)"
+_CAP_PARTICLE = r"(?:Van der|Van den|Van de|Vanden|Vander|Van|De|Der|Den|Ter|Ten|Le|La|Du|Di|Da|Mc)"
+_SURNAME = rf"(?:{_CAP_PARTICLE}\s+(?:(?:de|den|der)\s+)?)?{_WORD}"
+PERSON_NAME = rf"{_WORD}(?:\s+{_PARTICLE})?\s+{_SURNAME}"
+ORG_NAME = rf"(?:{_WORD}|[A-Z0-9]{{2,}}[\w&.'-]*)(?:\s+(?:&\s+)?(?:{_WORD}|[A-Z0-9]{{2,}}))*"
+
+# Words that may stand between "ik ben" and a name ("ik ben zoals altijd Walter Schroven").
+_FILLER_BEFORE_NAME = (
+    r"(?:(?:zoals altijd|vandaag|hier|dus|weer|opnieuw|natuurlijk|nog altijd|uw host|jullie host|de host|"
+    r"uw gastheer|uw gastvrouw|,)\s*)*"
+)
+SELF_INTRO = re.compile(
+    rf"\b(?i:ik\s+ben|mijn\s+naam\s+is|ik\s+heet|je\s+hoort|u\s+hoort|jullie\s+horen)\s+(?i:{_FILLER_BEFORE_NAME})"
+    rf"(?P<name>{PERSON_NAME}|{_WORD})"
+    rf"(?P<rest>[^.!?\n]{{0,80}})"
+)
+# "..., community manager bij VOV" / "van Kompaswerk" / "en ik werk bij X"
+ORG_AFTER = re.compile(
+    rf"^\s*,?\s*(?:(?:en\s+)?(?:ik\s+)?(?:werk|ben|is)\s+)?(?:(?:[a-zà-ÿ][\w-]*)\s+){{0,4}}?"
+    rf"(?:van|bij|namens|voor|from|at)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+)
+# "Ellen Verhaegen is oprichter van Leerkorrel", "Bram Goossens van Kompaswerk",
+# "Sara Peeters, onderzoeker aan de KU Leuven"
+INTRODUCTION = re.compile(
+    rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*"
+    rf"(?:(?:is|was|werkt|zit)\s+)?(?:(?:[a-zà-ÿ][\w-]*),?\s+){{0,5}}?"
+    rf"(?:van|bij|aan|namens)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+)
+# Capitalised words that are not names, though they open many sentences or get PROPN tags.
+NOT_NAMES = frozenset(
+    """ja nee neen oké ok hallo welkom dag dank merci bedankt goed juist exact absoluut inderdaad allez kijk
+    maar en of dus want als dan toch nu wel ook zeker natuurlijk misschien ik je jij ge gij u we wij ze zij
+    hij het de een dat dit die deze daar hier wat wie hoe waarom waar wanneer hè hé euh ehm god
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart april mei juni juli
+    augustus september oktober november december""".split()
+)
+ORG_WORDS = re.compile(
+    r"\b(?:bv|nv|vzw|bvba|cvba|groep|group|bank|universiteit|hogeschool|ministerie|agentschap|stad|gemeente|"
+    r"provincie|instituut|centrum|vereniging|federatie|stichting|fonds|school|ziekenhuis|academie|partners|"
+    r"consulting|bureau|company|inc|ltd|gmbh|podcast)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class _Entity:
+    text: str
+    label: str
+    source: str
+    rank: int
+    organisation: str | None = None
+    speaker: str | None = None  # who first said it
+    start: float | None = None
+    aliases: set[str] = field(default_factory=set)
+
+
+SOURCE_RANK = {"metadata": 0, "config": 1, "self-introduction": 2, "introduction": 3, "proper-noun": 4}
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+class EntityBook:
+    """Collects people and organisations, merging repeated and partial names."""
+
+    def __init__(self) -> None:
+        self.entities: dict[tuple[str, str], _Entity] = {}
+
+    def find(self, text: str, label: str | None = None) -> _Entity | None:
+        key = _norm(text)
+        for (lab, name), entity in self.entities.items():
+            if (label is None or lab == label) and (name == key or key in entity.aliases):
+                return entity
+        return None
+
+    def add(
+        self,
+        text: str,
+        label: str,
+        source: str,
+        organisation: str | None = None,
+        speaker: str | None = None,
+        start: float | None = None,
+    ) -> _Entity | None:
+        text = re.sub(r"\s+", " ", text).strip(" ,.;:")
+        if not text or _norm(text) in NOT_NAMES:
+            return None
+        other = "ORG" if label == "PER" else "PER"
+        if self.find(text, other) is not None and SOURCE_RANK[source] >= SOURCE_RANK["introduction"]:
+            return None  # already known as the other kind
+        entity = self.find(text, label)
+        if entity is None and label == "PER":
+            # a first name alone ("Ellen") or a full name for a known first name
+            for candidate in self.entities.values():
+                if candidate.label != "PER":
+                    continue
+                first = _norm(candidate.text).split(" ")[0]
+                if _norm(text) == first:
+                    entity = candidate
+                    break
+        if entity is None:
+            entity = _Entity(text=text, label=label, source=source, rank=SOURCE_RANK[source])
+            self.entities[(label, _norm(text))] = entity
+        elif SOURCE_RANK[source] < entity.rank and len(text) >= len(entity.text):
+            entity.source, entity.rank = source, SOURCE_RANK[source]
+        if _norm(text) != _norm(entity.text):
+            entity.aliases.add(_norm(text))
+        if organisation and not entity.organisation:
+            entity.organisation = organisation
+        if start is not None and (entity.start is None or start < entity.start):
+            entity.start, entity.speaker = round(start, 3), speaker
+        return entity
+
+    def mentions(self, label: str) -> list[Mention]:
+        found = [e for e in self.entities.values() if e.label == label]
+        found.sort(key=lambda e: (e.rank, e.start if e.start is not None else float("inf")))
+        return [
+            Mention(
+                text=e.text,
+                label=e.label,
+                speaker=e.speaker,
+                start=e.start,
+                source=e.source,
+                organisation=e.organisation if label == "PER" else None,
+            )
+            for e in found
+        ]
+
+
+def _metadata_people(metadata: dict[str, Any]) -> Iterable[tuple[str, str | None]]:
+    for key in ("host", "hosts", "guest", "guests", "people"):
+        value = metadata.get(key)
+        items = value if isinstance(value, list) else [value] if value else []
+        for item in items:
+            if isinstance(item, str):
+                yield item, None
+            elif isinstance(item, dict) and item.get("name"):
+                yield str(item["name"]), item.get("organisation") or item.get("organization")
+
+
+def known_names(
+    transcript: Transcript,
+    config_people: Iterable[str] = (),
+    config_orgs: Iterable[str] = (),
+    show: str | None = None,
+) -> tuple[EntityBook, list[str], list[str]]:
+    """The entity book seeded from metadata and config, and the names for the episode's EntityRuler."""
+    book = EntityBook()
+    people: list[str] = []
+    orgs: list[str] = []
+    hosts_first = sorted(transcript.speakers, key=lambda s: (s.role != Role.HOST, s.role != Role.GUEST))
+    for speaker in hosts_first:
+        if speaker.name:
+            book.add(speaker.name, "PER", "metadata", organisation=speaker.organisation)
+            people.append(speaker.name)
+        if speaker.organisation:
+            book.add(speaker.organisation, "ORG", "metadata")
+            orgs.append(speaker.organisation)
+    for name, org in _metadata_people(transcript.episode.metadata):
+        book.add(name, "PER", "metadata", organisation=org)
+        people.append(name)
+        if org:
+            book.add(org, "ORG", "metadata")
+            orgs.append(org)
+    for org in transcript.episode.metadata.get("organisations", []) or []:
+        if isinstance(org, str):
+            book.add(org, "ORG", "metadata")
+            orgs.append(org)
+    for name in config_people:
+        book.add(name, "PER", "config")
+        people.append(name)
+    for org in [*config_orgs, *([show] if show else [])]:
+        book.add(org, "ORG", "config")
+        orgs.append(org)
+    return book, people, orgs
+
+
+def _clean_org(org: str) -> str | None:
+    words = org.split()
+    # Trailing words that are ordinary sentence words after a name ("Kompaswerk En" cannot happen, but
+    # "VOV Vandaag" can with ASR capitalisation).
+    while words and words[-1].lower() in NOT_NAMES:
+        words.pop()
+    org = " ".join(words)
+    return org if org and org.lower() not in NOT_NAMES else None
+
+
+_PARTICLE_WORDS = frozenset("van de der den ter ten te 't le la du di da vanden vander mc".split())
+
+
+def _valid_person(name: str, book: EntityBook) -> bool:
+    words = name.split()
+    if any(w.lower() in NOT_NAMES for w in words if w[0].isupper() and w.lower() not in _PARTICLE_WORDS):
+        return bool(book.find(name, "PER"))
+    return len(words) >= 2 or book.find(name, "PER") is not None
+
+
+def find_entities(
+    conv: Conversation, nlp: Language | None, book: EntityBook, ruler: Any = None
+) -> EntityBook:
+    """Scan every turn: the EntityRuler's matches, introductions and proper nouns, into ``book``."""
+    for turn in conv.turns:
+        text = turn.text
+        doc: Doc | None = turn.doc
+        if doc is not None and ruler is not None and len(ruler):
+            doc = ruler(doc)
+            turn.doc = doc
+        if doc is not None:
+            for ent in doc.ents:
+                canonical = ent.ent_id_.split("|", 1)[1] if "|" in ent.ent_id_ else ent.text
+                label = "PER" if ent.label_ in ("PER", "PERSON") else "ORG" if ent.label_ == "ORG" else None
+                if label:
+                    source = ent.ent_id_.split("|", 1)[0] if "|" in ent.ent_id_ else "config"
+                    book.add(
+                        canonical,
+                        label,
+                        source if source in SOURCE_RANK else "config",
+                        speaker=turn.speaker,
+                        start=turn.time_at(ent.start_char),
+                    )
+        for match in SELF_INTRO.finditer(text):
+            name = match.group("name").strip()
+            if not _valid_person(name, book) and not (
+                doc is not None and _is_propn(doc, match.start("name"), match.end("name"))
+            ):
+                continue
+            org_match = ORG_AFTER.match(match.group("rest"))
+            org = _clean_org(org_match.group("org")) if org_match else None
+            entity = book.add(
+                name,
+                "PER",
+                "self-introduction",
+                organisation=org,
+                speaker=turn.speaker,
+                start=turn.time_at(match.start("name")),
+            )
+            if entity is not None:
+                entity.speaker = turn.speaker  # the person who said "ik ben X" is X
+            if org:
+                book.add(
+                    org,
+                    "ORG",
+                    "self-introduction",
+                    speaker=turn.speaker,
+                    start=turn.time_at(match.start("rest")),
+                )
+        for match in INTRODUCTION.finditer(text):
+            name, org = match.group("name"), _clean_org(match.group("org"))
+            if not _valid_person(name, book) or not org or book.find(org, "PER"):
+                continue
+            book.add(
+                name,
+                "PER",
+                "introduction",
+                organisation=org,
+                speaker=turn.speaker,
+                start=turn.time_at(match.start("name")),
+            )
+            book.add(org, "ORG", "introduction", speaker=turn.speaker, start=turn.time_at(match.start("org")))
+        if doc is not None and doc.has_annotation("POS"):
+            _proper_nouns(doc, turn, book)
+    return book
+
+
+def _is_propn(doc: Doc, start: int, end: int) -> bool:
+    span = doc.char_span(start, end, alignment_mode="expand")
+    return span is not None and all(t.pos_ == "PROPN" for t in span if t.text[:1].isupper())
+
+
+def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
+    """Runs of PROPN tokens (particles allowed inside) not yet known."""
+    tokens = list(doc)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token.pos_ != "PROPN" or not token.text[:1].isupper():
+            i += 1
+            continue
+        j = i + 1
+        while j < len(tokens):
+            nxt = tokens[j]
+            if nxt.pos_ == "PROPN" and nxt.text[:1].isupper():
+                j += 1
+            elif (
+                nxt.lower_ in ("van", "de", "der", "den")
+                and j + 1 < len(tokens)
+                and tokens[j + 1].pos_ == "PROPN"
+                and tokens[j + 1].text[:1].isupper()
+            ):
+                j += 2
+            else:
+                break
+        span = doc[i:j]
+        i = j
+        text = span.text
+        if book.find(text) is not None or any(book.find(t.text) is not None for t in span):
+            continue
+        words = [t.text for t in span]
+        if words[0].lower() in NOT_NAMES or len(text) < 2:
+            continue
+        sentence_initial = span.start == 0 or doc[span.start - 1].text in '.!?:"“'
+        if len(words) == 1 and sentence_initial:
+            continue  # a capital that may just open the sentence
+        previous = doc[span.start - 1].lower_ if span.start > 0 else ""
+        is_acronym = len(words) == 1 and words[0].isupper() and len(words[0]) >= 2
+        if ORG_WORDS.search(text) or is_acronym or previous in ("bij", "voor", "namens"):
+            label = "ORG"
+        elif len(words) >= 2 and all(w[:1].isupper() for w in words):
+            label = "PER"
+        elif previous in ("in", "op", "via", "met"):
+            label = "ORG"  # a tool or platform: "in Teams", "op LinkedIn"
+        else:
+            continue
+        book.add(text, label, "proper-noun", speaker=turn.speaker, start=turn.time_at(span.start_char))

@@ -1,0 +1,292 @@
+"""Topic segmentation of a conversation into themes, TextTiling-style, on turn boundaries.
+
+Every gap between two turns gets a similarity: the cosine between the (word-weighted, episode-centred)
+embedding of the ~W words before it and the ~W words after it. A gap's depth is how far its similarity
+dips below the highest similarity reachable on either side (Hearst's depth score). Gaps where the
+host takes the floor, or a turn opens with a topic-shift phrase, get a bonus: in an interview the host
+moves the conversation on. Boundaries are taken greedily by score, keeping themes a minimum length
+apart, between ``min_themes`` and ``max_themes`` themes. The host's welcome and the introductions
+that follow it can be left out of the first theme.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from podpipe.nlp.document import Conversation
+
+# Dutch phrases with which a host typically opens a new subject or the closing round. Generic
+# discourse markers, not tied to any episode.
+TOPIC_SHIFT = re.compile(
+    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|we zijn (?:bijna )?rond|laatste vraag|"
+    r"(?:een )?ander (?:onderwerp|thema|punt)|(?:een )?volgend(?:e)? (?:onderwerp|thema|punt)|"
+    r"laten we (?:het )?(?:nu )?(?:eens )?(?:hebben over|overstappen|verder gaan)|"
+    r"(?:dan|nu) (?:wil|zou) ik (?:graag )?(?:het )?(?:eens )?(?:hebben over|overstappen|naar)|"
+    r"(?:daarmee|dan) zijn we (?:bij|aan)|bruggetje|over naar|even naar|verder naar|"
+    r"iets helemaal anders|van onderwerp)\b",
+    re.IGNORECASE,
+)
+WELCOME = re.compile(
+    r"\b(?:welkom|hallo|dag allemaal|goeiedag|goedendag|goeiemorgen|goedemorgen|goedenavond|hoi|"
+    r"fijn dat (?:jullie|je|ge|u) (?:er )?(?:bij )?(?:luistert|bent|zijt))\b",
+    re.IGNORECASE,
+)
+GREETING_REPLY = re.compile(
+    r"\b(?:dank (?:u|je|jullie)|bedankt|merci|dankjewel|dankuwel|uitnodiging|leuk om hier|fijn om hier|"
+    r"blij om hier|goed om hier|hallo|hoi|dag allemaal|goeiedag|goedendag|graag gedaan)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(slots=True)
+class ThemeSpan:
+    first_turn: int
+    last_turn: int  # inclusive
+    first_sentence: int
+    last_sentence: int  # inclusive
+
+    @property
+    def sentence_ids(self) -> list[int]:
+        return list(range(self.first_sentence, self.last_sentence + 1))
+
+
+@dataclass(slots=True)
+class Unit:
+    """What a boundary may fall before: a turn, or a stretch of ~100+ words of a long turn."""
+
+    turn: int
+    first_sentence: int
+    last_sentence: int
+    words: int
+    opens_turn: bool
+
+
+@dataclass(slots=True)
+class SegmentationTrace:
+    """What the segmentation saw, for debugging and the benchmark."""
+
+    content_start: int
+    gaps: list[int]
+    similarity: list[float]
+    depth: list[float]
+    score: list[float]
+    boundaries: list[int]
+
+
+def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
+    """Index of the first turn after the host's welcome and the introductions (0: none found).
+
+    The intro is a welcome in the first turn, then replies of guests that greet or thank (or are
+    short), up to the next host turn; it never covers more than ``max_fraction`` of the words.
+    """
+    turns = conv.turns
+    if len(turns) < 4:
+        return 0
+    first = turns[0]
+    opening = first.text[:400]
+    if not WELCOME.search(opening):
+        return 0
+    host = first.speaker
+    if conv.hosts and host not in conv.hosts:
+        return 0
+    limit = conv.total_words * max_fraction
+    words = first.words
+    index = 1
+    seen_reply = False
+    while index < len(turns):
+        turn = turns[index]
+        if turn.speaker == host:
+            break
+        if not (GREETING_REPLY.search(turn.text[:200]) or turn.words <= 20):
+            return 0
+        seen_reply = True
+        words += turn.words
+        index += 1
+    if not seen_reply or index >= len(turns) or words > limit:
+        return 0
+    return index
+
+
+def build_units(conv: Conversation, max_words: int) -> list[Unit]:
+    """Turns as units; a turn of more than ``max_words`` words is cut at sentence ends into pieces of
+    about ``max_words / 2`` (a monologue or a solo episode must still split into themes)."""
+    units: list[Unit] = []
+    for turn in conv.turns:
+        if not turn.sentences:
+            continue
+        piece: list[int] = []
+        words = 0
+        total = sum(conv.sentences[s].words for s in turn.sentences)
+        target = max_words // 2 if total > max_words else total + 1
+        for sid in turn.sentences:
+            piece.append(sid)
+            words += conv.sentences[sid].words
+            if words >= target:
+                units.append(
+                    Unit(turn.index, piece[0], piece[-1], words, not units or units[-1].turn != turn.index)
+                )
+                piece, words = [], 0
+        if piece:
+            if units and units[-1].turn == turn.index and words < target / 3:
+                last = units[-1]
+                units[-1] = Unit(
+                    last.turn, last.first_sentence, piece[-1], last.words + words, last.opens_turn
+                )
+            else:
+                units.append(
+                    Unit(turn.index, piece[0], piece[-1], words, not units or units[-1].turn != turn.index)
+                )
+    return units
+
+
+def _window_vectors(
+    vectors: np.ndarray, words: np.ndarray, starts: list[int], window: int, weighted_rows: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
+    """Sums of sentence rows (word-weighted if ``weighted_rows``) in ~``window`` words before and after
+    each sentence index in ``starts``."""
+    weights = np.maximum(words, 1).astype(float)
+    weighted = vectors * weights[:, None] if weighted_rows else vectors
+    prefix = np.vstack([np.zeros((1, vectors.shape[1])), np.cumsum(weighted, axis=0)])
+    cum_words = np.concatenate([[0.0], np.cumsum(weights)])
+    lefts, rights = [], []
+    for s in starts:
+        a = max(int(np.searchsorted(cum_words, cum_words[s] - window, side="right")) - 1, 0)
+        b = min(int(np.searchsorted(cum_words, cum_words[s] + window, side="left")), len(vectors))
+        lefts.append(prefix[s] - prefix[a])
+        rights.append(prefix[b] - prefix[s])
+    return np.asarray(lefts), np.asarray(rights)
+
+
+def _cos(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    na = np.linalg.norm(a, axis=1)
+    nb = np.linalg.norm(b, axis=1)
+    return (a * b).sum(axis=1) / np.maximum(na * nb, 1e-9)
+
+
+def _zscore(values: np.ndarray) -> np.ndarray:
+    spread = float(np.std(values))
+    return (values - float(np.mean(values))) / (spread if spread > 1e-9 else 1.0)
+
+
+def depth_scores(similarity: np.ndarray) -> np.ndarray:
+    """Hearst's depth: climb to the highest similarity on each side, add both rises."""
+    n = len(similarity)
+    depth = np.zeros(n)
+    for i in range(n):
+        left = similarity[i]
+        for j in range(i - 1, -1, -1):
+            if similarity[j] < left:
+                break
+            left = similarity[j]
+        right = similarity[i]
+        for j in range(i + 1, n):
+            if similarity[j] < right:
+                break
+            right = similarity[j]
+        depth[i] = (left - similarity[i]) + (right - similarity[i])
+    return depth
+
+
+def segment(
+    conv: Conversation,
+    vectors: np.ndarray,
+    min_themes: int = 3,
+    max_themes: int = 6,
+    skip_intro: bool = True,
+    window_divisor: float = 1.5,
+    threshold_sigma: float = 1.0,
+    lexical: np.ndarray | None = None,
+    lexical_weight: float = 0.5,
+    host_bonus: float = 0.5,
+    cue_bonus: float = 1.0,
+) -> tuple[list[ThemeSpan], SegmentationTrace]:
+    """Theme spans over the conversation, from sentence vectors (rows aligned with ``conv.sentences``)."""
+    turns = conv.turns
+    intro = intro_end(conv) if skip_intro else 0
+    content_words = sum(t.words for t in turns[intro:])
+    window = int(np.clip(content_words / (window_divisor * max_themes), 60, 400))
+    min_theme_words = max(content_words / (max_themes * 2.5), 60.0)
+    units = [u for u in build_units(conv, max_words=max(2 * window, 120)) if u.turn >= intro]
+    if not units:
+        return [], SegmentationTrace(intro, [], [], [], [], [])
+
+    def spans_for(cuts: list[int]) -> list[ThemeSpan]:
+        edges = [0, *cuts, len(units)]
+        return [
+            ThemeSpan(
+                units[edges[i]].turn,
+                units[edges[i + 1] - 1].turn,
+                units[edges[i]].first_sentence,
+                units[edges[i + 1] - 1].last_sentence,
+            )
+            for i in range(len(edges) - 1)
+        ]
+
+    gaps = list(range(1, len(units)))
+    if not gaps or len(vectors) == 0:
+        return spans_for([]), SegmentationTrace(intro, [], [], [], [], [])
+    words = np.array([s.words for s in conv.sentences])
+    starts = [units[g].first_sentence for g in gaps]
+    # Centre the vectors on the episode: what all sentences share says nothing about topic shifts.
+    centred = vectors - vectors.mean(axis=0, keepdims=True)
+    left, right = _window_vectors(centred, words, starts, window)
+    similarity = _zscore(_cos(left, right))
+    if lexical is not None and lexical_weight > 0 and lexical.shape[1] > 0:
+        lex_left, lex_right = _window_vectors(lexical, words, starts, window, weighted_rows=False)
+        similarity = (1 - lexical_weight) * similarity + lexical_weight * _zscore(_cos(lex_left, lex_right))
+    # light smoothing, as TextTiling does
+    if len(similarity) >= 3:
+        padded = np.concatenate([[similarity[0]], similarity, [similarity[-1]]])
+        similarity = (padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4
+    depth = depth_scores(similarity)
+
+    hosts = conv.hosts
+    content_turns = [t for t in turns[intro:] if t.sentences]
+    host_turns = sum(1 for t in content_turns if t.speaker in hosts)
+    interview = host_turns >= 3 and host_turns < 0.7 * len(content_turns)
+    scale = float(np.std(depth)) or 1.0
+    score = depth.copy()
+    for k, gap in enumerate(gaps):
+        unit = units[gap]
+        turn = turns[unit.turn]
+        if interview:
+            if unit.opens_turn and turn.speaker in hosts:
+                score[k] += host_bonus * scale
+                if "?" in turn.text:
+                    score[k] += host_bonus / 2 * scale
+            else:
+                score[k] -= 2 * host_bonus * scale
+        elif not unit.opens_turn:
+            score[k] -= host_bonus * scale  # a turn boundary is the likelier place for a new theme
+        opening = conv.sentences[unit.first_sentence].text
+        if TOPIC_SHIFT.search(opening if not unit.opens_turn else turn.text[:250]):
+            score[k] += cue_bonus * scale
+
+    cum = np.concatenate([[0], np.cumsum([u.words for u in units])])
+    order = sorted(range(len(gaps)), key=lambda k: -score[k])
+    threshold = float(np.mean(score) + threshold_sigma * np.std(score))
+    chosen: list[int] = []
+    for k in order:
+        gap = gaps[k]
+        if len(chosen) >= max_themes - 1:
+            break
+        if len(chosen) >= min_themes - 1 and score[k] < threshold:
+            break
+        if cum[gap] < min_theme_words or cum[-1] - cum[gap] < min_theme_words:
+            continue
+        if any(abs(cum[gap] - cum[c]) < min_theme_words for c in chosen):
+            continue
+        chosen.append(gap)
+    chosen.sort()
+    trace = SegmentationTrace(
+        intro,
+        [units[g].turn for g in gaps],
+        similarity.tolist(),
+        depth.tolist(),
+        score.tolist(),
+        [units[g].turn for g in chosen],
+    )
+    return spans_for(chosen), trace
