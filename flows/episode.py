@@ -13,24 +13,32 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
+from types import ModuleType
 
 from filelock import FileLock
 from prefect import flow, get_client, get_run_logger, task
-from prefect.artifacts import create_markdown_artifact
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 
 import podpipe
-from podpipe import audio, progress
+import podpipe.diarization
+import podpipe.nlp
+from podpipe import audio, diarize, models, progress, transcribe
 from podpipe.catalog import Catalog, Status
 from podpipe.config import Settings, get_settings, load_settings
-from podpipe.domain import Episode, NormalisedAudio, Transcript
+from podpipe.diarize import diarize_file, write_rttm, write_speaker_timeline
+from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
 from podpipe.exports.layout import episode_output_dir
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.models import sha256_file
-from podpipe.sidecar import read_sidecar
+from podpipe.io import transcript_to_dict
+from podpipe.nlp import analyse, write_analysis
+from podpipe.sidecar import Sidecar, read_sidecar
+from podpipe.speakers import attribute_speakers
 from podpipe.transcribe import transcribe_file
 from podpipe.worker import StageWorker
 
@@ -39,6 +47,8 @@ PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
 CPU_LIMIT = f"podpipe-cpu-{socket.gethostname()}"
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
+DIARISATION_WORKER = StageWorker("diarisation")
+ANALYSIS_WORKER = StageWorker("analysis")
 
 
 def _retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
@@ -47,17 +57,48 @@ def _retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-
     return not isinstance(error, (InvalidInputError, StageTimeoutError))
 
 
-def _cache_key(stage: str, episode: Episode, stage_settings: dict) -> str:
-    """The audio's sha256, the stage's own settings and podpipe's version: change any, redo the stage."""
+@cache
+def _code_version(*modules: ModuleType) -> str:
+    """A digest of the stage's source files: editing the code of a stage redoes it."""
+    digest = hashlib.sha256(podpipe.__version__.encode())
+    for module in modules:
+        root = Path(module.__file__)
+        files = sorted(root.parent.rglob("*.py")) if root.name == "__init__.py" else [root]
+        for path in files:
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _cache_key(stage: str, episode: Episode, stage_settings: dict, code: str) -> str:
+    """The audio's sha256, the stage's own settings and its code: change any, redo the stage."""
     settings_json = json.dumps(stage_settings, sort_keys=True, default=str)
-    digest = hashlib.sha256(f"{settings_json}|{podpipe.__version__}".encode()).hexdigest()[:16]
+    digest = hashlib.sha256(f"{settings_json}|{code}".encode()).hexdigest()[:16]
     return f"{stage}-{episode.id}-{digest}"
 
 
 def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     stage_settings = settings.transcription.model_dump(mode="json") | {"vocabulary": settings.show.vocabulary}
-    return _cache_key("transcribe", parameters["episode"], stage_settings)
+    return _cache_key("transcribe", parameters["episode"], stage_settings,
+                      _code_version(transcribe, models, audio))
+
+
+def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    settings: Settings = parameters["settings"]
+    stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
+    return _cache_key("diarize", parameters["episode"], stage_settings,
+                      _code_version(diarize, podpipe.diarization))
+
+
+def _analyse_cache_key(context: TaskRunContext, parameters: dict) -> str:
+    # The analysis depends on everything in the transcript (words, speakers, names), so hash it all.
+    settings: Settings = parameters["settings"]
+    transcript_json = json.dumps(transcript_to_dict(parameters["transcript"]), sort_keys=True)
+    stage_settings = settings.nlp.model_dump(mode="json") | {
+        "show": settings.show.name,
+        "transcript": hashlib.sha256(transcript_json.encode()).hexdigest(),
+    }
+    return _cache_key("analyse", parameters["transcript"].episode, stage_settings, _code_version(podpipe.nlp))
 
 
 def _progress_logger(stage: str):
@@ -121,17 +162,48 @@ def ingest_task(episode: Episode, work_dir: Path) -> NormalisedAudio:
 @task(name="transcribe", cache_key_fn=_transcribe_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Settings) -> Transcript:
-    with cpu_slot(settings):
-        return TRANSCRIPTION_WORKER.run(
-            transcribe_file, episode, normalised, settings,
-            timeout=settings.pipeline.stage_timeout(episode.duration),
-            on_progress=_progress_logger("transcribe"),
-        )
+    return TRANSCRIPTION_WORKER.run(
+        transcribe_file, episode, normalised, settings,
+        timeout=settings.pipeline.stage_timeout(episode.duration),
+        on_progress=_progress_logger("transcribe"),
+    )
+
+
+@task(name="diarize", cache_key_fn=_diarize_cache_key, persist_result=True,
+      retry_condition_fn=_retry_transient)
+def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
+                 num_speakers: int | None) -> Diarisation:
+    return DIARISATION_WORKER.run(
+        diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+        timeout=settings.pipeline.stage_timeout(episode.duration),
+        on_progress=_progress_logger("diarize"),
+    )
+
+
+@task(name="attribute")
+def attribute_task(transcript: Transcript, diarisation: Diarisation) -> Transcript:
+    return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model)
+
+
+@task(name="analyse", cache_key_fn=_analyse_cache_key, persist_result=True,
+      retry_condition_fn=_retry_transient)
+def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
+    return ANALYSIS_WORKER.run(
+        analyse, transcript, settings, timeout=settings.pipeline.stage_timeout(transcript.episode.duration)
+    )
 
 
 @task(name="export")
-def export_task(transcript: Transcript, out_dir: Path) -> list[Path]:
-    return write_transcript_files(transcript, out_dir)
+def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Analysis, out_dir: Path) -> list[Path]:
+    episode = transcript.episode
+    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+    return [
+        *write_transcript_files(transcript, out_dir),
+        write_rttm(diarisation.turns, out_dir / "diarization.rttm", episode.slug),
+        write_speaker_timeline(diarisation.turns, out_dir / "speakers.png", duration=episode.duration,
+                               title=episode.title or episode.slug, names=names),
+        write_analysis(out_dir / "analysis.json", analysis),
+    ]
 
 
 @contextmanager
@@ -178,19 +250,35 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     try:
         with _stage(catalog, episode, "ingest"):
             normalised = ingest_task.with_options(**retry)(episode, work_dir)
-        with _stage(catalog, episode, "transcribe"):
-            transcript = transcribe_task.with_options(**retry)(episode, normalised, settings)
-            # A cached transcript may come from the same audio under another name: keep today's identity.
-            transcript.episode = episode
+        # Transcription and diarisation need only the normalised audio: they run side by side, each
+        # in its own worker process, while this episode holds the machine's CPU slot.
+        with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
+            transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
+            diarising = diarize_task.with_options(**retry).submit(
+                episode, normalised, settings, _speaker_count(episode)
+            )
+            transcript, diarisation = transcribing.result(), diarising.result()
+        # Cached results may come from the same audio under another name: keep today's identity.
+        transcript.episode = episode
+        with _stage(catalog, episode, "attribute"):
+            transcript = attribute_task(transcript, diarisation)
+        with _stage(catalog, episode, "analyse"):
+            analysis = analyse_task.with_options(**retry)(transcript, settings)
         out_dir = episode_output_dir(episode, output_root)
         with _stage(catalog, episode, "export"):
-            written = export_task(transcript, out_dir)
+            written = export_task(transcript, diarisation, analysis, out_dir)
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
-    catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir)
-    _summarise(episode, transcript, out_dir, written, time.perf_counter() - started)
+    catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir,
+                       speakers=[speaker.display_name for speaker in transcript.speakers])
+    _summarise(episode, transcript, analysis, out_dir, written, time.perf_counter() - started)
     return out_dir
+
+
+def _speaker_count(episode: Episode) -> int | None:
+    """How many voices the sidecar says the episode has (host and guests), if it says."""
+    return Sidecar.model_validate(episode.metadata).speaker_count if episode.metadata else None
 
 
 def _file_id(source: Path) -> str:
@@ -201,9 +289,11 @@ def _file_id(source: Path) -> str:
         return hashlib.sha256(str(source).encode()).hexdigest()
 
 
-def _summarise(episode: Episode, transcript: Transcript, out_dir: Path, written: list[Path], elapsed: float) -> None:
+def _summarise(episode: Episode, transcript: Transcript, analysis: Analysis, out_dir: Path,
+               written: list[Path], elapsed: float) -> None:
     words = sum(len(segment.words) for segment in transcript.segments)
     files = "\n".join(f"- `{path.name}`" for path in written)
+    speakers = ", ".join(speaker.display_name for speaker in transcript.speakers) or "-"
     create_markdown_artifact(
         key=f"episode-{episode.id[:12]}",
         description=f"podpipe run of {episode.source.name}",
@@ -214,9 +304,20 @@ def _summarise(episode: Episode, transcript: Transcript, out_dir: Path, written:
             f"| duration | {episode.duration:.1f} s |\n"
             f"| language | {transcript.language} |\n"
             f"| segments / words | {len(transcript.segments)} / {words} |\n"
+            f"| speakers | {speakers} |\n"
             f"| models | {', '.join(m.name for m in transcript.models)} |\n"
             f"| wall time | {elapsed:.1f} s ({elapsed / max(episode.duration, 1e-9):.2f} x audio) |\n"
             f"| output | `{out_dir}` |\n\n"
             f"## Files\n{files}\n"
         ),
     )
+    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+    rows = [
+        {"theme": theme.heading, "start (s)": round(theme.start, 1), "keyphrases": ", ".join(theme.keyphrases),
+         "quotes": " | ".join(f"{names.get(q.speaker, q.speaker)}: {q.text}" for q in analysis.quotes
+                              if q.theme == index)}
+        for index, theme in enumerate(analysis.themes)
+    ]
+    if rows:
+        create_table_artifact(key=f"themes-{episode.id[:12]}", table=rows,
+                              description=f"themes and quotes of {episode.title or episode.slug}")

@@ -358,7 +358,7 @@ def test_result_crosses_a_process_boundary():
     """Stage workers pickle what a stage returns."""
     import pickle
 
-    from podpipe.diarize import Diarisation
+    from podpipe.domain import Diarisation
     from podpipe.domain import ModelInfo
 
     result = Diarisation(

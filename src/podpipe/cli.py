@@ -82,6 +82,29 @@ def run(
 
 
 @app.command()
+def notes(
+    transcript: Annotated[Path, typer.Argument(help="podpipe's transcript.json, or a speakers-and-turns episode file.")],
+    output: Annotated[Path | None, typer.Option(help="Folder to write into; default output/<slug>/.")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """Analyse an existing transcript (themes, quotes, people) and write analysis.json; print the folder."""
+    _prepare_environment()
+    from podpipe.config import load_settings
+    from podpipe.nlp import analyse, load_transcript_any, write_analysis
+
+    settings = load_settings(config)
+    try:
+        loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
+        out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
+        out_dir.mkdir(parents=True, exist_ok=True)
+        write_analysis(out_dir / "analysis.json", analyse(loaded, settings))
+    except PodpipeError as error:
+        console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from error
+    typer.echo(str(out_dir))
+
+
+@app.command()
 def watch(
     once: Annotated[bool, typer.Option("--once", help="Scan once and return when its episodes are done.")] = False,
     inbox: Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")] = None,

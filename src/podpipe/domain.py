@@ -115,6 +115,21 @@ class SpeakerTurn:
     speaker: str
 
 
+@dataclass(frozen=True, slots=True)
+class Diarisation:
+    """What diarisation found: speaker turns (overlaps kept) and the exclusive view.
+
+    ``exclusive`` has at most one speaker at any time (pyannote's exclusive diarisation, which
+    keeps the most likely speaker where two overlap); it is what words are attributed with.
+    Labels are ``SPEAKER_00``, ``SPEAKER_01``, ... in order of first appearance.
+    """
+
+    turns: list[SpeakerTurn]
+    exclusive: list[SpeakerTurn]
+    model: ModelInfo
+    speakers: list[str] = field(default_factory=list)
+
+
 @dataclass(slots=True)
 class Theme:
     heading: str

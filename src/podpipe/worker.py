@@ -36,11 +36,11 @@ def _init_child(progress_queue: Any) -> None:
     offline_environment()
 
 
-def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
+def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> T:
     def progress(done: float, total: float) -> None:
         _child_queue.put((done, total))
 
-    return fn(*args, progress=progress, **kwargs)
+    return fn(*args, progress=progress, **kwargs) if reports_progress else fn(*args, **kwargs)
 
 
 class StageWorker:
@@ -70,9 +70,12 @@ class StageWorker:
         on_progress: Callable[[float, float], None] | None = None,
         **kwargs: Any,
     ) -> T:
-        """``fn(*args, progress=..., **kwargs)`` in the child; StageTimeoutError after ``timeout`` s."""
+        """``fn(*args, **kwargs)`` in the child; StageTimeoutError after ``timeout`` s.
+
+        With ``on_progress``, ``fn`` also gets a ``progress`` callback whose calls reach ``on_progress``.
+        """
         with self._lock:
-            future = self._ensure_pool().submit(_call_in_child, fn, args, kwargs)
+            future = self._ensure_pool().submit(_call_in_child, fn, args, kwargs, on_progress is not None)
             progress_queue = self._queue
         deadline = time.monotonic() + timeout
         while True:
