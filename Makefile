@@ -11,12 +11,16 @@ export PODPIPE_SHARED ?= $(SHARED)
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED ?= false
 
-.PHONY: setup system-deps demo test test-fast bench clean
+.PHONY: setup system-deps browser demo test test-fast bench clean
 
 setup: system-deps $(STAMP)
 
 system-deps:
 	@bash scripts/system-deps.sh
+
+## Debian's Chromium for the review app's browser tests.
+browser:
+	@bash scripts/install-browser.sh
 
 $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 	@command -v $(PYTHON) >/dev/null || { echo "podpipe needs Python 3.11 ($(PYTHON) not found; set PYTHON=...)"; exit 1; }
@@ -32,7 +36,7 @@ demo: setup
 	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
 
 ## The whole test suite (tests that need ../shared skip where it is absent).
-test: setup
+test: setup browser
 	$(BIN)/python -m pytest
 
 ## Unit tests only, without the real models.

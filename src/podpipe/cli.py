@@ -162,3 +162,23 @@ def status(
         table.add_row(row.slug, row.status, duration, stages, row.error or row.output_dir or "")
     Console().print(table)
 
+
+
+@app.command()
+def review(
+    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to bind; default [review] host (127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port; default [review] port (8765).")] = None,
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """The editors' web app: episodes, show notes beside the transcript and player, versions, approval."""
+    from podpipe.config import load_settings
+    from podpipe.review import ReviewConfigError, serve
+
+    settings = load_settings(config)
+    output_root = output or settings.resolve(settings.paths.output)
+    try:
+        serve(output_root, settings=settings, host=host, port=port)
+    except ReviewConfigError as error:
+        console.print(str(error), style="red", markup=False)
+        raise typer.Exit(code=2) from error

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -156,6 +156,14 @@ class Nlp(Section):
         return self
 
 
+class Review(Section):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8765, ge=1, le=65535)
+    # Required for any bind other than loopback; editors then log in with it. Prefer the
+    # environment (PODPIPE_REVIEW__TOKEN) to writing it in this file.
+    token: SecretStr | None = None
+
+
 class Show(Section):
     name: str = "VOV-podcast"
     language: str = "nl"
@@ -177,6 +185,7 @@ class Settings(BaseSettings):
     catalog: Catalog = Catalog()
     diarization: Diarization = Diarization()
     nlp: Nlp = Nlp()
+    review: Review = Review()
     show: Show = Show()
 
     @classmethod

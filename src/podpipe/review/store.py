@@ -1,0 +1,252 @@
+"""An episode's editable state on disk: versions, the files an editor's save rewrites, approval.
+
+``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes + speakers); the newest
+is the episode's current state. Version 0 is what the pipeline wrote (shownotes.json + transcript.json).
+A save names the version it was based on; a save based on an older one is refused (409) and kept
+under ``versions/conflicts/`` so nothing is lost. Files the app writes into the output folder are
+``protect``-ed, so a reprocessing pipeline puts its new output beside them instead of over them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from filelock import FileLock
+
+from podpipe.domain import Role, ShowNotes, Speaker, Transcript
+from podpipe.exports.layout import protect
+from podpipe.exports.transcripts import write_transcript_files
+from podpipe.files import write_text_atomic
+from podpipe.io import json_text, read_transcript
+from podpipe.review.notes import backend
+
+VERSIONS = "versions"
+CONFLICTS = "conflicts"
+CONFIRMED_SPEAKERS = "speakers.confirmed.json"  # per episode
+HOSTS_REGISTRY = "confirmed_hosts.json"  # in the output root: hosts confirmed by editors, for next time
+VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
+
+
+class ConflictError(Exception):
+    def __init__(self, current: EpisodeState, saved_as: Path) -> None:
+        super().__init__(f"episode changed since version {current.version}")
+        self.current = current
+        self.saved_as = saved_as
+
+
+@dataclass(slots=True)
+class EpisodeState:
+    version: int
+    notes: ShowNotes
+    speakers: list[Speaker]
+    saved_at: str | None = None
+    name: str | None = None  # version file name; None for version 0
+
+
+def _speakers_to_json(speakers: list[Speaker]) -> list[dict[str, Any]]:
+    return [{"id": s.id, "name": s.name, "organisation": s.organisation,
+             "role": str(s.role) if s.role else None} for s in speakers]
+
+
+def _speakers_from_json(items: list[dict[str, Any]]) -> list[Speaker]:
+    return [Speaker(id=str(i["id"]), name=i.get("name") or None, organisation=i.get("organisation") or None,
+                    role=Role(i["role"]) if i.get("role") else None) for i in items]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+
+
+def version_files(out_dir: Path) -> list[Path]:
+    folder = out_dir / VERSIONS
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if VERSION_NAME.match(p.name)), key=lambda p: p.name)
+
+
+def _read_version(path: Path) -> EpisodeState:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    return EpisodeState(version=int(data["version"]), notes=backend().shownotes_from_dict(data["notes"]),
+                        speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
+                        name=path.name)
+
+
+def load_transcript(out_dir: Path) -> Transcript:
+    return read_transcript(out_dir / "transcript.json")
+
+
+def initial_state(out_dir: Path) -> EpisodeState:
+    notes = backend().read_show_notes(out_dir / "shownotes.json")
+    return EpisodeState(version=0, notes=notes, speakers=list(load_transcript(out_dir).speakers))
+
+
+def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
+    """The newest state, or the given version (0: the pipeline's own)."""
+    files = version_files(out_dir)
+    if version == 0 or (version is None and not files):
+        return initial_state(out_dir)
+    for path in reversed(files):
+        if version is None or int(VERSION_NAME.match(path.name).group(1)) == version:
+            return _read_version(path)
+    raise KeyError(version)
+
+
+def read_version_file(out_dir: Path, name: str) -> EpisodeState:
+    """A version or a kept conflicting save by file name (validated: no path may leave versions/)."""
+    if not VERSION_NAME.match(name):
+        raise KeyError(name)
+    for folder in (out_dir / VERSIONS, out_dir / VERSIONS / CONFLICTS):
+        path = folder / name
+        if path.is_file():
+            return _read_version(path)
+    raise KeyError(name)
+
+
+def conflict_files(out_dir: Path) -> list[Path]:
+    folder = out_dir / VERSIONS / CONFLICTS
+    return sorted(p for p in folder.iterdir() if VERSION_NAME.match(p.name)) if folder.is_dir() else []
+
+
+def transcript_with(transcript: Transcript, speakers: list[Speaker]) -> Transcript:
+    """The transcript with the editors' speaker names; speakers the transcript lacks are added."""
+    by_id = {s.id: s for s in speakers}
+    merged = [by_id.pop(s.id, s) for s in transcript.speakers]
+    return replace(transcript, speakers=merged + list(by_id.values()))
+
+
+def _lock(out_dir: Path) -> FileLock:
+    (out_dir / VERSIONS).mkdir(parents=True, exist_ok=True)
+    return FileLock(str(out_dir / VERSIONS / ".lock"), timeout=60)
+
+
+def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str) -> dict[str, Any]:
+    return {"version": version, "saved_at": dt.datetime.now(dt.UTC).isoformat(), "note": note,
+            "notes": backend().shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers)}
+
+
+def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Any,
+         note: str = "save") -> EpisodeState:
+    """Record a new version on top of ``base_version`` and rewrite the drafts (and transcripts if renamed)."""
+    with _lock(out_dir):
+        current = load_state(out_dir)
+        if base_version != current.version:
+            document = _version_document(base_version, notes, speakers, f"conflict: based on {base_version}, "
+                                         f"current was {current.version}")
+            path = out_dir / VERSIONS / CONFLICTS / f"{base_version:04d}-{_now()}.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_text_atomic(path, json_text(document))
+            raise ConflictError(current, path)
+        number = current.version + 1
+        path = out_dir / VERSIONS / f"{number:04d}-{_now()}.json"
+        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note)))
+        renamed = _speakers_to_json(speakers) != _speakers_to_json(current.speakers)
+        transcript = transcript_with(load_transcript(out_dir), speakers)
+        if renamed:
+            _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))
+            _record_confirmed(out_dir, speakers, transcript, settings)
+        _write_editor_files(out_dir, lambda stage: backend().write_show_notes(notes, transcript, stage, settings))
+        return _read_version(path)
+
+
+def approve(out_dir: Path, *, settings: Any) -> tuple[EpisodeState, list[Path]]:
+    """Write shownotes.final.* and transcript.final.* from the newest version and protect them."""
+    with _lock(out_dir):
+        state = load_state(out_dir)
+        transcript = transcript_with(load_transcript(out_dir), state.speakers)
+        written = _write_editor_files(
+            out_dir, lambda stage: backend().write_show_notes(state.notes, transcript, stage, settings, final=True))
+        written += _write_editor_files(
+            out_dir, lambda stage: write_transcript_files(transcript, stage), rename=_final_transcript_name)
+        written += _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))
+        return state, written
+
+
+def _final_transcript_name(name: str) -> str:
+    stem, _, suffix = name.partition(".")
+    return f"{stem}.final.{suffix}"
+
+
+def _write_editor_files(out_dir: Path, write, rename=lambda name: name) -> list[Path]:  # type: ignore[no-untyped-def]
+    """Let a writer fill a fresh folder beside ``out_dir``, then move its files in and protect them.
+
+    The writers go through ``publish``, which would not overwrite a file an editor already changed;
+    here the editor *is* the author, so the new file replaces the old one, atomically.
+    """
+    stage = Path(tempfile.mkdtemp(prefix=".review-", dir=out_dir))
+    try:
+        produced = write(stage)
+        moved = []
+        for path in produced:
+            path = Path(path)
+            if path.parent != stage or path.name.startswith("."):
+                continue
+            target = out_dir / rename(path.name)
+            os.replace(path, target)
+            protect(out_dir, target.name)
+            moved.append(target)
+        return moved
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transcript, settings: Any) -> None:
+    """Named speakers of this episode (with their spans), and each confirmed host's voiceprint.
+
+    A host's voiceprint is enrolled once per episode and name, from the episode's
+    ``speakers.centroids.json`` into :class:`podpipe.naming.VoiceprintStore`; without centroids (or
+    without podpipe.naming) the host is still listed in ``<output>/confirmed_hosts.json``.
+    """
+    path = out_dir / CONFIRMED_SPEAKERS
+    try:
+        enrolled = {tuple(item) for item in json.loads(path.read_text(encoding="utf-8")).get("enrolled", [])}
+    except (OSError, ValueError, TypeError):
+        enrolled = set()
+    named = []
+    for speaker in speakers:
+        if not speaker.name:
+            continue
+        spans = [[round(s.start, 3), round(s.end, 3)] for s in transcript.segments if s.speaker == speaker.id]
+        named.append({**_speakers_to_json([speaker])[0], "spans": spans})
+    hosts = [s for s in named if s["role"] == Role.HOST]
+    for host in hosts:
+        if (host["id"], host["name"]) not in enrolled and _enrol_voiceprint(out_dir, host, transcript, settings):
+            enrolled.add((host["id"], host["name"]))
+    write_text_atomic(path, json_text({"episode": transcript.episode.id, "speakers": named,
+                                       "enrolled": sorted(list(item) for item in enrolled)}))
+    if not hosts:
+        return
+    registry_path = out_dir.parent / HOSTS_REGISTRY
+    with FileLock(str(out_dir.parent / f".{HOSTS_REGISTRY}.lock"), timeout=60):
+        try:
+            registry = json.loads(registry_path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            registry = {"hosts": []}
+        for host in hosts:
+            entry = {"name": host["name"], "organisation": host["organisation"], "episode": transcript.episode.id,
+                     "slug": out_dir.name, "speaker": host["id"], "spans": host["spans"],
+                     "voiceprint": (host["id"], host["name"]) in enrolled}
+            registry["hosts"] = [h for h in registry["hosts"]
+                                 if not (h.get("episode") == entry["episode"] and h.get("speaker") == entry["speaker"])]
+            registry["hosts"].append(entry)
+        write_text_atomic(registry_path, json_text(registry))
+
+
+def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Any) -> bool:
+    try:
+        from podpipe.naming import VoiceprintStore, read_centroids
+    except ImportError:
+        return False
+    centroids = read_centroids(out_dir / "speakers.centroids.json")
+    if host["id"] not in centroids:
+        return False
+    model = next((m.name for m in transcript.models if m.stage == "diarize"), None)
+    VoiceprintStore.from_settings(settings).add(host["name"], centroids[host["id"]], model=model)
+    return True
