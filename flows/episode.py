@@ -30,13 +30,16 @@ from podpipe import audio, diarize, models, progress, transcribe
 from podpipe.catalog import Catalog, Status
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.diarize import diarize_file, write_rttm, write_speaker_timeline
-from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, Transcript
+from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, ShowNotes, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
 from podpipe.exports.layout import episode_output_dir
+from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.models import sha256_file
 from podpipe.io import transcript_to_dict
+from podpipe.naming import VoiceprintStore, enrol_voiceprint, name_speakers, write_centroids
 from podpipe.nlp import analyse, write_analysis
+from podpipe.shownotes import build_show_notes, write_show_notes
 from podpipe.sidecar import Sidecar, read_sidecar
 from podpipe.speakers import attribute_speakers
 from podpipe.transcribe import transcribe_file
@@ -193,8 +196,30 @@ def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
     )
 
 
+@task(name="enrol host")
+def enrol_host_task(settings: Settings) -> None:
+    """The configured host's voiceprint from their reference clip, once (then it is in the store)."""
+    naming = settings.naming
+    if naming.host_name and naming.host_reference_clip and VoiceprintStore.from_settings(settings).get(
+        naming.host_name
+    ) is None:
+        DIARISATION_WORKER.run(enrol_voiceprint, naming.host_name, settings.resolve(naming.host_reference_clip),
+                               settings, timeout=settings.pipeline.stage_timeout_min_seconds)
+
+
+@task(name="name speakers")
+def name_task(transcript: Transcript, analysis: Analysis, settings: Settings, diarisation: Diarisation) -> Transcript:
+    return name_speakers(transcript, analysis, settings, voiceprints=diarisation.centroids)
+
+
+@task(name="show notes")
+def notes_task(transcript: Transcript, analysis: Analysis, settings: Settings) -> ShowNotes:
+    return build_show_notes(transcript, analysis, settings)
+
+
 @task(name="export")
-def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Analysis, out_dir: Path) -> list[Path]:
+def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Analysis, notes: ShowNotes,
+                out_dir: Path, settings: Settings) -> list[Path]:
     episode = transcript.episode
     names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
     return [
@@ -202,7 +227,10 @@ def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Anal
         write_rttm(diarisation.turns, out_dir / "diarization.rttm", episode.slug),
         write_speaker_timeline(diarisation.turns, out_dir / "speakers.png", duration=episode.duration,
                                title=episode.title or episode.slug, names=names),
+        write_centroids(out_dir / "speakers.centroids.json", diarisation.centroids),
         write_analysis(out_dir / "analysis.json", analysis),
+        *write_show_notes(notes, transcript, out_dir, settings),
+        *write_podcasting_files(notes, transcript, out_dir),
     ]
 
 
@@ -250,6 +278,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     try:
         with _stage(catalog, episode, "ingest"):
             normalised = ingest_task.with_options(**retry)(episode, work_dir)
+        enrol_host_task(settings)
         # Transcription and diarisation need only the normalised audio: they run side by side, each
         # in its own worker process, while this episode holds the machine's CPU slot.
         with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
@@ -264,15 +293,19 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
             transcript = attribute_task(transcript, diarisation)
         with _stage(catalog, episode, "analyse"):
             analysis = analyse_task.with_options(**retry)(transcript, settings)
+        with _stage(catalog, episode, "name"):
+            transcript = name_task(transcript, analysis, settings, diarisation)
+        with _stage(catalog, episode, "notes"):
+            notes = notes_task(transcript, analysis, settings)
         out_dir = episode_output_dir(episode, output_root)
         with _stage(catalog, episode, "export"):
-            written = export_task(transcript, diarisation, analysis, out_dir)
+            written = export_task(transcript, diarisation, analysis, notes, out_dir, settings)
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
     catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir,
                        speakers=[speaker.display_name for speaker in transcript.speakers])
-    _summarise(episode, transcript, analysis, out_dir, written, time.perf_counter() - started)
+    _summarise(episode, transcript, analysis, notes, out_dir, written, time.perf_counter() - started)
     return out_dir
 
 
@@ -289,7 +322,7 @@ def _file_id(source: Path) -> str:
         return hashlib.sha256(str(source).encode()).hexdigest()
 
 
-def _summarise(episode: Episode, transcript: Transcript, analysis: Analysis, out_dir: Path,
+def _summarise(episode: Episode, transcript: Transcript, analysis: Analysis, notes: ShowNotes, out_dir: Path,
                written: list[Path], elapsed: float) -> None:
     words = sum(len(segment.words) for segment in transcript.segments)
     files = "\n".join(f"- `{path.name}`" for path in written)
@@ -311,6 +344,10 @@ def _summarise(episode: Episode, transcript: Transcript, analysis: Analysis, out
             f"## Files\n{files}\n"
         ),
     )
+    draft = next((path for path in written if path.name.startswith("shownotes.draft") and path.suffix == ".md"), None)
+    if draft is not None:
+        create_markdown_artifact(key=f"draft-{episode.id[:12]}", markdown=draft.read_text(encoding="utf-8"),
+                                 description=f"draft show notes of {notes.title}")
     names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
     rows = [
         {"theme": theme.heading, "start (s)": round(theme.start, 1), "keyphrases": ", ".join(theme.keyphrases),

@@ -13,7 +13,7 @@ from podpipe.domain import Analysis, Episode, Quote, Role, Section, Segment, Sho
 from podpipe.exports.layout import episode_output_dir, publish
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.nlp.serialize import write_analysis
-from podpipe.review.notes import backend
+from podpipe import shownotes
 
 SLUG = "ep-042-groeien"
 EVIL = "<script>window.pwned=1</script>"
@@ -77,7 +77,7 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
         ],
         closing="Tot de volgende keer.",
     )
-    backend().write_show_notes(notes, transcript, out_dir, Settings())
+    shownotes.write_show_notes(notes, transcript, out_dir, Settings())
     catalog = Catalog.for_path(output_root / "catalog.sqlite")
     catalog.register(episode)
     catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir, speakers=["SPEAKER_00", "SPEAKER_01"])

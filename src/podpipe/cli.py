@@ -87,21 +87,48 @@ def notes(
     output: Annotated[Path | None, typer.Option(help="Folder to write into; default output/<slug>/.")] = None,
     config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
 ) -> None:
-    """Analyse an existing transcript (themes, quotes, people) and write analysis.json; print the folder."""
+    """Themes, quotes, people and draft show notes from an existing transcript; print the folder."""
     _prepare_environment()
     from podpipe.config import load_settings
+    from podpipe.exports.podcasting import write_podcasting_files
+    from podpipe.naming import name_speakers
     from podpipe.nlp import analyse, load_transcript_any, write_analysis
+    from podpipe.shownotes import build_show_notes, write_show_notes
 
     settings = load_settings(config)
     try:
         loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
         out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
         out_dir.mkdir(parents=True, exist_ok=True)
-        write_analysis(out_dir / "analysis.json", analyse(loaded, settings))
+        analysis = analyse(loaded, settings)
+        named = name_speakers(loaded, analysis, settings)
+        notes_ = build_show_notes(named, analysis, settings)
+        write_analysis(out_dir / "analysis.json", analysis)
+        write_show_notes(notes_, named, out_dir, settings)
+        write_podcasting_files(notes_, named, out_dir)
     except PodpipeError as error:
         console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(code=2) from error
     typer.echo(str(out_dir))
+
+
+@app.command()
+def enrol(
+    name: Annotated[str, typer.Argument(help="The host's name, as in [naming] host_name.")],
+    clip: Annotated[Path, typer.Argument(help="Audio of them speaking (mostly) alone, 30 s or more.")],
+    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+) -> None:
+    """Store a voiceprint, so diarised episodes name this speaker by voice."""
+    _prepare_environment()
+    from podpipe.config import load_settings
+    from podpipe.naming import enrol_voiceprint
+
+    try:
+        voiceprint = enrol_voiceprint(name, clip, load_settings(config))
+    except (PodpipeError, ValueError) as error:
+        console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from error
+    typer.echo(f"voiceprint of {voiceprint.name} stored ({voiceprint.count} recording(s))")
 
 
 @app.command()

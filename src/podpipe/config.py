@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import (
@@ -156,6 +156,58 @@ class Nlp(Section):
         return self
 
 
+class Naming(Section):
+    """How speakers get their names (see podpipe.naming)."""
+
+    host_name: str | None = None  # e.g. "Walter Schroven"
+    host_organisation: str | None = None  # e.g. "VOV"
+    # How the show notes introduce the host, e.g. "VOV-community manager" -> "Walter Schroven (VOV-community manager)".
+    host_description: str | None = None
+    # A clip of the host alone; `podpipe enrol` (or enrol_voiceprint) turns it into a voiceprint.
+    host_reference_clip: Path | None = None
+    # Cosine similarity of CAM++ embeddings above which a speaker is the voiceprint's owner.
+    voiceprint_threshold: float = Field(default=0.6, ge=-1.0, le=1.0)
+    voiceprints_dir: Path | None = None  # default: <paths.output>/voiceprints
+    guest_fallback: str = "Gast {n}"
+    host_fallback: str = "Presentator"
+
+
+class Rewrite(Section):
+    """Optional: rewrite headings and paraphrases with an OpenAI-compatible endpoint. Off by default;
+    the extractive draft stays the fallback for every failure."""
+
+    enabled: bool = False
+    base_url: str = "http://localhost:8000/v1"  # e.g. a local vLLM / llama.cpp / Ollama server
+    model: str = "gpt-4o-mini"
+    api_key_env: str = "OPENAI_API_KEY"  # name of the environment variable holding the key (may be unset)
+    timeout_seconds: float = Field(default=60.0, gt=0)
+    temperature: float = Field(default=0.3, ge=0, le=2)
+
+
+class ShowNotesSettings(Section):
+    # Jinja2 templates (intro, heading, section, closing, shownotes.md / .html); a template missing
+    # here is taken from podpipe's own config/templates.
+    templates: Path = Path("config/templates")
+    language: str = "nl"
+    # "themes": a title from the dominant themes; "episode": the episode's own title when it has one.
+    title_source: Literal["themes", "episode"] = "themes"
+    # How guests are called in the intro: "in gesprek met twee L&D-professionals: ..."
+    guest_noun: str = "gasten"
+    guest_noun_singular: str = "gast"
+    min_sentences: int = Field(default=2, ge=1)  # of paraphrase per theme section
+    max_sentences: int = Field(default=4, ge=1)
+    closing_heading: str = "Tot slot"
+    call_to_action: str = (
+        "Wil je graag nog andere podcasts van ons beluisteren? "
+        "Dan hebben we voor jou nog een volledige playlist samengesteld."
+    )
+    call_to_action_url: str | None = None
+    call_to_action_label: str = "Alle podcasts"
+    # Where a timestamp links to: {clock} (MM:SS), {seconds} (whole seconds), {slug}.
+    timestamp_link: str = "#t={clock}"
+    rewrite: Rewrite = Rewrite()
+
+
 class Review(Section):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
@@ -186,6 +238,8 @@ class Settings(BaseSettings):
     diarization: Diarization = Diarization()
     nlp: Nlp = Nlp()
     review: Review = Review()
+    naming: Naming = Naming()
+    shownotes: ShowNotesSettings = ShowNotesSettings()
     show: Show = Show()
 
     @classmethod
@@ -210,6 +264,23 @@ class Settings(BaseSettings):
         """Relative paths in config are relative to the project root, not the caller's cwd."""
         path = path.expanduser()
         return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def section_of(settings: Any, name: str, section_type: type[SectionT]) -> SectionT:
+    """One section, from whatever a caller holds: Settings, the section itself, a dict, or None (defaults)."""
+    if settings is None:
+        return section_type()
+    if isinstance(settings, section_type):
+        return settings
+    if isinstance(settings, dict):
+        return section_type(**settings)
+    section = getattr(settings, name, None)
+    if isinstance(section, section_type):
+        return section
+    return section_type() if section is None else section_type(**dict(section))
 
 
 _config_override: Path | None = None

@@ -235,27 +235,12 @@ def diarize(
     min_speakers: int | None = None,
     max_speakers: int | None = None,
 ) -> Diarisation:
-    """Who spoke when in the 16 kHz mono ``waveform`` (float32 in [-1, 1]).
+    """Who spoke when in the 16 kHz mono ``waveform`` (float32 in [-1, 1]), with each speaker's
+    centroid embedding (for voiceprints, see :mod:`podpipe.naming`; empty when the pipeline gives none).
 
     Speaker counts: ``num_speakers`` when known exactly, else ``min_speakers``/``max_speakers``
     bounds, else the settings' values, else detected by clustering.
     """
-    return diarize_with_centroids(
-        episode, waveform, settings, progress, num_speakers, min_speakers, max_speakers
-    )[0]
-
-
-def diarize_with_centroids(
-    episode: Episode,
-    waveform: np.ndarray,
-    settings: Settings,
-    progress: ProgressCallback | None = None,
-    num_speakers: int | None = None,
-    min_speakers: int | None = None,
-    max_speakers: int | None = None,
-) -> tuple[Diarisation, dict[str, list[float]]]:
-    """:func:`diarize`, and each speaker's centroid embedding by label (for voiceprints, see
-    :mod:`podpipe.naming`); the centroids are empty when the pipeline gives none."""
     import torch
 
     config = diarization_settings(settings)
@@ -293,7 +278,8 @@ def diarize_with_centroids(
     centroids = {renamed[label]: vector for label, vector in raw_centroids.items() if label in renamed}
     if progress:
         progress(total, total)
-    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels), centroids
+    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels,
+                       centroids=centroids)
 
 
 def speaker_centroids(output: Any) -> dict[str, list[float]]:

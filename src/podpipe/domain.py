@@ -128,6 +128,7 @@ class Diarisation:
     exclusive: list[SpeakerTurn]
     model: ModelInfo
     speakers: list[str] = field(default_factory=list)
+    centroids: dict[str, list[float]] = field(default_factory=dict)  # label -> mean voice embedding
 
 
 @dataclass(slots=True)

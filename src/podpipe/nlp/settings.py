@@ -4,28 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel
-
-from podpipe.config import DEFAULT_FILLER_WORDS, EMBEDDED_NLP_MODEL as EMBEDDED_MODEL, Nlp
+from podpipe.config import DEFAULT_FILLER_WORDS, EMBEDDED_NLP_MODEL as EMBEDDED_MODEL, Nlp, section_of
 
 
 
 def nlp_settings(settings: Any = None) -> Nlp:
     """The ``Nlp`` section of ``settings`` (a podpipe Settings, an ``Nlp``, a dict or None)."""
-    if settings is None:
-        return Nlp()
-    if isinstance(settings, Nlp):
-        return settings
-    if isinstance(settings, dict):
-        return Nlp(**settings)
-    section = getattr(settings, "nlp", None)
-    if section is None:
-        return Nlp()
-    if isinstance(section, Nlp):
-        return section
-    if isinstance(section, BaseModel):  # the same fields, declared in config.py
-        return Nlp(**section.model_dump())
-    return Nlp(**dict(section))
+    return section_of(settings, "nlp", Nlp)
 
 
 def show_name(settings: Any) -> str | None:

@@ -32,7 +32,7 @@ from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker
 from podpipe.review import store
-from podpipe.review.notes import backend
+from podpipe import shownotes
 
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -193,7 +193,7 @@ def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | No
                 quotes.append({"index": q_index, "quote": quote, "candidates": candidates,
                                "speaker": speaker.display_name if speaker else quote.speaker})
             sections.append({"index": index, "section": section, "quotes": quotes})
-        markdown = backend().render_markdown(state.notes, transcript, settings)
+        markdown = shownotes.render_markdown(state.notes, transcript, settings)
         return {"transcript": transcript, "lines": lines, "sections": sections, "state": state,
                 "markdown": markdown, "analysis": analysis, "names": names}
 
@@ -239,9 +239,9 @@ def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | No
                       current: store.EpisodeState) -> Response:
         transcript = store.load_transcript(out_dir)
         return render(request, "conflict.html", status_code=409, slug=slug, mine=mine, current=current,
-                      mine_md=backend().render_markdown(mine.notes, store.transcript_with(transcript, mine.speakers),
+                      mine_md=shownotes.render_markdown(mine.notes, store.transcript_with(transcript, mine.speakers),
                                                         settings),
-                      current_md=backend().render_markdown(
+                      current_md=shownotes.render_markdown(
                           current.notes, store.transcript_with(transcript, current.speakers), settings))
 
     async def do_approve(slug: str, out_dir: Path) -> Response:
@@ -269,7 +269,7 @@ def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | No
         transcript = store.transcript_with(store.load_transcript(out_dir), state.speakers)
         current = await run_in_threadpool(store.load_state, out_dir)
         return render(request, "version.html", slug=slug, state=state, name=name, current_version=current.version,
-                      markdown=backend().render_markdown(state.notes, transcript, settings))
+                      markdown=shownotes.render_markdown(state.notes, transcript, settings))
 
     async def restore(request: Request) -> Response:
         slug = request.path_params["slug"]

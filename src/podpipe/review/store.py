@@ -26,7 +26,7 @@ from podpipe.exports.layout import protect
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.files import write_text_atomic
 from podpipe.io import json_text, read_transcript
-from podpipe.review.notes import backend
+from podpipe import shownotes
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"
@@ -74,7 +74,7 @@ def version_files(out_dir: Path) -> list[Path]:
 
 def _read_version(path: Path) -> EpisodeState:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return EpisodeState(version=int(data["version"]), notes=backend().shownotes_from_dict(data["notes"]),
+    return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
                         speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
                         name=path.name)
 
@@ -84,7 +84,7 @@ def load_transcript(out_dir: Path) -> Transcript:
 
 
 def initial_state(out_dir: Path) -> EpisodeState:
-    notes = backend().read_show_notes(out_dir / "shownotes.json")
+    notes = shownotes.read_show_notes(out_dir / "shownotes.json")
     return EpisodeState(version=0, notes=notes, speakers=list(load_transcript(out_dir).speakers))
 
 
@@ -129,7 +129,7 @@ def _lock(out_dir: Path) -> FileLock:
 
 def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str) -> dict[str, Any]:
     return {"version": version, "saved_at": dt.datetime.now(dt.UTC).isoformat(), "note": note,
-            "notes": backend().shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers)}
+            "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers)}
 
 
 def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Any,
@@ -152,7 +152,7 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
         if renamed:
             _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))
             _record_confirmed(out_dir, speakers, transcript, settings)
-        _write_editor_files(out_dir, lambda stage: backend().write_show_notes(notes, transcript, stage, settings))
+        _write_editor_files(out_dir, lambda stage: shownotes.write_show_notes(notes, transcript, stage, settings))
         return _read_version(path)
 
 
@@ -162,7 +162,7 @@ def approve(out_dir: Path, *, settings: Any) -> tuple[EpisodeState, list[Path]]:
         state = load_state(out_dir)
         transcript = transcript_with(load_transcript(out_dir), state.speakers)
         written = _write_editor_files(
-            out_dir, lambda stage: backend().write_show_notes(state.notes, transcript, stage, settings, final=True))
+            out_dir, lambda stage: shownotes.write_show_notes(state.notes, transcript, stage, settings, final=True))
         written += _write_editor_files(
             out_dir, lambda stage: write_transcript_files(transcript, stage), rename=_final_transcript_name)
         written += _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))

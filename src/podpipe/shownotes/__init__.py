@@ -1,0 +1,72 @@
+"""Show notes shaped like the VOV article: title, intro, a section per theme with verbatim quotes, closing.
+
+Public API::
+
+    from podpipe.shownotes import build_show_notes, write_show_notes
+    notes = build_show_notes(named_transcript, analysis, settings)
+    write_show_notes(notes, named_transcript, out_dir, settings)   # shownotes.json + shownotes.draft.*
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from podpipe.domain import ShowNotes, Transcript
+from podpipe.exports.layout import publish
+from podpipe.io import json_text
+from podpipe.shownotes.builder import build_show_notes
+from podpipe.shownotes.render import render_docx, render_html, render_markdown
+from podpipe.shownotes.serialize import (
+    SHOWNOTES_FORMAT,
+    read_show_notes,
+    shownotes_from_dict,
+    shownotes_to_dict,
+)
+from podpipe.shownotes.settings import Rewrite, ShowNotesSettings, shownotes_settings
+
+SHOWNOTES_JSON = "shownotes.json"
+
+
+def show_notes_names(final: bool = False) -> dict[str, str]:
+    """The file names the notes are written under: json, md, html, docx."""
+    stage = "final" if final else "draft"
+    return {
+        "json": SHOWNOTES_JSON,
+        "md": f"shownotes.{stage}.md",
+        "html": f"shownotes.{stage}.html",
+        "docx": f"shownotes.{stage}.docx",
+    }
+
+
+def write_show_notes(
+    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Any = None, *, final: bool = False
+) -> list[Path]:
+    """``shownotes.json`` and ``shownotes.{draft|final}.{md,html,docx}``, atomically, never over an
+    editor's changed or approved file (those get a ``.v<N>`` sibling, see exports.layout)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    names = show_notes_names(final)
+    return [
+        publish(out_dir, names["json"], json_text(shownotes_to_dict(notes))),
+        publish(out_dir, names["md"], render_markdown(notes, transcript, settings, final=final)),
+        publish(out_dir, names["html"], render_html(notes, transcript, settings, final=final)),
+        publish(out_dir, names["docx"], render_docx(notes, transcript, settings, final=final)),
+    ]
+
+
+__all__ = [
+    "SHOWNOTES_FORMAT",
+    "Rewrite",
+    "ShowNotesSettings",
+    "build_show_notes",
+    "read_show_notes",
+    "render_docx",
+    "render_html",
+    "render_markdown",
+    "show_notes_names",
+    "shownotes_from_dict",
+    "shownotes_settings",
+    "shownotes_to_dict",
+    "write_show_notes",
+]

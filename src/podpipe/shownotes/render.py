@@ -1,0 +1,209 @@
+"""ShowNotes -> Markdown, HTML (Jinja2 templates in config/templates) and DOCX (python-docx)."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from podpipe.domain import Quote, ShowNotes, Transcript
+from podpipe.naming import naming_report, unconfirmed_speakers
+from podpipe.shownotes import dutch
+from podpipe.shownotes.builder import _template_name, environment
+from podpipe.shownotes.settings import shownotes_settings
+
+
+@dataclass(slots=True)
+class Item:
+    kind: str  # "paragraph" or "quote"
+    text: str
+    speaker: str | None = None
+    clock: str | None = None
+    href: str | None = None
+    start: float | None = None
+
+
+@dataclass(slots=True)
+class SectionView:
+    heading: str
+    anchor: str
+    items: list[Item]
+    start: float | None
+    clock: str | None
+    href: str | None
+    keyphrases: list[str] = field(default_factory=list)
+
+
+def timestamp_href(seconds: float | None, transcript: Transcript, settings: Any = None) -> str:
+    config = shownotes_settings(settings)
+    seconds = max(0.0, seconds or 0.0)
+    return config.timestamp_link.format(
+        clock=dutch.clock(seconds), seconds=int(seconds), slug=transcript.episode.slug
+    )
+
+
+def _anchor(text: str, used: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:60] or "sectie"
+    anchor, n = base, 2
+    while anchor in used:
+        anchor, n = f"{base}-{n}", n + 1
+    used.add(anchor)
+    return anchor
+
+
+def _quote_item(quote: Quote, transcript: Transcript, settings: Any) -> Item:
+    speaker = transcript.speaker(quote.speaker)
+    return Item(
+        kind="quote",
+        text=" ".join(quote.text.split()),
+        speaker=speaker.display_name if speaker else quote.speaker,
+        clock=dutch.clock(quote.start),
+        href=timestamp_href(quote.start, transcript, settings),
+        start=quote.start,
+    )
+
+
+def editor_notes(transcript: Transcript) -> list[str]:
+    """What the editor must check before publishing (drafts only)."""
+    notes = []
+    report = naming_report(transcript)
+    for speaker in unconfirmed_speakers(transcript):
+        notes.append(f"{speaker.display_name} ({speaker.id}) is niet herkend: vul naam en organisatie in.")
+    for speaker in transcript.speakers:
+        entry = report.get(speaker.id, {})
+        if entry.get("source") in ("first-speaker", "sidecar", "conversation") and speaker.name:
+            notes.append(
+                f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(entry['source'])}: controleer."
+            )
+    if transcript.episode.metadata.get("times_estimated"):
+        notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")
+    return notes
+
+
+def _source_nl(source: str) -> str:
+    return {
+        "first-speaker": "wie de aflevering opent",
+        "sidecar": "de episode-gegevens",
+        "conversation": "het gesprek",
+    }.get(source, source)
+
+
+def view(
+    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+) -> dict[str, Any]:
+    """What the Markdown and HTML templates render: sections with paragraphs and quotes interleaved."""
+    config = shownotes_settings(settings)
+    used: set[str] = set()
+    sections = []
+    for section in notes.sections:
+        quotes = [_quote_item(q, transcript, settings) for q in section.quotes]
+        paragraphs = [Item(kind="paragraph", text=p) for p in section.paragraphs]
+        items: list[Item] = []
+        for i in range(max(len(paragraphs), len(quotes))):  # paragraph, quote, paragraph, quote, ...
+            items.extend(paragraphs[i : i + 1])
+            items.extend(quotes[i : i + 1])
+        sections.append(
+            SectionView(
+                heading=section.heading,
+                anchor=_anchor(section.heading, used),
+                items=items,
+                start=section.start,
+                clock=dutch.clock(section.start) if section.start is not None else None,
+                href=timestamp_href(section.start, transcript, settings)
+                if section.start is not None
+                else None,
+                keyphrases=list(section.keyphrases),
+            )
+        )
+    closing = [p for p in re.split(r"\n\s*\n", notes.closing or "") if p.strip()]
+    return {
+        "notes": notes,
+        "title": notes.title,
+        "intro": [p for p in re.split(r"\n\s*\n", notes.intro or "") if p.strip()],
+        "sections": sections,
+        "closing_heading": config.closing_heading,
+        "closing": closing,
+        "cta_url": config.call_to_action_url,
+        "cta_label": config.call_to_action_label,
+        "final": final,
+        "editor_notes": [] if final else editor_notes(transcript),
+        "episode": transcript.episode,
+        "language": config.language,
+        "speakers": transcript.speakers,
+    }
+
+
+md_escape = dutch.md_escape
+md_url = dutch.md_url
+
+
+def render_markdown(
+    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+) -> str:
+    env = environment(settings)
+    template = env.get_template(_template_name(env, "shownotes.md", ""))
+    text = template.render(**view(notes, transcript, settings, final=final))
+    return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
+
+
+def render_html(
+    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+) -> str:
+    env = environment(settings, autoescape=True)
+    template = env.get_template(_template_name(env, "shownotes.html", ""))
+    return template.render(**view(notes, transcript, settings, final=final)).strip() + "\n"
+
+
+def render_docx(
+    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+) -> bytes:
+    """A Word document with real styles: Title, Heading 1 per section, Quote for quotes."""
+    from docx import Document
+    from docx.enum.style import WD_STYLE_TYPE
+    from docx.shared import Pt
+
+    data = view(notes, transcript, settings, final=final)
+    document = Document()
+    styles = document.styles
+    if "Quote" not in [s.name for s in styles]:  # pragma: no cover - python-docx's template has it
+        styles.add_style("Quote", WD_STYLE_TYPE.PARAGRAPH).base_style = styles["Normal"]
+    document.core_properties.title = notes.title
+    document.core_properties.language = data["language"]
+    document.add_heading(notes.title, level=0)
+    if data["editor_notes"]:
+        document.add_heading("Nakijken", level=2)
+        for line in data["editor_notes"]:
+            document.add_paragraph(line, style="List Bullet")
+    for paragraph in data["intro"]:
+        document.add_paragraph(paragraph)
+    for section in data["sections"]:
+        heading = document.add_heading(section.heading, level=1)
+        del heading
+        for item in section.items:
+            if item.kind == "paragraph":
+                document.add_paragraph(item.text)
+            else:
+                document.add_paragraph(item.text, style="Quote")
+                attribution = document.add_paragraph(style="Quote")
+                run = attribution.add_run(f"— {item.speaker}, {item.clock}")
+                run.font.size = Pt(9)
+    document.add_heading(data["closing_heading"], level=1)
+    for paragraph in data["closing"]:
+        document.add_paragraph(paragraph)
+    if data["cta_url"]:
+        document.add_paragraph(f"{data['cta_label']}: {data['cta_url']}")
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+__all__ = [
+    "editor_notes",
+    "md_escape",
+    "render_docx",
+    "render_html",
+    "render_markdown",
+    "timestamp_href",
+    "view",
+]

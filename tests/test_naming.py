@@ -1,0 +1,205 @@
+"""Naming the speakers: voiceprints, sidecar guests, self-introductions, the conversation, fallbacks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from podpipe.domain import Diarisation, Mention, ModelInfo, Role, SpeakerTurn
+from podpipe.naming import (
+    Naming,
+    VoiceprintStore,
+    cosine,
+    enrol_voiceprint,
+    name_speakers,
+    naming_report,
+    read_centroids,
+    speaker_label,
+    unconfirmed_speakers,
+    write_centroids,
+)
+from podpipe.shownotes.render import editor_notes
+from tests import shownotes_fixtures as fx
+
+SIDECAR = {
+    "host": {"name": "Walter Schroven", "organisation": "VOV"},
+    "guests": [
+        {"name": "Ellen Verhaegen", "organisation": "Leerkorrel", "role": "oprichter"},
+        {"name": "Bram Goossens", "organisation": "Kompaswerk"},
+    ],
+}
+
+
+class Settings:
+    def __init__(self, tmp_path: Path, **naming) -> None:
+        self.naming = Naming(voiceprints_dir=tmp_path / "voiceprints", **naming)
+
+
+def _vectors() -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(7)
+    return {label: rng.normal(size=192) for label in ("SPEAKER_00", "SPEAKER_01", "SPEAKER_02")}
+
+
+def names(transcript) -> dict[str, str | None]:
+    return {s.id: s.name for s in transcript.speakers}
+
+
+def test_voiceprint_store_round_trip_and_average(tmp_path: Path) -> None:
+    store = VoiceprintStore(tmp_path)
+    a, b = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
+    store.add("Walter Schroven", a, model="cam++")
+    merged = store.add("Walter Schroven", b, model="cam++")
+    assert merged.count == 2
+    assert cosine(merged.vector, [1, 1, 0]) == pytest.approx(1.0)
+    assert store.path("Walter Schroven").name == "walter-schroven.json"
+    assert [p.name for p in store.all()] == ["Walter Schroven"]
+
+
+def test_host_by_voice_above_threshold(tmp_path: Path) -> None:
+    settings = Settings(
+        tmp_path, host_name="Walter Schroven", host_organisation="VOV", voiceprint_threshold=0.6
+    )
+    vectors = _vectors()
+    host_voice = vectors["SPEAKER_00"] + 0.3 * np.random.default_rng(1).normal(size=192)  # another recording
+    VoiceprintStore(tmp_path / "voiceprints").add("Walter Schroven", host_voice)
+    named = name_speakers(fx.transcript(named=False), None, settings, voiceprints=vectors)
+    host = named.speaker("SPEAKER_00")
+    assert (host.name, host.organisation, host.role) == ("Walter Schroven", "VOV", Role.HOST)
+    report = naming_report(named)
+    assert report["SPEAKER_00"]["source"] == "voiceprint"
+    assert report["SPEAKER_00"]["similarity"] > 0.6
+    voice = next(m for m in named.models if m.stage == "naming").settings["voice"]
+    assert set(voice["similarities"]) == {"SPEAKER_00", "SPEAKER_01", "SPEAKER_02"}
+    assert voice["threshold"] == 0.6
+
+
+def test_host_by_voice_below_threshold(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, host_name="Walter Schroven", voiceprint_threshold=0.6)
+    vectors = _vectors()
+    VoiceprintStore(tmp_path / "voiceprints").add(
+        "Walter Schroven", np.random.default_rng(99).normal(size=192)
+    )
+    # the voice matches nobody: no speaker is named by voice (the host falls back to "first speaker")
+    transcript = fx.transcript(named=False)
+    named = name_speakers(transcript, None, settings, voiceprints=vectors)
+    report = naming_report(named)
+    assert all(entry["source"] != "voiceprint" for entry in report.values())
+    assert all(
+        abs(s) < 0.6
+        for s in next(m for m in named.models if m.stage == "naming")
+        .settings["voice"]["similarities"]
+        .values()
+    )
+
+
+def test_sidecar_guests_matched_by_who_answers(tmp_path: Path) -> None:
+    # "Bram, hoe meet ge ...?" is answered by SPEAKER_02; Ellen is the one guest left for SPEAKER_01.
+    transcript = fx.transcript(named=False, metadata=SIDECAR)
+    named = name_speakers(transcript, None, Settings(tmp_path))
+    assert names(named) == {
+        "SPEAKER_00": "Walter Schroven",
+        "SPEAKER_01": "Ellen Verhaegen",
+        "SPEAKER_02": "Bram Goossens",
+    }
+    assert named.speaker("SPEAKER_02").organisation == "Kompaswerk"
+    assert named.speaker("SPEAKER_00").role == Role.HOST
+    report = naming_report(named)
+    assert report["SPEAKER_00"]["source"] == "first-speaker"
+    assert report["SPEAKER_02"]["source"] == "conversation"
+    assert report["SPEAKER_01"]["source"] == "sidecar"
+    assert any("Ellen Verhaegen" in line for line in editor_notes(named))  # inferred names are flagged
+
+
+def test_self_introductions_and_host_introductions(tmp_path: Path) -> None:
+    people = [
+        Mention(
+            "Walter Schroven",
+            "PER",
+            speaker="SPEAKER_00",
+            start=1.0,
+            source="self-introduction",
+            organisation="VOV",
+        ),
+        Mention(
+            "Ellen Verhaegen",
+            "PER",
+            speaker="SPEAKER_01",
+            start=13.0,
+            source="self-introduction",
+            organisation="Leerkorrel",
+        ),
+        Mention(
+            "Bram Goossens",
+            "PER",
+            speaker="SPEAKER_00",
+            start=31.0,
+            source="introduction",
+            organisation="Kompaswerk",
+        ),
+    ]
+    named = name_speakers(fx.transcript(named=False), fx.analysis(people), Settings(tmp_path))
+    assert names(named)["SPEAKER_00"] == "Walter Schroven"
+    assert named.speaker("SPEAKER_01").organisation == "Leerkorrel"
+    assert named.speaker("SPEAKER_02").name == "Bram Goossens"  # named by the host, answers to "Bram, ..."
+    assert named.speaker("SPEAKER_02").organisation == "Kompaswerk"
+    report = naming_report(named)
+    assert report["SPEAKER_01"]["source"] == "self-introduction"
+    assert report["SPEAKER_02"]["source"] == "conversation"
+    assert unconfirmed_speakers(named) == []
+
+
+def test_fallback_gast_n_marked_for_the_editor(tmp_path: Path) -> None:
+    named = name_speakers(fx.transcript(named=False), None, Settings(tmp_path, host_name="Walter Schroven"))
+    assert names(named) == {"SPEAKER_00": "Walter Schroven", "SPEAKER_01": "Gast 1", "SPEAKER_02": "Gast 2"}
+    assert [s.id for s in unconfirmed_speakers(named)] == ["SPEAKER_01", "SPEAKER_02"]
+    assert any("Gast 1" in line for line in editor_notes(named))
+    # a rerun with new evidence replaces the fallbacks, not the real names
+    again = name_speakers(named, None, Settings(tmp_path))
+    assert names(again)["SPEAKER_01"] == "Gast 1"
+    named.episode.metadata.update(SIDECAR)
+    better = name_speakers(named, None, Settings(tmp_path))
+    assert names(better)["SPEAKER_02"] == "Bram Goossens"
+
+
+def test_fallback_without_any_host(tmp_path: Path) -> None:
+    named = name_speakers(fx.transcript(named=False), None, Settings(tmp_path))
+    assert names(named) == {"SPEAKER_00": "Presentator", "SPEAKER_01": "Gast 1", "SPEAKER_02": "Gast 2"}
+    assert named.speaker("SPEAKER_00").role == Role.HOST
+
+
+def test_existing_names_are_kept(tmp_path: Path) -> None:
+    transcript = fx.transcript(named=True)
+    named = name_speakers(transcript, None, Settings(tmp_path))
+    assert names(named) == names(transcript)
+    assert unconfirmed_speakers(named) == []
+
+
+def test_speaker_label_uses_the_host_description(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, host_name="Walter Schroven", host_description="VOV-community manager")
+    transcript = fx.transcript()
+    assert (
+        speaker_label(transcript.speaker("SPEAKER_00"), settings) == "Walter Schroven (VOV-community manager)"
+    )
+    assert speaker_label(transcript.speaker("SPEAKER_01"), settings) == "Ellen Verhaegen (Leerkorrel)"
+
+
+def test_enrol_from_a_reference_clip_with_fake_diarisation(tmp_path: Path) -> None:
+    settings = Settings(tmp_path)
+
+    def diarise(path, _settings):
+        assert path == tmp_path / "walter.wav"
+        turns = [SpeakerTurn(0, 50, "SPEAKER_00"), SpeakerTurn(50, 52, "SPEAKER_01")]
+        return Diarisation(turns=turns, exclusive=turns, model=ModelInfo("diarize", "cam++", "1"),
+                           centroids={"SPEAKER_00": [1.0, 0.0], "SPEAKER_01": [0.0, 1.0]})
+
+    print_ = enrol_voiceprint("Walter Schroven", tmp_path / "walter.wav", settings, diarise=diarise)
+    assert print_.vector.tolist() == [1.0, 0.0] and print_.model == "cam++"
+    assert VoiceprintStore(tmp_path / "voiceprints").get("Walter Schroven") is not None
+
+
+def test_centroids_file_round_trip(tmp_path: Path) -> None:
+    path = write_centroids(tmp_path / "speakers.centroids.json", {"SPEAKER_00": np.array([0.5, 0.25])})
+    assert read_centroids(path) == {"SPEAKER_00": [0.5, 0.25]}
+    assert read_centroids(tmp_path / "missing.json") == {}
