@@ -203,3 +203,12 @@ def test_centroids_file_round_trip(tmp_path: Path) -> None:
     path = write_centroids(tmp_path / "speakers.centroids.json", {"SPEAKER_00": np.array([0.5, 0.25])})
     assert read_centroids(path) == {"SPEAKER_00": [0.5, 0.25]}
     assert read_centroids(tmp_path / "missing.json") == {}
+
+
+def test_opener_introducing_a_misheard_name_is_the_configured_host(tmp_path: Path) -> None:
+    settings = Settings(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    heard = [Mention(text="Moutor", label="PER", speaker="SPEAKER_00", start=1.0, source="self-introduction")]
+    named = name_speakers(fx.transcript(named=False, metadata=SIDECAR), fx.analysis(people=heard), settings)
+    assert named.speaker("SPEAKER_00").name == "Walter Schroven"
+    assert naming_report(named)["SPEAKER_00"] == {"source": "self-introduction", "heard_as": "Moutor"}
+    assert "Moutor" not in names(named).values(), "the misheard name is given to nobody else"

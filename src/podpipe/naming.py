@@ -375,6 +375,17 @@ def name_speakers(
         if mention.source != "self-introduction" or mention.speaker not in speakers:
             continue
         if unnamed(mention.speaker) and _norm(mention.text) not in taken:
+            opener_is_host = (
+                host is not None and host_label is None and order and mention.speaker == order[0]
+                and _norm(host.name) not in taken and not any(_same_name(g.name, mention.text) for g in guests)
+            )
+            if opener_is_host:
+                # The one who opens the episode and introduces themselves is the configured host, even
+                # when speech recognition misspelt the name ("Ik ben Moutor").
+                assign(mention.speaker, host, "self-introduction", heard_as=mention.text)
+                taken.add(_norm(mention.text))  # that misspelling is nobody else's name
+                host_label = mention.speaker
+                continue
             role = Role.HOST if host is not None and _same_name(mention.text, host.name) else None
             org = mention.organisation or (host.organisation if role == Role.HOST and host else None)
             org = org or next((g.organisation for g in guests if _same_name(g.name, mention.text)), None)
