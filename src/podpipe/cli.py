@@ -17,6 +17,12 @@ app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_
 console = Console(stderr=True)
 
 
+# Options several commands share.
+OutputOption = Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")]
+ConfigOption = Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")]
+InboxOption = Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")]
+
+
 @app.callback()
 def _main() -> None:
     """Dutch podcast episodes in, show notes out."""
@@ -65,8 +71,8 @@ class _ProgressBar:
 @app.command()
 def run(
     path: Annotated[Path, typer.Argument(help="The episode's audio (mp3, m4a, wav, flac, ogg/opus, mp4).")],
-    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Process one episode through the Prefect flow and print its output folder."""
     _prepare_environment()
@@ -85,7 +91,7 @@ def run(
 def notes(
     transcript: Annotated[Path, typer.Argument(help="podpipe's transcript.json, or a speakers-and-turns episode file.")],
     output: Annotated[Path | None, typer.Option(help="Folder to write into; default output/<slug>/.")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Themes, quotes, people and draft show notes from an existing transcript; print the folder."""
     _prepare_environment()
@@ -116,7 +122,7 @@ def notes(
 def enrol(
     name: Annotated[str, typer.Argument(help="The host's name, as in [naming] host_name.")],
     clip: Annotated[Path, typer.Argument(help="Audio of them speaking (mostly) alone, 30 s or more.")],
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Store a voiceprint, so diarised episodes name this speaker by voice."""
     _prepare_environment()
@@ -134,9 +140,9 @@ def enrol(
 @app.command()
 def watch(
     once: Annotated[bool, typer.Option("--once", help="Scan once and return when its episodes are done.")] = False,
-    inbox: Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    inbox: InboxOption = None,
+    output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Process every new, complete file in the drop folder (once, or on the configured schedule)."""
     _prepare_environment()
@@ -157,9 +163,9 @@ def watch(
 
 @app.command()
 def serve(
-    inbox: Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")] = None,
-    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    inbox: InboxOption = None,
+    output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the inbox scan with Prefect on the interval or cron schedule from config."""
     _prepare_environment()
@@ -170,8 +176,8 @@ def serve(
 
 @app.command()
 def status(
-    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    output: OutputOption = None,
+    config: ConfigOption = None,
 ) -> None:
     """The episode catalogue as a table: status, stages and their times, errors."""
     from rich.table import Table
@@ -193,10 +199,10 @@ def status(
 
 @app.command()
 def review(
-    output: Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")] = None,
+    output: OutputOption = None,
     host: Annotated[str | None, typer.Option(help="Address to bind; default [review] host (127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port; default [review] port (8765).")] = None,
-    config: Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")] = None,
+    config: ConfigOption = None,
 ) -> None:
     """The editors' web app: episodes, show notes beside the transcript and player, versions, approval."""
     from podpipe.config import load_settings

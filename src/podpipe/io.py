@@ -1,40 +1,69 @@
 """Serialisation of the domain model, in one place.
 
-pydantic's TypeAdapter reads and writes the stdlib dataclasses directly (Paths, enums and nested
-lists included) and validates on the way in, so a hand-edited JSON file fails with a clear message.
+Each document podpipe writes (transcript, analysis, show notes) is a domain dataclass as JSON with a
+``format`` and ``version`` beside its fields. pydantic's TypeAdapter reads and writes the stdlib
+dataclasses directly (Paths, enums and nested lists included) and validates on the way in, so a
+hand-edited file fails with a clear message that names it.
 """
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from podpipe.domain import Transcript
+from podpipe.domain import Analysis, ShowNotes, Transcript
 from podpipe.errors import PodpipeError
 from podpipe.files import write_text_atomic
 
-TRANSCRIPT_FORMAT = "podpipe-transcript"
-TRANSCRIPT_VERSION = 1
-
-_transcript_adapter = TypeAdapter(Transcript)
+T = TypeVar("T")
 
 
-def transcript_to_dict(transcript: Transcript) -> dict[str, Any]:
-    data = _transcript_adapter.dump_python(transcript, mode="json")
-    return {"format": TRANSCRIPT_FORMAT, "version": TRANSCRIPT_VERSION, **data}
+class JsonDocument(Generic[T]):
+    """One kind of document: ``{"format": ..., "version": ..., **fields}``."""
+
+    def __init__(self, kind: type[T], format_name: str, label: str, version: int = 1) -> None:
+        self.adapter = TypeAdapter(kind)
+        self.format = format_name
+        self.label = label
+        self.version = version
+
+    def to_dict(self, value: T) -> dict[str, Any]:
+        return {"format": self.format, "version": self.version, **self.adapter.dump_python(value, mode="json")}
+
+    def from_dict(self, data: Any, source: Path | str = "<json>", *, format_required: bool = True) -> T:
+        if not isinstance(data, dict):
+            raise PodpipeError(f"{source}: a {self.label} is a JSON object")
+        found = data.get("format", None if format_required else self.format)
+        if found != self.format:
+            raise PodpipeError(f"{source}: not a podpipe {self.label} (format is {found!r})")
+        payload = {key: value for key, value in data.items() if key not in ("format", "version")}
+        try:
+            return self.adapter.validate_python(payload)
+        except ValidationError as error:
+            raise PodpipeError(f"{source}: invalid {self.label}: {error}") from error
+
+    def read(self, path: Path | str) -> T:
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise PodpipeError(f"{path}: cannot read {self.label} JSON ({error})") from error
+        return self.from_dict(data, path)
+
+    def write(self, path: Path, value: T) -> Path:
+        return write_json(path, self.to_dict(value))
 
 
-def transcript_from_dict(data: dict[str, Any], source: Path | str = "<transcript>") -> Transcript:
-    if data.get("format") != TRANSCRIPT_FORMAT:
-        raise PodpipeError(f"{source}: not a podpipe transcript (format is {data.get('format')!r})")
-    payload = {key: value for key, value in data.items() if key not in ("format", "version")}
-    try:
-        return _transcript_adapter.validate_python(payload)
-    except ValidationError as error:
-        raise PodpipeError(f"{source}: invalid transcript: {error}") from error
+TRANSCRIPT = JsonDocument(Transcript, "podpipe-transcript", "transcript")
+ANALYSIS = JsonDocument(Analysis, "podpipe-analysis", "analysis")
+SHOWNOTES = JsonDocument(ShowNotes, "podpipe-shownotes", "show notes")
+
+TRANSCRIPT_FORMAT = TRANSCRIPT.format
+transcript_to_dict = TRANSCRIPT.to_dict
+transcript_from_dict = TRANSCRIPT.from_dict
+read_transcript = TRANSCRIPT.read
 
 
 def json_text(data: Any) -> str:
@@ -43,11 +72,3 @@ def json_text(data: Any) -> str:
 
 def write_json(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json_text(data))
-
-
-def read_transcript(path: Path) -> Transcript:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as error:
-        raise PodpipeError(f"{path}: cannot read transcript JSON ({error})") from error
-    return transcript_from_dict(data, path)
