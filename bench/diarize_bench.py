@@ -100,6 +100,14 @@ def load(name: str) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
         return np.concatenate(pieces), reference
     if name == "flemish":
         return _flemish()
+    if name == "hour":
+        # Peak memory of an hour: the ep12 rendering over and over (the same three voices), cut at 60 min.
+        audio, turns = load("ep12")
+        length, hour = len(audio) / SR, 3600.0
+        repeats = int(np.ceil(hour / length))
+        reference = [(s + i * length, min(e + i * length, hour), label)
+                     for i in range(repeats) for s, e, label in turns if s + i * length < hour]
+        return np.tile(audio, repeats)[: int(hour * SR)], reference
     audio_rel, rttm_rel = FILES[name]
     audio_path = SHARED / audio_rel
     audio = read_mp3(audio_path) if audio_path.suffix == ".mp3" else read_wav(audio_path)
@@ -199,7 +207,7 @@ def main() -> None:
         "--files",
         nargs="+",
         default=["sample", "synth", "long10"],
-        choices=["sample", "synth", "long10", "ep12", "flemish"],
+        choices=["sample", "synth", "long10", "ep12", "flemish", "hour"],
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a Diarization setting"

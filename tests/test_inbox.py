@@ -130,7 +130,8 @@ def test_batch_of_twelve_with_three_bad(make_speech, tmp_path: Path, inbox_env: 
 
     folders = sorted(p for p in output.iterdir() if p.is_dir())
     assert len(folders) == 9, [p.name for p in folders]
-    assert all((folder / "transcript.json").is_file() for folder in folders)
+    assert all((folder / "transcript.json").is_file() and (folder / "shownotes.draft.md").is_file()
+               for folder in folders), "every good file has its draft"
     assert (output / "aflevering-acht").is_dir(), "the sidecar's slug names the folder"
 
     failed = tmp_path / "failed"
