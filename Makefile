@@ -48,6 +48,8 @@ bench: setup
 	$(BIN)/python bench/transcribe_bench.py --json bench/results/transcribe.json
 	$(BIN)/python bench/diarize_bench.py
 	$(BIN)/python bench/nlp_bench.py --json bench/results/nlp.json
+	$(BIN)/python bench/flow_bench.py --episode flemish --json bench/results/flow-flemish.json
+	$(BIN)/python bench/flow_bench.py --episode espeak --json bench/results/flow-espeak.json
 
 clean:
 	rm -rf $(VENV) work

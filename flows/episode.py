@@ -35,18 +35,18 @@ from podpipe.errors import InvalidInputError, StageTimeoutError
 from podpipe.exports.layout import episode_output_dir
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
-from podpipe.models import sha256_file
 from podpipe.io import transcript_to_dict
-from podpipe.naming import VoiceprintStore, enrol_voiceprint, name_speakers, write_centroids
+from podpipe.models import sha256_file
+from podpipe.naming import enrol_configured_host, name_speakers, write_centroids
 from podpipe.nlp import analyse, write_analysis
 from podpipe.shownotes import build_show_notes, write_show_notes
-from podpipe.sidecar import Sidecar, read_sidecar
+from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
 from podpipe.speakers import attribute_speakers
 from podpipe.transcribe import transcribe_file
 from podpipe.worker import StageWorker
 
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
-# One CPU-heavy model stage per machine at a time, whatever number of flows run on it.
+# One episode's model stages per machine at a time, whatever number of flows run on it.
 CPU_LIMIT = f"podpipe-cpu-{socket.gethostname()}"
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
@@ -147,13 +147,7 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
 @task(name="describe")
 def describe_task(source: Path) -> Episode:
     """Probe the file, hash it, read its sidecar: who this episode is."""
-    episode = audio.describe_episode(source)
-    sidecar = read_sidecar(source)
-    if sidecar is not None:
-        episode.title, episode.number = sidecar.title, sidecar.number
-        episode.slug = sidecar.slug or episode.slug
-        episode.metadata = sidecar.model_dump(mode="json", exclude_none=True)
-    return episode
+    return with_sidecar(audio.describe_episode(source), read_sidecar(source))
 
 
 @task(name="ingest", retry_condition_fn=_retry_transient)
@@ -199,12 +193,8 @@ def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
 @task(name="enrol host")
 def enrol_host_task(settings: Settings) -> None:
     """The configured host's voiceprint from their reference clip, once (then it is in the store)."""
-    naming = settings.naming
-    if naming.host_name and naming.host_reference_clip and VoiceprintStore.from_settings(settings).get(
-        naming.host_name
-    ) is None:
-        DIARISATION_WORKER.run(enrol_voiceprint, naming.host_name, settings.resolve(naming.host_reference_clip),
-                               settings, timeout=settings.pipeline.stage_timeout_min_seconds)
+    if settings.naming.host_reference_clip:
+        DIARISATION_WORKER.run(enrol_configured_host, settings, timeout=settings.pipeline.stage_timeout_min_seconds)
 
 
 @task(name="name speakers")
@@ -273,7 +263,10 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     except InvalidInputError as error:
         catalog.record_failure_of_file(source, _file_id(source), error.reason)
         raise
-    catalog.register(episode)
+    # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
+    # stays approved.
+    previous = catalog.register(episode).status
+    done_status = Status.APPROVED if previous == Status.APPROVED else Status.DRAFT_READY
     catalog.set_status(episode.id, Status.PROCESSING)
     try:
         with _stage(catalog, episode, "ingest"):
@@ -284,7 +277,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
         with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, _speaker_count(episode)
+                episode, normalised, settings, speaker_count(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
         # Cached results may come from the same audio under another name: keep today's identity.
@@ -303,15 +296,10 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
-    catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir,
+    catalog.set_status(episode.id, done_status, output_dir=out_dir,
                        speakers=[speaker.display_name for speaker in transcript.speakers])
     _summarise(episode, transcript, analysis, notes, out_dir, written, time.perf_counter() - started)
     return out_dir
-
-
-def _speaker_count(episode: Episode) -> int | None:
-    """How many voices the sidecar says the episode has (host and guests), if it says."""
-    return Sidecar.model_validate(episode.metadata).speaker_count if episode.metadata else None
 
 
 def _file_id(source: Path) -> str:

@@ -173,6 +173,17 @@ def enrol_voiceprint(name: str, clip: Path, settings: Any, *, diarise: Any = Non
     return VoiceprintStore.from_settings(settings).add(name, centroids[dominant], model=result.model.name)
 
 
+def enrol_configured_host(settings: Any, *, diarise: Any = None) -> Voiceprint | None:
+    """The configured host's voiceprint from ``naming.host_reference_clip``, once: None when there is
+    no clip, or the store has them already."""
+    config = naming_settings(settings)
+    if not (config.host_name and config.host_reference_clip):
+        return None
+    if VoiceprintStore.from_settings(settings).get(config.host_name) is not None:
+        return None
+    return enrol_voiceprint(config.host_name, settings.resolve(config.host_reference_clip), settings, diarise=diarise)
+
+
 def enrol_from_transcript(
     transcript: Transcript, centroids: Mapping[str, Sequence[float]], settings: Any, model: str | None = None
 ) -> list[Voiceprint]:

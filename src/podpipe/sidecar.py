@@ -13,7 +13,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from podpipe.domain import Role
+from podpipe.domain import Episode, Role
 from podpipe.errors import InvalidInputError
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
@@ -48,6 +48,20 @@ class Sidecar(BaseModel):
     def people(self) -> list[tuple[Person, Role]]:
         people = [(self.host, Role.HOST)] if self.host else []
         return people + [(guest, Role.GUEST) for guest in self.guests]
+
+
+def with_sidecar(episode: Episode, sidecar: Sidecar | None) -> Episode:
+    """The episode with what its sidecar says: title, number, slug; the whole sidecar as metadata."""
+    if sidecar is not None:
+        episode.title, episode.number = sidecar.title, sidecar.number
+        episode.slug = sidecar.slug or episode.slug
+        episode.metadata = sidecar.model_dump(mode="json", exclude_none=True)
+    return episode
+
+
+def speaker_count(episode: Episode) -> int | None:
+    """How many voices the episode's sidecar says it has (host and guests), if it says."""
+    return Sidecar.model_validate(episode.metadata).speaker_count if episode.metadata else None
 
 
 def sidecar_path(audio: Path) -> Path | None:
