@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe.domain import Diarisation, Mention, ModelInfo, Role, SpeakerTurn
+from podpipe.domain import Diarisation, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
 from podpipe.naming import (
     Naming,
     VoiceprintStore,
@@ -212,3 +212,24 @@ def test_opener_introducing_a_misheard_name_is_the_configured_host(tmp_path: Pat
     assert named.speaker("SPEAKER_00").name == "Walter Schroven"
     assert naming_report(named)["SPEAKER_00"] == {"source": "self-introduction", "heard_as": "Moutor"}
     assert "Moutor" not in names(named).values(), "the misheard name is given to nobody else"
+
+
+def test_as_many_sidecar_guests_as_unnamed_speakers_are_assigned_for_checking(tmp_path: Path) -> None:
+    # Speech recognition heard no name at all (as with robotic test voices): the sidecar still names
+    # everyone (guests in the sidecar's order when the text names nobody), and the draft asks the
+    # editor to check.
+    settings = Settings(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    lines = [("SPEAKER_00", "Welkom allemaal bij de podcast."), ("SPEAKER_01", "Dank je."),
+             ("SPEAKER_02", "Fijn om hier te zijn."), ("SPEAKER_00", "Laten we beginnen.")]
+    transcript = Transcript(
+        episode=Episode(id="e" * 64, slug="ep", source=Path("ep.mp3"), duration=20.0, metadata=SIDECAR),
+        segments=[Segment(start=5.0 * i, end=5.0 * i + 4, text=text, speaker=label)
+                  for i, (label, text) in enumerate(lines)],
+        language="nl",
+    )
+    named = name_speakers(transcript, None, settings)
+    assert names(named) == {"SPEAKER_00": "Walter Schroven", "SPEAKER_01": "Ellen Verhaegen",
+                            "SPEAKER_02": "Bram Goossens"}
+    report = naming_report(named)
+    assert report["SPEAKER_01"] == report["SPEAKER_02"] == {"source": "sidecar", "by": "order"}
+    assert "controleer" in "\n".join(editor_notes(named))

@@ -442,11 +442,17 @@ def name_speakers(
             if label in speakers and label != host_label and unnamed(label) and _norm(name) not in taken:
                 assign(label, by_name[name], "conversation", votes=round(score, 2))
 
-    # 4. the sidecar: one guest left for one unnamed guest speaker
+    # 4. the sidecar: as many guests left as unnamed guest speakers. Guests are usually introduced in
+    # the order they first speak, so those named in the text go by that order, the rest by the
+    # sidecar's; the editor is asked to check (one guest for one speaker is certain, more are not).
     left = [g for g in guests if _norm(g.name) not in taken]
     open_labels = [label for label in order if unnamed(label) and label != host_label]
-    if len(left) == 1 and len(open_labels) == 1:
-        assign(open_labels[0], left[0], "sidecar")
+    if left and len(left) == len(open_labels):
+        text = " ".join(segment.text for segment in transcript.segments).lower()
+        first_mention = {g.name: text.find(g.name.split()[0].lower()) for g in left}
+        left.sort(key=lambda g: first_mention[g.name] if first_mention[g.name] >= 0 else len(text))
+        for label, guest in zip(open_labels, left, strict=True):
+            assign(label, guest, "sidecar", **({} if len(left) == 1 else {"by": "order"}))
 
     # 5. fallback
     number = 0
