@@ -6,6 +6,8 @@ from typing import Any
 
 from podpipe.config import DEFAULT_FILLER_WORDS, EMBEDDED_NLP_MODEL as EMBEDDED_MODEL, Nlp, section_of
 
+__all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings", "show_name"]
+
 
 
 def nlp_settings(settings: Any = None) -> Nlp:

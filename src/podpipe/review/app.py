@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import os
 import re
 import secrets
 from dataclasses import dataclass, replace
