@@ -35,9 +35,10 @@ $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 demo: setup
 	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
 
-## The whole test suite (tests that need ../shared skip where it is absent).
+## The whole test suite (tests that need ../shared skip where it is absent; the scale-out tests need
+## a local PostgreSQL, which scripts/postgres-for-tests.sh installs and starts when run as root).
 test: setup browser
-	$(BIN)/python -m pytest
+	@pg=$$(bash scripts/postgres-for-tests.sh) && eval "$$pg"; $(BIN)/python -m pytest
 
 ## Unit tests only, without the real models.
 test-fast: setup
