@@ -118,22 +118,14 @@ def main() -> None:
 
         if not args.skip_plain:
             model = load_whisper(settings).model
-            started = time.perf_counter()
-            hypotheses = []
-            for path, _, _ in corpus:
-                segments, _ = model.transcribe(str(path), language="nl", word_timestamps=True)
-                hypotheses.append(" ".join(segment.text.strip() for segment in segments))
-            results.append(score("plain faster-whisper (sequential, nl)", hypotheses, references,
-                                 time.perf_counter() - started, audio_seconds))
-
-            batched = BatchedInferencePipeline(model)
-            started = time.perf_counter()
-            hypotheses = []
-            for path, _, _ in corpus:
-                segments, _ = batched.transcribe(str(path), language="nl", word_timestamps=True)
-                hypotheses.append(" ".join(segment.text.strip() for segment in segments))
-            results.append(score("plain faster-whisper (batched, nl)", hypotheses, references,
-                                 time.perf_counter() - started, audio_seconds))
+            for name, plain in (("plain faster-whisper (sequential, nl)", model),
+                                ("plain faster-whisper (batched, nl)", BatchedInferencePipeline(model))):
+                started = time.perf_counter()
+                hypotheses = []
+                for path, _, _ in corpus:
+                    segments, _ = plain.transcribe(str(path), language="nl", word_timestamps=True)
+                    hypotheses.append(" ".join(segment.text.strip() for segment in segments))
+                results.append(score(name, hypotheses, references, time.perf_counter() - started, audio_seconds))
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak_mb:.0f} MB")
