@@ -152,12 +152,11 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
     from podpipe.models import offline_environment
 
     offline_environment()
-    from podpipe.config import Settings
-    from podpipe.diarize import Diarization, diarize, load_pipeline
+    from podpipe.config import Diarization, Settings
+    from podpipe.diarize import diarize, load_pipeline
     from podpipe.domain import Episode
 
     config = Diarization(**{**Diarization().model_dump(), **overrides})
-    # model_copy(update=...) works before and after config.py has a `diarization` field.
     settings = Settings().model_copy(update={"diarization": config})
 
     audio, reference = load(name)
