@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -33,6 +35,16 @@ def _prepare_environment() -> None:
     # Prefect's own usage statistics stay off: nothing leaves the machine unless a user asks.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+@contextmanager
+def _errors_exit_2(*kinds: type[Exception]) -> Iterator[None]:
+    """Bad input ends the command with its message (naming the file) and exit code 2, not a traceback."""
+    try:
+        yield
+    except (PodpipeError, *kinds) as error:
+        console.print(f"[bold red]error:[/] {error}")
+        raise typer.Exit(code=2) from error
 
 
 class _ProgressBar:
@@ -78,12 +90,8 @@ def run(
     _prepare_environment()
     from flows.episode import process_episode
 
-    try:
-        with _ProgressBar():
-            out_dir = process_episode(source=path, output_root=output, config_file=config)
-    except PodpipeError as error:
-        console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(code=2) from error
+    with _errors_exit_2(), _ProgressBar():
+        out_dir = process_episode(source=path, output_root=output, config_file=config)
     typer.echo(str(out_dir))
 
 
@@ -102,7 +110,7 @@ def notes(
     from podpipe.shownotes import build_show_notes, write_show_notes
 
     settings = load_settings(config)
-    try:
+    with _errors_exit_2():
         loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
         out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -112,9 +120,6 @@ def notes(
         write_analysis(out_dir / "analysis.json", analysis)
         write_show_notes(notes_, named, out_dir, settings)
         write_podcasting_files(notes_, named, out_dir)
-    except PodpipeError as error:
-        console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(code=2) from error
     typer.echo(str(out_dir))
 
 
@@ -129,11 +134,8 @@ def enrol(
     from podpipe.config import load_settings
     from podpipe.naming import enrol_voiceprint
 
-    try:
+    with _errors_exit_2(ValueError):
         voiceprint = enrol_voiceprint(name, clip, load_settings(config))
-    except (PodpipeError, ValueError) as error:
-        console.print(f"[bold red]error:[/] {error}")
-        raise typer.Exit(code=2) from error
     typer.echo(f"voiceprint of {voiceprint.name} stored ({voiceprint.count} recording(s))")
 
 
