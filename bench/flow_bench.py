@@ -24,12 +24,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from podpipe import audio
+from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings
-from podpipe.diarize import diarize, load_pipeline, read_rttm
-from podpipe.models import load_whisper, offline_environment
-from podpipe.transcribe import transcribe
+from podpipe.stages.diarize.stage import diarize, load_pipeline, read_rttm
+from podpipe.models.whisper import load_whisper, offline_environment
+from podpipe.stages.transcribe import transcribe
 
 
 def der(reference: Path, hypothesis: Path) -> float:

@@ -25,11 +25,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from podpipe.nlp import analyse, load_embedder, load_nlp, load_transcript_any
-from podpipe.nlp.evaluate import score_analysis
-from podpipe.nlp.loader import transcript_from_turns
-from podpipe.nlp.settings import Nlp
-from podpipe.nlp.text import count_words, split_sentences
+from podpipe.stages.analyse import analyse, load_embedder, load_nlp, load_transcript_any
+from podpipe.stages.analyse.evaluate import score_analysis
+from podpipe.stages.analyse.loader import transcript_from_turns
+from podpipe.stages.analyse.settings import Nlp
+from podpipe.stages.analyse.text import count_words, split_sentences
 
 EPISODE = "transcripts/vov-ep12-microleren.json"
 

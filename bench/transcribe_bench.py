@@ -30,11 +30,11 @@ import jiwer
 import numpy as np
 from faster_whisper import BatchedInferencePipeline
 
-from podpipe import audio
+from podpipe.stages import ingest as audio
 from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
-from podpipe.models import load_whisper, offline_environment
-from podpipe.transcribe import transcribe
+from podpipe.models.whisper import load_whisper, offline_environment
+from podpipe.stages.transcribe import transcribe
 
 PAUSE = 0.6  # seconds of silence between utterances
 

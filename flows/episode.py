@@ -24,25 +24,29 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 
 import podpipe
-import podpipe.diarization
-import podpipe.nlp
-from podpipe import audio, diarize, models, progress, transcribe
+import podpipe.stages.analyse
+import podpipe.stages.diarize
+from podpipe import progress
+from podpipe.models import whisper as models
+from podpipe.stages import ingest as audio
+from podpipe.stages import transcribe
+from podpipe.stages.diarize import stage as diarize
 from podpipe.catalog import Catalog, Status
 from podpipe.config import Settings, get_settings, load_settings
-from podpipe.diarize import diarize_file, write_rttm, write_speaker_timeline
+from podpipe.stages.diarize.stage import diarize_file, write_rttm, write_speaker_timeline
 from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, ShowNotes, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
 from podpipe.exports.layout import episode_output_dir
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import transcript_to_dict
-from podpipe.models import sha256_file
-from podpipe.naming import enrol_configured_host, name_speakers, write_centroids
-from podpipe.nlp import analyse, write_analysis
-from podpipe.shownotes import build_show_notes, write_show_notes
+from podpipe.models.whisper import sha256_file
+from podpipe.stages.naming import enrol_configured_host, name_speakers, write_centroids
+from podpipe.stages.analyse import analyse, write_analysis
+from podpipe.stages.notes import build_show_notes, write_show_notes
 from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
-from podpipe.speakers import attribute_speakers
-from podpipe.transcribe import transcribe_file
+from podpipe.stages.attribute import attribute_speakers
+from podpipe.stages.transcribe import transcribe_file
 from podpipe.worker import StageWorker
 
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
@@ -90,7 +94,7 @@ def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
     return _cache_key("diarize", parameters["episode"], stage_settings,
-                      _code_version(diarize, podpipe.diarization))
+                      _code_version(diarize, podpipe.stages.diarize))
 
 
 def _analyse_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -101,7 +105,7 @@ def _analyse_cache_key(context: TaskRunContext, parameters: dict) -> str:
         "show": settings.show.name,
         "transcript": hashlib.sha256(transcript_json.encode()).hexdigest(),
     }
-    return _cache_key("analyse", parameters["transcript"].episode, stage_settings, _code_version(podpipe.nlp))
+    return _cache_key("analyse", parameters["transcript"].episode, stage_settings, _code_version(podpipe.stages.analyse))
 
 
 def _progress_logger(stage: str):

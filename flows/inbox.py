@@ -14,12 +14,12 @@ from prefect import flow, get_run_logger
 from prefect.artifacts import create_table_artifact
 from prefect.schedules import Cron, Interval
 
-from flows.episode import open_catalog, process_episode
+from podpipe.flows.episode import open_catalog, process_episode
 from podpipe.catalog import Status
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
 from podpipe.inbox import complete_files, move_to_failed
-from podpipe.models import sha256_file
+from podpipe.models.whisper import sha256_file
 
 FINISHED = {Status.DRAFT_READY, Status.APPROVED}
 

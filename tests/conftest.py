@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe import audio
-from podpipe.config import PROJECT_ROOT
+from podpipe.stages import ingest as audio
+REPO = Path(__file__).resolve().parents[1]
 from podpipe.domain import Episode
 
 SHARED_REASON = (
@@ -32,7 +32,7 @@ def _offline_and_quiet(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 
 def shared_dir() -> Path | None:
-    path = Path(os.environ.get("PODPIPE_SHARED", PROJECT_ROOT.parent / "shared"))
+    path = Path(os.environ.get("PODPIPE_SHARED", REPO.parent / "shared"))
     return path if path.is_dir() else None
 
 

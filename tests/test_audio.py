@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conftest import ffmpeg_generate
-from podpipe import audio
+from podpipe.stages import ingest as audio
 from podpipe.errors import InvalidInputError
 
 

@@ -5,7 +5,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from podpipe.config import DEFAULT_CONFIG_FILE, PROJECT_ROOT, load_settings
+from podpipe.config import DEFAULT_CONFIG_FILE, load_settings, project_root
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_project_config_is_read() -> None:
@@ -31,7 +33,33 @@ def test_other_config_file(tmp_path: Path) -> None:
     settings = load_settings(config)
     assert settings.resolve(settings.paths.output) == Path("/srv/notes")
     assert settings.show.vocabulary == ["Leerkorrel"]
-    assert settings.resolve(settings.paths.work) == PROJECT_ROOT / "work"
+    assert settings.resolve(settings.paths.work) == REPO / "work"
+    assert settings.transcription.beam_size == 5, "what the file does not say comes from the packaged defaults"
+
+
+def test_project_file_overrides_packaged_defaults_key_by_key() -> None:
+    settings = load_settings()
+    assert settings.naming.host_name == "Walter Schroven", "from the checkout's config/podpipe.toml"
+    assert settings.nlp.quote_max_words == 60, "from podpipe/defaults/podpipe.toml"
+
+
+def test_outside_a_project_the_packaged_defaults_apply(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PODPIPE_HOME", raising=False)
+    settings = load_settings()
+    assert settings.root == tmp_path.resolve()
+    assert settings.naming.host_name is None
+    assert settings.resolve(settings.paths.output) == tmp_path.resolve() / "output"
+
+
+def test_project_folder_is_found_from_a_subfolder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "podpipe.toml").write_text('[show]\nname = "Leerpodcast"\n')
+    (tmp_path / "audio").mkdir()
+    monkeypatch.chdir(tmp_path / "audio")
+    monkeypatch.delenv("PODPIPE_HOME", raising=False)
+    assert project_root() == tmp_path.resolve()
+    assert load_settings().show.name == "Leerpodcast"
 
 
 def test_unknown_or_invalid_settings_are_refused(tmp_path: Path) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from podpipe.config import Settings
-from podpipe.diarize import (
+from podpipe.stages.diarize.stage import (
     Diarization,
     _ProgressHook,
     _relabel_by_first_appearance,
@@ -117,7 +117,7 @@ def test_speaker_timeline_png(tmp_path):
 def test_phantom_speakers_without_centroid_are_dropped():
     from pyannote.core import Annotation, Segment
 
-    from podpipe.diarize import _annotations
+    from podpipe.stages.diarize.stage import _annotations
 
     class Output:
         speaker_diarization = Annotation()
@@ -135,7 +135,7 @@ def test_phantom_speakers_without_centroid_are_dropped():
 def test_exclusive_view_of_a_bare_annotation():
     from pyannote.core import Annotation, Segment
 
-    from podpipe.diarize import _annotations, annotation_to_turns
+    from podpipe.stages.diarize.stage import _annotations, annotation_to_turns
 
     annotation = Annotation()
     annotation[Segment(0, 10)] = "A"
@@ -149,12 +149,12 @@ def test_exclusive_view_of_a_bare_annotation():
 
 @needs_pyannote
 def test_pyannote_imports_beside_cpu_torch_with_telemetry_off():
-    from podpipe.diarization.runtime import TORCHAUDIO_MODE, prepare_pyannote
+    from podpipe.stages.diarize.runtime import TORCHAUDIO_MODE, prepare_pyannote
 
     prepare_pyannote()
     from pyannote.audio.telemetry.metrics import is_metrics_enabled
 
-    from podpipe.diarization import runtime
+    from podpipe.stages.diarize import runtime
 
     assert runtime.TORCHAUDIO_MODE in ("extension", "python-only") or TORCHAUDIO_MODE is None
     assert not is_metrics_enabled()
@@ -168,8 +168,8 @@ def test_pyannote_imports_beside_cpu_torch_with_telemetry_off():
 def test_campplus_matches_the_released_state_dict_and_pools_by_weights():
     import torch
 
-    from podpipe.diarization.campplus import CAMPPlus, load_campplus, statistics_pooling
-    from podpipe.diarize import packaged_weights
+    from podpipe.stages.diarize.campplus import CAMPPlus, load_campplus, statistics_pooling
+    from podpipe.stages.diarize.stage import packaged_weights
 
     _, embedding_path = packaged_weights()
     state = torch.load(embedding_path, map_location="cpu", weights_only=True)
@@ -229,7 +229,7 @@ def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn]) -> float:
 @pytest.fixture(scope="module")
 def offline():
     """No network for the whole module: every socket connect (other than a local one) fails."""
-    from podpipe.models import offline_environment
+    from podpipe.models.whisper import offline_environment
 
     offline_environment()
     original = socket.socket.connect
@@ -258,7 +258,7 @@ def need_data(path: Path) -> None:
 @pytest.mark.models
 @needs_weights
 def test_pyannote_sample_offline(offline):
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
@@ -279,7 +279,7 @@ def test_pyannote_sample_offline(offline):
 @pytest.mark.models
 @needs_weights
 def test_synthetic_dutch_three_speakers_detected(offline):
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
 
     need_data(SYNTH / "synth_nl.wav")
     audio = read_wav(SYNTH / "synth_nl.wav")
@@ -291,7 +291,7 @@ def test_synthetic_dutch_three_speakers_detected(offline):
 @pytest.mark.models
 @needs_weights
 def test_known_speaker_count_is_used(offline):
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
 
     need_data(SYNTH / "synth_nl.wav")
     audio = read_wav(SYNTH / "synth_nl.wav")[: 16000 * 60]
@@ -306,7 +306,7 @@ def test_known_speaker_count_is_used(offline):
 @needs_weights
 def test_pyannote_per_chunk_path_agrees(offline):
     """shared_frames=false runs pyannote's own per-chunk embeddings; both find the speakers."""
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
@@ -319,7 +319,7 @@ def test_pyannote_per_chunk_path_agrees(offline):
 @pytest.mark.models
 @needs_weights
 def test_silence_gives_no_turns(offline):
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
 
     audio = np.random.default_rng(0).normal(0, 1e-4, 16000 * 12).astype(np.float32)
     result = diarize(episode("silence", 12.0), audio, Settings())
@@ -330,9 +330,9 @@ def test_silence_gives_no_turns(offline):
 @needs_weights
 def test_end_to_end_attribution_and_exports(offline, tmp_path):
     """Diarise the sample, attribute made-up words spread over it, write RTTM and PNG."""
-    from podpipe.diarize import diarize
+    from podpipe.stages.diarize.stage import diarize
     from podpipe.domain import Segment, Transcript, Word
-    from podpipe.speakers import attribute_speakers
+    from podpipe.stages.attribute import attribute_speakers
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
@@ -373,7 +373,7 @@ def test_result_crosses_a_process_boundary():
 @pytest.mark.models
 @needs_weights
 def test_diarize_file_reads_the_normalised_wav(offline):
-    from podpipe.diarize import diarize_file
+    from podpipe.stages.diarize.stage import diarize_file
     from podpipe.domain import NormalisedAudio
 
     need_data(SAMPLE / "sample.wav")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import run_podpipe
-from podpipe.nlp.pipeline import MODEL_DIR, embedded_model_available
+from podpipe.stages.analyse.pipeline import MODEL_DIR, embedded_model_available
 
 pytestmark = [
     pytest.mark.models,

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from podpipe import models
+from podpipe.models import whisper as models
 from podpipe.config import load_settings
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from podpipe.domain import Diarisation, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
-from podpipe.naming import (
+from podpipe.stages.naming import (
     Naming,
     VoiceprintStore,
     cosine,
@@ -20,7 +20,7 @@ from podpipe.naming import (
     unconfirmed_speakers,
     write_centroids,
 )
-from podpipe.shownotes.render import editor_notes
+from podpipe.stages.notes.render import editor_notes
 from tests import shownotes_fixtures as fx
 
 SIDECAR = {

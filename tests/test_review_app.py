@@ -325,7 +325,7 @@ def test_simultaneous_saves_on_the_same_version_lose_nothing(episode) -> None:
 
 
 def test_confirmed_host_voiceprint_is_enrolled_once(tmp_path: Path) -> None:
-    naming = pytest.importorskip("podpipe.naming")
+    naming = pytest.importorskip("podpipe.stages.naming")
     output_root, catalog, _ = build_episode(tmp_path)
     out_dir = output_root / SLUG
     (out_dir / "speakers.centroids.json").write_text(json.dumps({"SPEAKER_00": [1.0, 0.0, 0.0],

@@ -118,7 +118,7 @@ def test_editor_renames_edits_rejects_and_approves_in_chromium(server, tmp_path:
     assert "Sofie Willox" in (out_dir / "transcript.final.txt").read_text(encoding="utf-8")
     assert "Sofie Willox" in (out_dir / "transcript.vtt").read_text(encoding="utf-8")
     assert (out_dir / "shownotes.final.html").is_file()
-    if (out_dir / "shownotes.draft.docx").exists():  # the real podpipe.shownotes writes docx too
+    if (out_dir / "shownotes.draft.docx").exists():  # the real podpipe.stages.notes writes docx too
         assert (out_dir / "shownotes.final.docx").is_file()
     manifest = json.loads((out_dir / ".podpipe-manifest.json").read_text())
     assert "shownotes.final.md" in manifest["protected"]

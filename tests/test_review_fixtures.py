@@ -12,8 +12,8 @@ from podpipe.config import Settings
 from podpipe.domain import Analysis, Episode, Quote, Role, Section, Segment, ShowNotes, Speaker, Theme, Transcript, Word
 from podpipe.exports.layout import episode_output_dir, publish
 from podpipe.exports.transcripts import write_transcript_files
-from podpipe.nlp.serialize import write_analysis
-from podpipe import shownotes
+from podpipe.stages.analyse.serialize import write_analysis
+from podpipe.stages import notes as shownotes
 
 SLUG = "ep-042-groeien"
 EVIL = "<script>window.pwned=1</script>"

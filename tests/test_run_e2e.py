@@ -10,7 +10,7 @@ import jiwer
 import pytest
 
 from conftest import run_podpipe
-from podpipe import audio
+from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
 
 pytestmark = pytest.mark.models

@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from podpipe.catalog import Base, Catalog, Status
-from podpipe.config import PROJECT_ROOT
+REPO = Path(__file__).resolve().parents[1]
 from podpipe.domain import Episode
 
 POSTGRES = os.environ.get("PODPIPE_TEST_POSTGRES")
@@ -95,8 +95,8 @@ def test_a_process_worker_runs_episodes_from_a_prefect_server_on_postgresql(
 
         prefect("work-pool", "create", "podpipe-test", "--type", "process", "--overwrite")
         deploy = (
-            "from flows.episode import process_episode\n"
-            f"process_episode.from_source(source={str(PROJECT_ROOT)!r}, entrypoint='flows/episode.py:process_episode')"
+            "from podpipe.flows.episode import process_episode\n"
+            f"process_episode.from_source(source={str(REPO)!r}, entrypoint='flows/episode.py:process_episode')"
             ".deploy(name='scale-out-test', work_pool_name='podpipe-test')\n"
         )
         done = subprocess.run([sys.executable, "-c", deploy], env=env, capture_output=True, text=True, timeout=300)

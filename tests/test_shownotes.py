@@ -15,7 +15,7 @@ import pytest
 
 from podpipe.domain import ShowNotes
 from podpipe.exports.layout import protect
-from podpipe.shownotes import (
+from podpipe.stages.notes import (
     build_show_notes,
     read_show_notes,
     render_docx,
@@ -25,8 +25,8 @@ from podpipe.shownotes import (
     shownotes_to_dict,
     write_show_notes,
 )
-from podpipe.shownotes.dutch import join_nl, ordinal_word
-from podpipe.shownotes.settings import Rewrite, ShowNotesSettings
+from podpipe.stages.notes.dutch import join_nl, ordinal_word
+from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings
 from tests import shownotes_fixtures as fx
 
 
@@ -252,9 +252,9 @@ EPISODE = "transcripts/vov-ep12-microleren.json"
 
 @pytest.fixture(scope="module")
 def episode12():
-    from podpipe.nlp import analyse, load_transcript_any
-    from podpipe.nlp.pipeline import MODEL_DIR, embedded_model_available
-    from podpipe.nlp.settings import Nlp
+    from podpipe.stages.analyse import analyse, load_transcript_any
+    from podpipe.stages.analyse.pipeline import MODEL_DIR, embedded_model_available
+    from podpipe.stages.analyse.settings import Nlp
 
     shared = Path(os.environ.get("PODPIPE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))
     path = shared / EPISODE
@@ -263,7 +263,7 @@ def episode12():
     model = os.environ.get("PODPIPE_NLP__MODEL", "embedded")
     if model == "embedded" and not embedded_model_available():
         pytest.skip(f"no trained Dutch spaCy pipeline in {MODEL_DIR} (or set PODPIPE_NLP__MODEL to one)")
-    from podpipe.naming import name_speakers
+    from podpipe.stages.naming import name_speakers
 
     transcript = load_transcript_any(path)
     analysis = analyse(transcript, Nlp(model=model))

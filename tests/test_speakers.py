@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from podpipe.domain import Episode, ModelInfo, Segment, Speaker, SpeakerTurn, Transcript, Word
-from podpipe.speakers import assign_span, assign_words, attribute_speakers, speaker_turns, split_segment
+from podpipe.stages.attribute import assign_span, assign_words, attribute_speakers, speaker_turns, split_segment
 
 
 def w(start: float, end: float, text: str = " x") -> Word:

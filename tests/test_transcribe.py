@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from podpipe.domain import Segment
-from podpipe.transcribe import _collect, initial_prompt, looks_like_loop
+from podpipe.stages.transcribe import _collect, initial_prompt, looks_like_loop
 
 
 def raw(start: float, end: float, text: str) -> SimpleNamespace:

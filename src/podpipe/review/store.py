@@ -26,7 +26,7 @@ from podpipe.exports.layout import protect
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.files import write_text_atomic
 from podpipe.io import json_text, read_transcript
-from podpipe import shownotes
+from podpipe.stages import notes as shownotes
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"
@@ -201,8 +201,8 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
     """Named speakers of this episode (with their spans), and each confirmed host's voiceprint.
 
     A host's voiceprint is enrolled once per episode and name, from the episode's
-    ``speakers.centroids.json`` into :class:`podpipe.naming.VoiceprintStore`; without centroids (or
-    without podpipe.naming) the host is still listed in ``<output>/confirmed_hosts.json``.
+    ``speakers.centroids.json`` into :class:`podpipe.stages.naming.VoiceprintStore`; without centroids (or
+    without podpipe.stages.naming) the host is still listed in ``<output>/confirmed_hosts.json``.
     """
     path = out_dir / CONFIRMED_SPEAKERS
     try:
@@ -241,7 +241,7 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
 
 def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Any) -> bool:
     try:
-        from podpipe.naming import VoiceprintStore, read_centroids
+        from podpipe.stages.naming import VoiceprintStore, read_centroids
     except ImportError:
         return False
     centroids = read_centroids(out_dir / "speakers.centroids.json")

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from podpipe.nlp.document import Conversation
+from podpipe.stages.analyse.document import Conversation
 
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
 # discourse markers, not tied to any episode.

@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from podpipe.diarization.runtime import prepare_pyannote
+from podpipe.stages.diarize.runtime import prepare_pyannote
 
 prepare_pyannote()
 

@@ -2,7 +2,7 @@
 
 Public API::
 
-    from podpipe.shownotes import build_show_notes, write_show_notes
+    from podpipe.stages.notes import build_show_notes, write_show_notes
     notes = build_show_notes(named_transcript, analysis, settings)
     write_show_notes(notes, named_transcript, out_dir, settings)   # shownotes.json + shownotes.draft.*
 """
@@ -15,15 +15,15 @@ from typing import Any
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.io import json_text
-from podpipe.shownotes.builder import build_show_notes
-from podpipe.shownotes.render import render_docx, render_html, render_markdown
-from podpipe.shownotes.serialize import (
+from podpipe.stages.notes.builder import build_show_notes
+from podpipe.stages.notes.render import render_docx, render_html, render_markdown
+from podpipe.stages.notes.serialize import (
     SHOWNOTES_FORMAT,
     read_show_notes,
     shownotes_from_dict,
     shownotes_to_dict,
 )
-from podpipe.shownotes.settings import Rewrite, ShowNotesSettings, shownotes_settings
+from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings, shownotes_settings
 
 SHOWNOTES_JSON = "shownotes.json"
 

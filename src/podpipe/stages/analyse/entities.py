@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from podpipe.domain import Mention, Role, Transcript
-from podpipe.nlp.document import Conversation
+from podpipe.stages.analyse.document import Conversation
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from podpipe.nlp.text import WORD_RE
+from podpipe.stages.analyse.text import WORD_RE
 
 if TYPE_CHECKING:
     from spacy.tokens import Span, Token

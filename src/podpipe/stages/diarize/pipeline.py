@@ -20,14 +20,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from podpipe.diarization.runtime import prepare_pyannote
+from podpipe.stages.diarize.runtime import prepare_pyannote
 
 prepare_pyannote()
 
 from pyannote.audio.core.plda import PLDA
 from pyannote.audio.pipelines import SpeakerDiarization
 
-from podpipe.diarization.campplus import CAMPPlusEmbedding
+from podpipe.stages.diarize.campplus import CAMPPlusEmbedding
 
 TRUNK_FRAME = 0.02  # seconds per CAM++ trunk frame (10 ms filterbank hop, then stride 2)
 BLOCK_SECONDS = 10.0  # trunk block length: the length CAM++ sees in pyannote's per-chunk path

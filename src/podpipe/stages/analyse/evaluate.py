@@ -1,6 +1,6 @@
 """Scoring an Analysis against a hand-labelled episode file (themes with first/last turn and keywords,
 quotes with speaker and turn), for tests and the benchmark. Turn index = segment index, as
-:func:`podpipe.nlp.loader.load_transcript_any` builds one segment per turn.
+:func:`podpipe.stages.analyse.loader.load_transcript_any` builds one segment per turn.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podpipe.domain import Analysis, Transcript
-from podpipe.nlp.text import WORD_RE, remove_fillers, word_jaccard
+from podpipe.stages.analyse.text import WORD_RE, remove_fillers, word_jaccard
 
 
 @dataclass(slots=True)

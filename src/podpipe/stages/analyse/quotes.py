@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from podpipe.domain import Quote
-from podpipe.nlp.document import Conversation, Sentence
-from podpipe.nlp.text import count_words, remove_fillers, word_jaccard
+from podpipe.stages.analyse.document import Conversation, Sentence
+from podpipe.stages.analyse.text import count_words, remove_fillers, word_jaccard
 
 OPINION = re.compile(
     r"\b(?:ik vind|ik denk|volgens mij|eerlijk gezegd|laten we eerlijk zijn|het probleem is|de kern|"

@@ -1,7 +1,7 @@
 """The models of the NLP stage, each loaded once per process: the spaCy pipeline and the embedder.
 
 * spaCy: podpipe's own Dutch pipeline (tok2vec, morphologizer, parser, lemmatizer; no NER) from
-  ``src/podpipe/nlp/model`` by default, or any installed pipeline named in ``nlp.model``. An
+  ``src/podpipe/models/spacy_nl`` by default, or any installed pipeline named in ``nlp.model``. An
   ``EntityRuler`` is added at run time with the show's known people and organisations; the episode's
   own names go into a second ruler per analysis (:func:`episode_ruler`), so one loaded pipeline
   serves every episode. Without the trained folder, a blank Dutch pipeline with a sentencizer stands
@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podpipe.domain import ModelInfo
-from podpipe.models import ModelUnavailableError
-from podpipe.nlp.settings import EMBEDDED_MODEL, Nlp, nlp_settings, show_name
+from podpipe.models.whisper import ModelUnavailableError
+from podpipe.stages.analyse.settings import EMBEDDED_MODEL, Nlp, nlp_settings, show_name
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL_DIR = Path(__file__).resolve().parent / "model"
+MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "spacy_nl"
 SHOW_RULER = "podpipe_show_entities"
 FALLBACK_META_KEY = "podpipe_fallback"
 

@@ -15,7 +15,7 @@ from typing import Any
 from podpipe.domain import Episode, Role, Segment, Speaker, Transcript
 from podpipe.errors import PodpipeError
 from podpipe.io import TRANSCRIPT_FORMAT, transcript_from_dict
-from podpipe.nlp.text import count_words
+from podpipe.stages.analyse.text import count_words
 
 DEFAULT_WORDS_PER_SECOND = 2.6
 PAUSE_BETWEEN_TURNS = 0.4  # seconds added between turns whose times are estimated

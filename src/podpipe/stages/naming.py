@@ -160,7 +160,7 @@ def enrol_voiceprint(name: str, clip: Path, settings: Any, *, diarise: Any = Non
     """Enrol ``name`` from a clip where they speak (mostly) alone: the centroid of its dominant speaker.
 
     ``diarise(path, settings) -> Diarisation`` (default: normalise the clip and run
-    :func:`podpipe.diarize.diarize`).
+    :func:`podpipe.stages.diarize.stage.diarize`).
     """
     result = (diarise or _diarise_clip)(Path(clip), settings)
     centroids = result.centroids
@@ -204,8 +204,8 @@ def enrol_from_transcript(
 def _diarise_clip(clip: Path, settings: Any) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
-    from podpipe.audio import describe_episode, load_waveform, normalise
-    from podpipe.diarize import diarize
+    from podpipe.stages.ingest import describe_episode, load_waveform, normalise
+    from podpipe.stages.diarize.stage import diarize
 
     episode = describe_episode(clip)
     with tempfile.TemporaryDirectory(prefix="podpipe-enrol-") as work:
@@ -324,7 +324,7 @@ def name_speakers(
     """A new transcript whose speakers carry name, organisation and role.
 
     ``voiceprints``: this episode's centroid embedding per diarisation label
-    (:attr:`podpipe.diarize.Diarisation.centroids`); compared with the host's stored voiceprint
+    (:attr:`podpipe.stages.diarize.stage.Diarisation.centroids`); compared with the host's stored voiceprint
     (``store``, default :meth:`VoiceprintStore.from_settings`).
     """
     config = naming_settings(settings)

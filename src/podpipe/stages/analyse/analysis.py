@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 
 from podpipe.domain import Analysis, Theme, Transcript
-from podpipe.nlp.document import Conversation, build_conversation
-from podpipe.nlp.entities import find_entities, known_names
-from podpipe.nlp.keyphrases import (
+from podpipe.stages.analyse.document import Conversation, build_conversation
+from podpipe.stages.analyse.entities import find_entities, known_names
+from podpipe.stages.analyse.keyphrases import (
     collect_candidates,
     content_lemmas,
     count_by_key,
@@ -23,8 +23,8 @@ from podpipe.nlp.keyphrases import (
     rank_keyphrases,
     yake_keyphrases,
 )
-from podpipe.nlp.loader import load_transcript_any
-from podpipe.nlp.pipeline import (
+from podpipe.stages.analyse.loader import load_transcript_any
+from podpipe.stages.analyse.pipeline import (
     Embedder,
     episode_ruler,
     has_parse,
@@ -33,10 +33,10 @@ from podpipe.nlp.pipeline import (
     load_nlp,
     nlp_model_info,
 )
-from podpipe.nlp.quotes import select_quotes
-from podpipe.nlp.segmentation import SegmentationTrace, ThemeSpan, segment
-from podpipe.nlp.serialize import write_analysis
-from podpipe.nlp.settings import Nlp, nlp_settings, show_name
+from podpipe.stages.analyse.quotes import select_quotes
+from podpipe.stages.analyse.segmentation import SegmentationTrace, ThemeSpan, segment
+from podpipe.stages.analyse.serialize import write_analysis
+from podpipe.stages.analyse.settings import Nlp, nlp_settings, show_name
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def analyse(transcript: Transcript, settings: Any = None, *, trace: dict[str, An
     """Themes (3-6, with keyphrases, span and start time), quotes, people and organisations.
 
     ``settings``: podpipe's Settings (``settings.nlp`` if it has one, else the defaults of
-    :class:`podpipe.nlp.settings.Nlp`), an ``Nlp`` or None. ``trace``, if given, receives timings and
+    :class:`podpipe.stages.analyse.settings.Nlp`), an ``Nlp`` or None. ``trace``, if given, receives timings and
     the segmentation's scores.
     """
     config = nlp_settings(settings)

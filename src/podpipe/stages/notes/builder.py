@@ -1,7 +1,7 @@
 """ShowNotes from a named transcript and its analysis: extractive, with Jinja2 text templates.
 
 No language model: the headings, paraphrases, intro and closing are sentences of the episode put in
-templates (``config/templates/{intro,heading,section,closing}.<lang>.j2``) that producers edit without
+templates (``podpipe/defaults/templates/{intro,heading,section,closing}.<lang>.j2``) that producers edit without
 touching code. Quotes are the analysis' verbatim quotes, checked against the speaker's own words.
 """
 
@@ -17,14 +17,14 @@ from typing import Any
 
 import jinja2
 
+from podpipe.config import DEFAULT_TEMPLATES
 from podpipe.domain import Analysis, Quote, Role, Section, Segment, ShowNotes, Speaker, Theme, Transcript
-from podpipe.naming import speaker_label
-from podpipe.shownotes import dutch
-from podpipe.shownotes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
+from podpipe.stages.naming import speaker_label
+from podpipe.stages.notes import dutch
+from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TEMPLATES = Path(__file__).resolve().parents[3] / "config" / "templates"
 
 _QUESTION_WORDS = frozenset(
     [
@@ -632,7 +632,7 @@ def build_show_notes(
         closing="\n\n".join(closing),
     )
     if config.rewrite.enabled:
-        from podpipe.shownotes.rewrite import rewrite_show_notes
+        from podpipe.stages.notes.rewrite import rewrite_show_notes
 
         notes = rewrite_show_notes(notes, transcript, settings, transport=transport)
     return notes

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podpipe.domain import Quote, ShowNotes, Transcript
-from podpipe.naming import naming_report, unconfirmed_speakers
-from podpipe.shownotes import dutch
-from podpipe.shownotes.builder import _template_name, environment
-from podpipe.shownotes.settings import shownotes_settings
+from podpipe.stages.naming import naming_report, unconfirmed_speakers
+from podpipe.stages.notes import dutch
+from podpipe.stages.notes.builder import _template_name, environment
+from podpipe.stages.notes.settings import shownotes_settings
 
 
 @dataclass(slots=True)

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from podpipe.domain import ShowNotes, Transcript
-from podpipe.shownotes.settings import shownotes_settings
+from podpipe.stages.notes.settings import shownotes_settings
 
 log = logging.getLogger(__name__)
 

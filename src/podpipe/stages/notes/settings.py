@@ -22,7 +22,7 @@ def resolve_path(settings: Any, path: Path) -> Path:
     resolve = getattr(settings, "resolve", None)
     if callable(resolve):
         return resolve(path)
-    from podpipe.config import PROJECT_ROOT
+    from podpipe.config import project_root
 
     path = path.expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else project_root() / path

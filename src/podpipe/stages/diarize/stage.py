@@ -28,7 +28,7 @@ import numpy as np
 
 from podpipe.domain import Diarisation, Episode, ModelInfo, NormalisedAudio, SpeakerTurn
 from podpipe.files import atomic_path, write_text_atomic
-from podpipe.models import ModelUnavailableError, sha256_file
+from podpipe.models.whisper import ModelUnavailableError, sha256_file
 
 from podpipe.config import Diarization, Settings
 
@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-# Called with (seconds of audio done, total seconds), like podpipe.transcribe.
+# Called with (seconds of audio done, total seconds), like podpipe.stages.transcribe.
 ProgressCallback = Callable[[float, float], None]
 
 
@@ -134,14 +134,14 @@ def _device(config: Diarization):
 
 
 def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
-    from podpipe.diarization.runtime import prepare_pyannote
+    from podpipe.stages.diarize.runtime import prepare_pyannote
 
     prepare_pyannote()
     import pyannote.audio
     from pyannote.audio import Model
 
-    from podpipe.diarization.campplus import load_campplus
-    from podpipe.diarization.pipeline import EmbeddedSpeakerDiarization, NoPLDA
+    from podpipe.stages.diarize.campplus import load_campplus
+    from podpipe.stages.diarize.pipeline import EmbeddedSpeakerDiarization, NoPLDA
 
     segmentation_path, embedding_path = packaged_weights()
     segmentation = Model.from_pretrained(segmentation_path)
@@ -192,7 +192,7 @@ def _load_hub_pipeline(config: Diarization, models_dir: Path) -> PipelineHandle:
 
     Untested here (no network); kept so that users with internet can pick a stronger pipeline.
     """
-    from podpipe.diarization.runtime import prepare_pyannote
+    from podpipe.stages.diarize.runtime import prepare_pyannote
 
     prepare_pyannote()
     import pyannote.audio
@@ -236,7 +236,7 @@ def diarize(
     max_speakers: int | None = None,
 ) -> Diarisation:
     """Who spoke when in the 16 kHz mono ``waveform`` (float32 in [-1, 1]), with each speaker's
-    centroid embedding (for voiceprints, see :mod:`podpipe.naming`; empty when the pipeline gives none).
+    centroid embedding (for voiceprints, see :mod:`podpipe.stages.naming`; empty when the pipeline gives none).
 
     Speaker counts: ``num_speakers`` when known exactly, else ``min_speakers``/``max_speakers``
     bounds, else the settings' values, else detected by clustering.
@@ -308,7 +308,7 @@ def diarize_file(
     max_speakers: int | None = None,
 ) -> Diarisation:
     """``diarize`` on the normalised file (for stage workers, which get paths, not waveforms)."""
-    from podpipe.audio import load_waveform
+    from podpipe.stages.ingest import load_waveform
 
     return diarize(
         episode,

@@ -2,16 +2,16 @@
 
 Public API::
 
-    from podpipe.nlp import analyse, load_transcript_any, write_analysis
+    from podpipe.stages.analyse import analyse, load_transcript_any, write_analysis
     analysis = analyse(load_transcript_any(path), settings)
     write_analysis(out_dir / "analysis.json", analysis)
 """
 
-from podpipe.nlp.analysis import analyse, analyse_file
-from podpipe.nlp.loader import load_transcript_any, transcript_from_turns
-from podpipe.nlp.pipeline import load_embedder, load_nlp
-from podpipe.nlp.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
-from podpipe.nlp.settings import Nlp, nlp_settings
+from podpipe.stages.analyse.analysis import analyse, analyse_file
+from podpipe.stages.analyse.loader import load_transcript_any, transcript_from_turns
+from podpipe.stages.analyse.pipeline import load_embedder, load_nlp
+from podpipe.stages.analyse.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
+from podpipe.stages.analyse.settings import Nlp, nlp_settings
 
 __all__ = [
     "Nlp",

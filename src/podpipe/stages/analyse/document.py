@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from podpipe.domain import Role, Transcript
-from podpipe.nlp.text import count_words, remove_fillers, split_long_span, split_sentence_spans
+from podpipe.stages.analyse.text import count_words, remove_fillers, split_long_span, split_sentence_spans
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -1,0 +1,1 @@
+"""Packaged model weights: where they are, how they are assembled and checked, and load-once caches."""
