@@ -149,7 +149,7 @@ def annotation(turns, uri: str):
 
 def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> dict:
     sys.path.insert(0, str(REPO / "src"))
-    from podpipe.models.whisper import offline_environment
+    from podpipe.models import offline_environment
 
     offline_environment()
     from podpipe.config import Diarization, Settings

@@ -28,7 +28,8 @@ from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings
 from podpipe.stages.diarize.stage import diarize, load_pipeline, read_rttm
-from podpipe.models.whisper import load_whisper, offline_environment
+from podpipe.models import offline_environment
+from podpipe.models.whisper import load_whisper
 from podpipe.stages.transcribe import transcribe
 
 

@@ -33,7 +33,8 @@ from faster_whisper import BatchedInferencePipeline
 from podpipe.stages import ingest as audio
 from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
-from podpipe.models.whisper import load_whisper, offline_environment
+from podpipe.models import offline_environment
+from podpipe.models.whisper import load_whisper
 from podpipe.stages.transcribe import transcribe
 
 PAUSE = 0.6  # seconds of silence between utterances

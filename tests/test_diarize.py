@@ -229,7 +229,7 @@ def der(reference: list[SpeakerTurn], hypothesis: list[SpeakerTurn]) -> float:
 @pytest.fixture(scope="module")
 def offline():
     """No network for the whole module: every socket connect (other than a local one) fails."""
-    from podpipe.models.whisper import offline_environment
+    from podpipe.models import offline_environment
 
     offline_environment()
     original = socket.socket.connect

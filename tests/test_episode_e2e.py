@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from conftest import run_podpipe
-from podpipe.stages.analyse.pipeline import MODEL_DIR, embedded_model_available
+from podpipe.models.nlp import MODEL_DIR, embedded_model_available
 
 pytestmark = [
     pytest.mark.models,
@@ -29,12 +29,13 @@ def people(episode: dict) -> dict[str, dict]:
 
 
 def test_notes_from_the_hand_written_transcript(shared: Path, episode: dict, tmp_path: Path, environment) -> None:
+    """From a folder outside the checkout (packaged defaults); the transcript names everyone itself."""
     result = run_podpipe("notes", str(shared / "transcripts" / f"{EPISODE}.json"), "--output", str(tmp_path),
-                         env=environment)
+                         env=environment, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert Path(result.stdout.strip().splitlines()[-1]) == tmp_path
     for name in ("analysis.json", "shownotes.json", "shownotes.draft.md", "shownotes.draft.html",
-                 "shownotes.draft.docx", "chapters.json", "transcript.podcast.json"):
+                 "shownotes.draft.docx", "chapters.json", "transcript.podcast.json", "transcript.json"):
         assert (tmp_path / name).is_file(), name
 
     notes = json.loads((tmp_path / "shownotes.json").read_text())

@@ -185,7 +185,7 @@ def test_entities_from_introductions_without_metadata() -> None:
 def test_entities_from_metadata_and_config_via_entity_ruler() -> None:
     import spacy
 
-    from podpipe.stages.analyse.pipeline import episode_ruler
+    from podpipe.models.nlp import episode_ruler
 
     nlp = spacy.blank("nl")
     speakers = [

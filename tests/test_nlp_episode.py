@@ -18,7 +18,7 @@ import pytest
 from podpipe.domain import Analysis, Role, Transcript
 from podpipe.stages.analyse import analyse, load_transcript_any, read_analysis, write_analysis
 from podpipe.stages.analyse.evaluate import score_analysis
-from podpipe.stages.analyse.pipeline import MODEL_DIR, embedded_model_available
+from podpipe.models.nlp import MODEL_DIR, embedded_model_available
 from podpipe.stages.analyse.settings import Nlp
 from podpipe.stages.analyse.text import count_words, word_jaccard
 

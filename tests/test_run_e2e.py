@@ -29,8 +29,11 @@ def normalise(text: str) -> str:
 
 
 def test_run_transcribes_real_flemish_speech(flemish_clip, tmp_path: Path, environment) -> None:
+    """Run from a folder outside the checkout: the packaged defaults are enough."""
     clip, reference = flemish_clip
-    result = run_podpipe("run", str(clip), "--output", str(tmp_path), env=environment)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_podpipe("run", str(clip), "--output", str(tmp_path), env=environment, cwd=elsewhere)
     assert result.returncode == 0, result.stderr[-3000:]
     out_dir = Path(result.stdout.strip().splitlines()[-1])
     assert out_dir == tmp_path / "vlaamse-clip-test"
@@ -57,6 +60,9 @@ def test_run_transcribes_real_flemish_speech(flemish_clip, tmp_path: Path, envir
     assert again.returncode == 0, again.stderr[-3000:]
     assert again.stdout.strip().splitlines()[-1] == str(out_dir)
     assert "Cached" in again.stderr, "the second run of the same audio skips transcription"
+    (row,) = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}").episodes()
+    models = {stage.name: stage.model for stage in row.stages}
+    assert models["transcribe"].startswith("whisper-base") and models["analyse"], models
 
 
 def test_run_rejects_bad_input_with_the_file_and_reason(tmp_path: Path, environment) -> None:

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from podpipe.errors import PodpipeError
-from podpipe.models.whisper import offline_environment
+from podpipe.models import offline_environment
 
 app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -81,6 +81,20 @@ class _ProgressBar:
 
 
 @app.command()
+def init(
+    folder: Annotated[Path, typer.Argument(help="The project folder to set up; default: here.")] = Path("."),
+) -> None:
+    """Copy podpipe's default settings and show-notes templates into FOLDER/config/ to edit them."""
+    from podpipe.config import init_project
+
+    written = init_project(folder)
+    for path in written:
+        typer.echo(str(path))
+    if not written:
+        console.print(f"{folder / 'config'} already has every file; nothing was overwritten")
+
+
+@app.command()
 def run(
     path: Annotated[Path, typer.Argument(help="The episode's audio (mp3, m4a, wav, flac, ogg/opus, mp4).")],
     output: OutputOption = None,
@@ -103,23 +117,15 @@ def notes(
 ) -> None:
     """Themes, quotes, people and draft show notes from an existing transcript; print the folder."""
     _prepare_environment()
+    from podpipe import pipeline
     from podpipe.config import load_settings
-    from podpipe.exports.podcasting import write_podcasting_files
-    from podpipe.stages.naming import name_speakers
-    from podpipe.stages.analyse import analyse, load_transcript_any, write_analysis
-    from podpipe.stages.notes import build_show_notes, write_show_notes
+    from podpipe.stages.analyse import load_transcript_any
 
     settings = load_settings(config)
     with _errors_exit_2():
         loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
         out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
-        out_dir.mkdir(parents=True, exist_ok=True)
-        analysis = analyse(loaded, settings)
-        named = name_speakers(loaded, analysis, settings)
-        notes_ = build_show_notes(named, analysis, settings)
-        write_analysis(out_dir / "analysis.json", analysis)
-        write_show_notes(notes_, named, out_dir, settings)
-        write_podcasting_files(notes_, named, out_dir)
+        pipeline.export(pipeline.draft(loaded, settings), out_dir, settings)
     typer.echo(str(out_dir))
 
 

@@ -11,6 +11,7 @@ or the nearest folder at or above the working directory that has one (a checkout
 from __future__ import annotations
 
 import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -291,6 +292,21 @@ class Settings(BaseSettings):
         """Relative paths in config are relative to the project folder, not the caller's cwd."""
         path = path.expanduser()
         return path if path.is_absolute() else (self._root / path).resolve()
+
+
+def init_project(folder: Path) -> list[Path]:
+    """Make ``folder`` a podpipe project: an editable copy of the packaged settings and templates in
+    ``config/``, plus the drop folder. Files already there are kept; returns what was written."""
+    written = []
+    for source in (DEFAULT_CONFIG_FILE, *sorted(DEFAULT_TEMPLATES.iterdir())):
+        relative = source.relative_to(DEFAULTS_DIR)
+        target = folder / "config" / relative
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, target)
+            written.append(target)
+    (folder / Paths().inbox).mkdir(parents=True, exist_ok=True)
+    return written
 
 
 SectionT = TypeVar("SectionT", bound=BaseModel)

@@ -24,3 +24,7 @@ class InvalidInputError(PodpipeError):
 
 class StageTimeoutError(PodpipeError):
     """A stage ran past its time limit and was stopped."""
+
+
+class ModelUnavailableError(RuntimeError):
+    """A model cannot be found or loaded; the message says what to install or configure."""

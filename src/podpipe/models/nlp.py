@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podpipe.domain import ModelInfo
-from podpipe.models.whisper import ModelUnavailableError
-from podpipe.stages.analyse.settings import EMBEDDED_MODEL, Nlp, nlp_settings, show_name
+from podpipe.errors import ModelUnavailableError
+from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
+from podpipe.config import Nlp, section_of
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MODEL_DIR = Path(__file__).resolve().parents[2] / "models" / "spacy_nl"
+MODEL_DIR = Path(__file__).resolve().parent / "spacy_nl"
 SHOW_RULER = "podpipe_show_entities"
 FALLBACK_META_KEY = "podpipe_fallback"
 
@@ -98,8 +99,8 @@ def embedded_model_available() -> bool:
 
 def load_nlp(settings: Any = None) -> Language:
     """The spaCy pipeline named in ``settings.nlp.model`` with an EntityRuler, loaded once per process."""
-    config = nlp_settings(settings)
-    show = show_name(settings)
+    config = section_of(settings, "nlp", Nlp)
+    show = getattr(getattr(settings, "show", None), "name", None)
     key = (config.model, show, tuple(config.people), tuple(config.organisations))
     with _nlp_lock:
         if key not in _nlp_cache:
@@ -256,7 +257,7 @@ _embedder_lock = threading.Lock()
 
 def load_embedder(settings: Any = None) -> Embedder:
     """The process-wide embedder."""
-    threads = nlp_settings(settings).embedding_threads
+    threads = section_of(settings, "nlp", Nlp).embedding_threads
     with _embedder_lock:
         if threads not in _embedders:
             _embedders[threads] = Embedder(threads)
