@@ -76,3 +76,18 @@ def test_unknown_or_invalid_settings_are_refused(tmp_path: Path) -> None:
 def test_missing_config_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nope.toml"):
         load_settings(tmp_path / "nope.toml")
+
+
+def test_init_copies_the_packaged_settings_and_templates_and_keeps_edits(tmp_path: Path) -> None:
+    from podpipe.config import DEFAULT_TEMPLATES, init_project
+
+    written = init_project(tmp_path)
+    assert tmp_path / "config" / "podpipe.toml" in written
+    assert {p.name for p in (tmp_path / "config" / "templates").iterdir()} == {
+        p.name for p in DEFAULT_TEMPLATES.iterdir()
+    }
+    assert (tmp_path / "audio" / "inbox").is_dir()
+    edited = tmp_path / "config" / "templates" / "intro.nl.j2"
+    edited.write_text("Mijn eigen intro\n")
+    assert init_project(tmp_path) == [], "a second init writes nothing"
+    assert edited.read_text() == "Mijn eigen intro\n"
