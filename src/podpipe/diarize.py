@@ -160,6 +160,10 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
         embedding_batch_size=config.embedding_batch_size,
         segmentation_batch_size=config.segmentation_batch_size,
     )
+    if config.count_brief_voices:
+        from podpipe.diarization.clustering import SpeakerCountClustering
+
+        pipeline.clustering = SpeakerCountClustering(metric="cosine")
     pipeline.instantiate(
         {
             "segmentation": {"min_duration_off": config.min_duration_off},
@@ -180,6 +184,7 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
             "clustering": f"agglomerative/{config.clustering_method}",
             "clustering_threshold": config.clustering_threshold,
             "min_cluster_size": config.min_cluster_size,
+            "count_brief_voices": config.count_brief_voices,
             "embedding_exclude_overlap": config.embedding_exclude_overlap,
             "shared_frames": config.shared_frames,
             "min_duration_off": config.min_duration_off,
