@@ -295,8 +295,10 @@ def markdown_table(results: list[dict]) -> str:
     """Per file: DER (no collar, its miss / false alarm / confusion; 0.25 s collar), speakers found
     / true, speed and memory; then the mean over the AMI excerpts and how many counts were right."""
     lines = [
-        "| file | length | DER, no collar (miss / FA / conf) | DER, collar 0.25 | speakers found / true "
-        "| wall s per audio s | peak RSS |",
+        (
+            "| file | length | DER, no collar (miss / FA / conf) | DER, collar 0.25 | speakers found / true "
+            "| wall s per audio s | peak RSS |"
+        ),
         "|---|---|---|---|---|---|---|",
     ]
     for r in results:

@@ -26,8 +26,8 @@ prepare_pyannote()
 
 from pyannote.audio.core.inference import Inference
 from pyannote.audio.core.plda import PLDA
-from pyannote.core import SlidingWindowFeature
 from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.core import SlidingWindowFeature
 
 from podpipe.diarization.campplus import CAMPPlusEmbedding
 
@@ -104,15 +104,14 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
 
         The sum favours voices heard in every chunk covering a frame: a brief voice that the count
         found in one of the four chunks there always loses, and would vanish from the output."""
-        # Inference.aggregate overwrites NaN in its input, so each call gets its own copy
-        window = segmentations.sliding_window
-        summed = Inference.aggregate(
-            SlidingWindowFeature(segmentations.data.copy(), window), count.sliding_window,
-            hamming=False, missing=0.0, skip_average=True,
-        )
+        # Inference.aggregate overwrites NaN in its input: it gets a copy, and the NaN (cluster not in
+        # that chunk) make its average one over the chunks assigned to each speaker
         mean = Inference.aggregate(
-            SlidingWindowFeature(segmentations.data.copy(), window), count.sliding_window,
-            hamming=False, missing=0.0, skip_average=False,
+            SlidingWindowFeature(segmentations.data.copy(), segmentations.sliding_window),
+            count.sliding_window,
+            hamming=False,
+            missing=0.0,
+            skip_average=False,
         )
         binary = super().to_diarization(segmentations, count)
         num_frames = min(len(binary.data), len(mean.data))
