@@ -40,7 +40,7 @@ from podpipe.models import sha256_file
 from podpipe.naming import enrol_configured_host, name_speakers, write_centroids
 from podpipe.nlp import analyse, write_analysis
 from podpipe.shownotes import build_show_notes, write_show_notes
-from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
+from podpipe.sidecar import read_sidecar, speaker_bounds, speaker_count, with_sidecar
 from podpipe.speakers import attribute_speakers
 from podpipe.transcribe import transcribe_file
 from podpipe.worker import StageWorker
@@ -88,7 +88,9 @@ def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
 
 def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
+    stage_settings = settings.diarization.model_dump(mode="json") | {
+        key: parameters.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")
+    }
     return _cache_key("diarize", parameters["episode"], stage_settings,
                       _code_version(diarize, podpipe.diarization))
 
@@ -169,9 +171,11 @@ def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Set
 @task(name="diarize", cache_key_fn=_diarize_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
-                 num_speakers: int | None) -> Diarisation:
+                 num_speakers: int | None, min_speakers: int | None = None,
+                 max_speakers: int | None = None) -> Diarisation:
     return DIARISATION_WORKER.run(
         diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+        min_speakers=min_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
     )
@@ -277,7 +281,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
         with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, speaker_count(episode)
+                episode, normalised, settings, speaker_count(episode), *speaker_bounds(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
         # Cached results may come from the same audio under another name: keep today's identity.

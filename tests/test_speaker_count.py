@@ -184,3 +184,29 @@ def test_a_speaker_without_frames_takes_those_where_it_is_more_active():
     assert result.sum(axis=1).tolist() == binary.sum(axis=1).tolist()  # the count per frame is kept
     unchanged = np.array([[1, 0], [0, 1]], dtype=float)
     assert (keep_every_speaker(unchanged, np.array([[1.0, 0.0], [0.0, 1.0]])) == unchanged).all()
+
+
+# --- counts from the episode's sidecar -------------------------------------------------------------
+
+
+def test_sidecar_gives_a_count_or_bounds(tmp_path):
+    from pathlib import Path
+
+    from podpipe.domain import Episode
+    from podpipe.errors import InvalidInputError
+    from podpipe.sidecar import read_sidecar, speaker_bounds, speaker_count, with_sidecar
+
+    def episode_with(yaml_text: str) -> Episode:
+        audio = tmp_path / "ep.mp3"
+        audio.write_bytes(b"x")
+        (tmp_path / "ep.yaml").write_text(yaml_text)
+        return with_sidecar(Episode(id="e" * 16, slug="ep", source=Path(audio), duration=60.0), read_sidecar(audio))
+
+    show = episode_with("host: {name: An}\nguests: [{name: Bo}, {name: Cas}]\nmin_speakers: 2\nmax_speakers: 5\n")
+    assert speaker_count(show) == 3 and speaker_bounds(show) == (2, 5)
+    caller = episode_with("host: {name: An}\nguests: [{name: Bo}]\nnum_speakers: 3\n")
+    assert speaker_count(caller) == 3 and speaker_bounds(caller) == (None, None)
+    open_show = episode_with("title: Aflevering\nmax_speakers: 4\n")
+    assert speaker_count(open_show) is None and speaker_bounds(open_show) == (None, 4)
+    with pytest.raises(InvalidInputError, match="min_speakers"):
+        episode_with("min_speakers: 5\nmax_speakers: 2\n")
