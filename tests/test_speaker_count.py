@@ -126,6 +126,17 @@ def test_count_without_bounds_finds_the_brief_voice():
     assert len(set(labels.tolist())) == 3 and 1 in train.tolist()
 
 
+def test_in_a_long_file_a_brief_voice_must_recur_like_any_cluster():
+    # 40 reliable embeddings of two voices: pyannote asks 4 embeddings of a cluster
+    long_file = [(c, 7, 7, c % 2) for c in range(40)]
+    once = local([*long_file, (3, 0.2, 1.0, 2)])
+    _, labels = count_speakers(once, reliable_of(once), CountBounds.of(), threshold=0.3)
+    assert len(set(labels.tolist())) == 2
+    often = local(long_file + [(c, 0.2, 1.0, 2) for c in (3, 9, 15, 21, 27)])
+    _, labels = count_speakers(often, reliable_of(often), CountBounds.of(), threshold=0.3)
+    assert len(set(labels.tolist())) == 3
+
+
 def test_one_voice_split_by_the_segmentation_stays_one():
     speakers = local([(c, 7, 7, 0) for c in range(6)] + [(2, 0.3, 1.5, 0), (4, 0.2, 0.8, 0)])
     _, labels = count_speakers(speakers, reliable_of(speakers), CountBounds.of(), threshold=0.3)

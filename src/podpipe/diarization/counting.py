@@ -230,11 +230,13 @@ def count_speakers(
     points = local.embeddings[reliable]
     labels = absorb_small(points, cosine_clusters(points, threshold, method), size)
 
-    # a brief voice is one embedding: it counts only where pyannote would keep a one-member cluster
-    if size <= 1:
-        brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
-        labels = np.concatenate([labels, brief_labels + labels.max() + 1])
-        reliable = np.concatenate([reliable, brief])
+    # a brief voice needs as many embeddings as pyannote asks of any cluster (one, in a short file)
+    brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
+    ids, sizes = np.unique(brief_labels, return_counts=True)
+    keep = np.isin(brief_labels, ids[sizes >= size])
+    if keep.any():
+        labels = np.concatenate([labels, _renumber(brief_labels[keep]) + labels.max() + 1])
+        reliable = np.concatenate([reliable, brief[keep]])
 
     found = int(labels.max()) + 1
     wanted = bounds.clamp(found)
