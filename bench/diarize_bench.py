@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/diarize_bench.py                 # all files, settings' defaults
     .venv/bin/python bench/diarize_bench.py --files sample synth
+    .venv/bin/python bench/diarize_bench.py --files ami sample synth ep12 flemish --oracle-count --table
     .venv/bin/python bench/diarize_bench.py --set clustering_threshold=0.65 --set min_cluster_size=8
 
 Files (from ``$PODPIPE_SHARED``, default ``<repo>/../shared``):
@@ -9,6 +10,8 @@ Files (from ``$PODPIPE_SHARED``, default ``<repo>/../shared``):
 * ``synth``   the 161 s three-speaker Dutch espeak-ng conversation and its RTTM;
 * ``long10``  ~9.5 min built in memory: synth, sample, synth, sample, synth, sample, with both
               reference RTTMs shifted to match (5 speakers; the synthetic voices recur);
+* ``trn02`` .. ``trn09`` (``ami``: all eight) 30 s excerpts of real English meetings (AMI corpus, via
+              pyannote's debug protocol), 1-4 speakers with overlapping speech, scored on their UEM;
 * ``ep12``    the 686 s espeak rendering of episode 12 and its RTTM (3 voices); not tuned on;
 * ``flemish`` ~3 min of real read speech by ONE Flemish speaker: 60 utterances (silence-trimmed,
               24 kHz resampled to 16 kHz) joined by 0.6 s of low noise, each utterance a reference
@@ -45,15 +48,23 @@ FILES = {
     "synth": ("audio/synthetic-nl-3speakers/synth_nl.wav", "audio/synthetic-nl-3speakers/synth_nl.rttm"),
     "ep12": ("transcripts/vov-ep12-microleren.espeak.mp3", "transcripts/vov-ep12-microleren.espeak.rttm"),
 }
+AMI = "audio/ami-debug-train"
+AMI_FILES = [f"trn{i:02d}" for i in range(2, 10)]
+GROUPS = {"ami": AMI_FILES, "all": [*AMI_FILES, "sample", "synth", "ep12", "flemish"]}
 LONG_PARTS = ["synth", "sample", "synth", "sample", "synth", "sample"]
 FLEMISH_UTTERANCES = 60
 FLEMISH_GAP = 0.6
 
 
 def read_wav(path: Path) -> np.ndarray:
-    with wave.open(str(path), "rb") as handle:
-        assert handle.getframerate() == SR and handle.getnchannels() == 1 and handle.getsampwidth() == 2
-        return np.frombuffer(handle.readframes(handle.getnframes()), dtype="<i2").astype(np.float32) / 32768.0
+    """16 kHz mono WAV, 16-bit PCM or 32-bit float (the AMI excerpts)."""
+    from scipy.io import wavfile
+
+    rate, audio = wavfile.read(path)
+    assert rate == SR and audio.ndim == 1, path
+    if audio.dtype == np.int16:
+        return audio.astype(np.float32) / 32768.0
+    return audio.astype(np.float32)
 
 
 def read_mp3(path: Path) -> np.ndarray:
@@ -79,14 +90,18 @@ def read_mp3(path: Path) -> np.ndarray:
     return np.frombuffer(raw, dtype="<i2").astype(np.float32) / 32768.0
 
 
-def read_rttm(path: Path, offset: float = 0.0) -> list[tuple[float, float, str]]:
-    turns = []
-    for line in path.read_text().splitlines():
-        f = line.split()
-        if f and f[0] == "SPEAKER":
-            start, duration = float(f[3]) + offset, float(f[4])
-            turns.append((start, start + duration, f[7]))
-    return turns
+def read_rttm(path: Path, offset: float = 0.0, uri: str | None = None) -> list[tuple[float, float, str]]:
+    """Reference turns through podpipe's RTTM reader (pyannote.database's ``load_rttm``)."""
+    sys.path.insert(0, str(REPO / "src"))
+    from podpipe.stages.diarize.stage import load_rttm
+
+    annotations = load_rttm(path)
+    chosen = [annotations[uri]] if uri is not None else list(annotations.values())
+    return [
+        (float(segment.start) + offset, float(segment.end) + offset, str(label))
+        for annotation in chosen
+        for segment, _, label in annotation.itertracks(yield_label=True)
+    ]
 
 
 def load(name: str) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
@@ -100,6 +115,9 @@ def load(name: str) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
         return np.concatenate(pieces), reference
     if name == "flemish":
         return _flemish()
+    if name in AMI_FILES:
+        audio = read_wav(SHARED / AMI / f"{name}.wav")
+        return audio, read_rttm(SHARED / AMI / "train.rttm", uri=name)
     if name == "hour":
         # Peak memory of an hour: the ep12 rendering over and over (the same three voices), cut at 60 min.
         audio, turns = load("ep12")
@@ -147,6 +165,20 @@ def annotation(turns, uri: str):
     return result
 
 
+def scored_region(name: str):
+    """The AMI excerpts' UEM (their whole 30 s: false alarms anywhere count); None elsewhere
+    (pyannote.metrics then scores the extent of reference and hypothesis, as before)."""
+    if name not in AMI_FILES:
+        return None
+    from pyannote.core import Segment, Timeline
+
+    for line in (SHARED / AMI / "train.uem").read_text().splitlines():
+        uri, _, start, end = line.split()
+        if uri == name:
+            return Timeline([Segment(float(start), float(end))], uri=name)
+    raise KeyError(f"{name} is not in train.uem")
+
+
 def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> dict:
     sys.path.insert(0, str(REPO / "src"))
     from podpipe.models import offline_environment
@@ -174,10 +206,11 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
 
     ref = annotation(reference, name)
     hyp = annotation([(t.start, t.end, t.speaker) for t in result.turns], name)
+    scored = scored_region(name)
     der = {}
     for collar in (0.0, 0.25):
         metric = DiarizationErrorRate(collar=collar, skip_overlap=False)
-        detail = metric(ref, hyp, detailed=True)
+        detail = metric(ref, hyp, uem=scored, detailed=True)
         der[str(collar)] = {
             "der": detail["diarization error rate"],
             "miss": detail["missed detection"] / detail["total"],
@@ -206,13 +239,14 @@ def main() -> None:
         "--files",
         nargs="+",
         default=["sample", "synth", "long10"],
-        choices=["sample", "synth", "long10", "ep12", "flemish", "hour"],
+        choices=["sample", "synth", "long10", "ep12", "flemish", "hour", *AMI_FILES, *GROUPS],
     )
     parser.add_argument(
         "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a Diarization setting"
     )
     parser.add_argument("--oracle-count", action="store_true", help="pass the reference speaker count")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--table", action="store_true", help="also print a Markdown table with the AMI mean")
     parser.add_argument("--one", help=argparse.SUPPRESS)
     args = parser.parse_args()
     overrides = dict(item.split("=", 1) for item in args.set)
@@ -229,7 +263,8 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} CPUs ({_cpu_name()}), load {os.getloadavg()[0]:.2f}"
     )
     results = []
-    for name in args.files:
+    names = list(dict.fromkeys(n for name in args.files for n in GROUPS.get(name, [name])))
+    for name in names:
         command = [sys.executable, __file__, "--one", name] + [f"--set={item}" for item in args.set]
         if args.oracle_count:
             command.append("--oracle-count")
@@ -249,9 +284,40 @@ def main() -> None:
             f"peak RSS {r['peak_rss_mib']:.0f} MiB",
             flush=True,
         )
+    if args.table:
+        print(markdown_table(results))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(results, indent=2) + "\n")
+
+
+def markdown_table(results: list[dict]) -> str:
+    """Per file: DER (no collar, its miss / false alarm / confusion; 0.25 s collar), speakers found
+    / true, speed and memory; then the mean over the AMI excerpts and how many counts were right."""
+    lines = [
+        (
+            "| file | length | DER, no collar (miss / FA / conf) | DER, collar 0.25 | speakers found / true "
+            "| wall s per audio s | peak RSS |"
+        ),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        d = r["der"]["0.0"]
+        lines.append(
+            f"| {r['file']} | {r['audio_s']:.0f} s | {100 * d['der']:.1f} % ({100 * d['miss']:.1f} / "
+            f"{100 * d['fa']:.1f} / {100 * d['confusion']:.1f}) | {100 * r['der']['0.25']['der']:.1f} % "
+            f"| {r['hyp_speakers']} / {r['ref_speakers']} | {r['wall_per_audio_s']:.3f} "
+            f"| {r['peak_rss_mib']:.0f} MiB |"
+        )
+    ami = [r for r in results if r["file"] in AMI_FILES]
+    if ami:
+        mean = {c: sum(r["der"][c]["der"] for r in ami) / len(ami) for c in ("0.0", "0.25")}
+        right = sum(r["hyp_speakers"] == r["ref_speakers"] for r in ami)
+        lines.append(
+            f"| **AMI mean ({len(ami)} files)** | | **{100 * mean['0.0']:.1f} %** | {100 * mean['0.25']:.1f} % "
+            f"| right on {right} of {len(ami)} | | |"
+        )
+    return "\n".join(lines)
 
 
 def _cpu_name() -> str:

@@ -38,7 +38,7 @@ from podpipe.io import transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
 from podpipe.pipeline import Draft
-from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
+from podpipe.sidecar import read_sidecar, speaker_bounds, speaker_count, with_sidecar
 from podpipe.stages import analyse as analyse_stage
 from podpipe.stages import diarize as diarize_stage
 from podpipe.stages import ingest, transcribe
@@ -102,7 +102,9 @@ def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
 
 def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
+    stage_settings = settings.diarization.model_dump(mode="json") | {
+        key: parameters.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")
+    }
     # The packaged weights are pinned by the sha256 sums in the stage's source.
     return _cache_key("diarize", parameters["episode"], stage_settings, _fingerprint(diarize_stage))
 
@@ -188,9 +190,11 @@ def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Set
 @task(name="diarize", cache_key_fn=_diarize_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
-                 num_speakers: int | None) -> Diarisation:
+                 num_speakers: int | None, min_speakers: int | None = None,
+                 max_speakers: int | None = None) -> Diarisation:
     return DIARISATION_WORKER.run(
         diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+        min_speakers=min_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
     )
@@ -290,7 +294,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
               _stage(catalog, episode, "diarize") as diarised):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, speaker_count(episode)
+                episode, normalised, settings, speaker_count(episode), *speaker_bounds(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
             transcribed.model = _model_of(transcript.models, "transcribe")

@@ -127,6 +127,10 @@ class Diarization(Section):
     )
     clustering_threshold: float = Field(default=0.30, ge=0.0, le=2.0)
     min_cluster_size: int = Field(default=12, ge=1, le=20)
+    # Count voices too brief for pyannote's clustering (under 2 s alone in every 10 s chunk) when
+    # the segmentation and the embedding both say they are new; and find a given count among them
+    # before splitting a known voice. false: pyannote's own count. See stages/diarize/counting.py.
+    count_brief_voices: bool = True
     # Gaps shorter than this within one speaker's speech are filled.
     min_duration_off: float = Field(default=0.0, ge=0.0)
     # Known speaker counts (a per-episode value passed to diarize() wins).

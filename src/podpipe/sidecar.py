@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Annotated
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from podpipe.domain import Episode, Role
 from podpipe.errors import InvalidInputError
@@ -37,10 +37,23 @@ class Sidecar(BaseModel):
     host: Person | None = None
     guests: list[Person] = Field(default_factory=list, max_length=20)
     notes: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    # How many voices, when the people listed are not all of them (a caller, a clip):
+    # an exact count, or bounds for diarisation ("this show has 2-5 people").
+    num_speakers: int | None = Field(default=None, ge=1, le=50)
+    min_speakers: int | None = Field(default=None, ge=1, le=50)
+    max_speakers: int | None = Field(default=None, ge=1, le=50)
+
+    @model_validator(mode="after")
+    def _bounds_in_order(self) -> Sidecar:
+        if self.min_speakers and self.max_speakers and self.min_speakers > self.max_speakers:
+            raise ValueError("min_speakers is above max_speakers")
+        return self
 
     @property
     def speaker_count(self) -> int | None:
-        """How many voices the episode has, when the sidecar says who is in it."""
+        """How many voices the episode has: ``num_speakers``, else host and guests when it lists guests."""
+        if self.num_speakers:
+            return self.num_speakers
         if not self.guests:
             return None
         return len(self.guests) + (1 if self.host else 0)
@@ -62,6 +75,14 @@ def with_sidecar(episode: Episode, sidecar: Sidecar | None) -> Episode:
 def speaker_count(episode: Episode) -> int | None:
     """How many voices the episode's sidecar says it has (host and guests), if it says."""
     return Sidecar.model_validate(episode.metadata).speaker_count if episode.metadata else None
+
+
+def speaker_bounds(episode: Episode) -> tuple[int | None, int | None]:
+    """(min_speakers, max_speakers) from the episode's sidecar; None where it says nothing."""
+    if not episode.metadata:
+        return None, None
+    sidecar = Sidecar.model_validate(episode.metadata)
+    return sidecar.min_speakers, sidecar.max_speakers
 
 
 def sidecar_path(audio: Path) -> Path | None:

@@ -24,8 +24,10 @@ from podpipe.stages.diarize.runtime import prepare_pyannote
 
 prepare_pyannote()
 
+from pyannote.audio.core.inference import Inference
 from pyannote.audio.core.plda import PLDA
 from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.core import SlidingWindowFeature
 
 from podpipe.stages.diarize.campplus import CAMPPlusEmbedding
 
@@ -95,6 +97,28 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
             hook("embeddings", None, total=num_chunks, completed=num_chunks)
         return embeddings
 
+    def to_diarization(self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature) -> SlidingWindowFeature:
+        """pyannote's top-``count`` speakers per frame (ranked by activity summed over chunks), except
+        that a speaker this ranking leaves without any frame keeps the frames where its mean activity
+        over the chunks assigned to it beats that of a speaker it would replace.
+
+        The sum favours voices heard in every chunk covering a frame: a brief voice that the count
+        found in one of the four chunks there always loses, and would vanish from the output."""
+        # Inference.aggregate overwrites NaN in its input: it gets a copy, and the NaN (cluster not in
+        # that chunk) make its average one over the chunks assigned to each speaker
+        mean = Inference.aggregate(
+            SlidingWindowFeature(segmentations.data.copy(), segmentations.sliding_window),
+            count.sliding_window,
+            hamming=False,
+            missing=0.0,
+            skip_average=False,
+        )
+        binary = super().to_diarization(segmentations, count)
+        num_frames = min(len(binary.data), len(mean.data))
+        activity = np.nan_to_num(mean.data[:num_frames])
+        binary.data[:num_frames] = keep_every_speaker(binary.data[:num_frames], activity)
+        return binary
+
     def _whole_waveform(self, file) -> torch.Tensor:
         if "waveform" in file and file.get("sample_rate") == self._embedding.sample_rate:
             waveform = file["waveform"]
@@ -129,3 +153,21 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
                     done = int(num_chunks * (b + 1) / num_blocks)
                     hook("embeddings", None, total=num_chunks, completed=min(done, num_chunks - 1))
         return torch.cat(outputs, dim=1)
+
+
+def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
+    ``activity`` is higher than that of the least active speaker holding the frame."""
+    binary = binary.copy()
+    speakers = min(binary.shape[1], activity.shape[1])
+    for k in range(speakers):
+        if binary[:, k].any() or not activity[:, k].any():
+            continue
+        held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
+        weakest = np.argmin(held, axis=1)
+        frames = np.flatnonzero(
+            binary[:, :speakers].any(axis=1) & (activity[:, k] > held[np.arange(len(held)), weakest])
+        )
+        binary[frames, weakest[frames]] = 0.0
+        binary[frames, k] = 1.0
+    return binary

@@ -14,6 +14,7 @@ Also here: the ``diarization.rttm`` and ``speakers.png`` writers.
 from __future__ import annotations
 
 import importlib.util
+import io
 import itertools
 import logging
 import os
@@ -160,6 +161,10 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
         embedding_batch_size=config.embedding_batch_size,
         segmentation_batch_size=config.segmentation_batch_size,
     )
+    if config.count_brief_voices:
+        from podpipe.stages.diarize.clustering import SpeakerCountClustering
+
+        pipeline.clustering = SpeakerCountClustering(metric="cosine")
     pipeline.instantiate(
         {
             "segmentation": {"min_duration_off": config.min_duration_off},
@@ -180,6 +185,7 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
             "clustering": f"agglomerative/{config.clustering_method}",
             "clustering_threshold": config.clustering_threshold,
             "min_cluster_size": config.min_cluster_size,
+            "count_brief_voices": config.count_brief_voices,
             "embedding_exclude_overlap": config.embedding_exclude_overlap,
             "shared_frames": config.shared_frames,
             "min_duration_off": config.min_duration_off,
@@ -447,27 +453,57 @@ def _torch_threads(threads: int) -> Iterator[None]:
 # ---------------------------------------------------------------------------------------------
 
 
+def turns_to_annotation(turns: list[SpeakerTurn], uri: str) -> Annotation:
+    """A pyannote ``Annotation`` with one track per turn: overlapping turns stay overlapping."""
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation(uri=uri)
+    for track, turn in enumerate(turns):
+        annotation[Segment(turn.start, turn.end), track] = turn.speaker
+    return annotation
+
+
 def rttm_text(turns: list[SpeakerTurn], uri: str) -> str:
-    """NIST RTTM: one ``SPEAKER`` line per turn (uri without spaces, times in seconds)."""
+    """NIST RTTM as pyannote writes it (``Annotation.write_rttm``): one ``SPEAKER`` line per turn,
+    overlaps included; the uri without spaces, times in seconds."""
     uri = "_".join(uri.split()) or "episode"
-    lines = [
-        f"SPEAKER {uri} 1 {turn.start:.3f} {turn.end - turn.start:.3f} <NA> <NA> {turn.speaker} <NA> <NA>\n"
-        for turn in sorted(turns, key=lambda t: (t.start, t.end))
-    ]
-    return "".join(lines)
+    buffer = io.StringIO()
+    turns_to_annotation(sorted(turns, key=lambda t: (t.start, t.end)), uri).write_rttm(buffer)
+    return buffer.getvalue()
 
 
 def write_rttm(turns: list[SpeakerTurn], path: Path, uri: str) -> Path:
     return write_text_atomic(path, rttm_text(turns, uri))
 
 
-def read_rttm(path: Path) -> list[SpeakerTurn]:
-    turns = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+def load_rttm(path: Path) -> dict[str, Annotation]:
+    """uri -> ``Annotation`` of an RTTM file: pyannote.database's reader when installed (the one
+    pyannote's own evaluations use), else the same parse into pyannote.core objects."""
+    if not path.read_text(encoding="utf-8").strip():
+        return {}
+    try:
+        from pyannote.database.util import load_rttm as pyannote_load_rttm
+    except ImportError:
+        return _load_rttm_core(path)
+    return pyannote_load_rttm(str(path))
+
+
+def _load_rttm_core(path: Path) -> dict[str, Annotation]:
+    from pyannote.core import Annotation, Segment
+
+    annotations: dict[str, Annotation] = {}
+    for track, line in enumerate(path.read_text(encoding="utf-8").splitlines()):
         fields = line.split()
         if len(fields) >= 8 and fields[0] == "SPEAKER":
             start, duration = float(fields[3]), float(fields[4])
-            turns.append(SpeakerTurn(start=start, end=round(start + duration, 3), speaker=fields[7]))
+            annotation = annotations.setdefault(fields[1], Annotation(uri=fields[1]))
+            annotation[Segment(start, start + duration), track] = fields[7]
+    return annotations
+
+
+def read_rttm(path: Path) -> list[SpeakerTurn]:
+    """All turns of an RTTM file (every uri), sorted, times rounded to milliseconds."""
+    turns = [turn for annotation in load_rttm(path).values() for turn in annotation_to_turns(annotation)]
     return sorted(turns, key=lambda t: (t.start, t.end))
 
 
