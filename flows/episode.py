@@ -28,6 +28,7 @@ import podpipe.diarization
 import podpipe.nlp
 from podpipe import audio, diarize, models, progress, transcribe
 from podpipe.catalog import Catalog, Status
+from podpipe.claims import claim_episode
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.diarize import diarize_file, write_rttm, write_speaker_timeline
 from podpipe.domain import Analysis, Diarisation, Episode, NormalisedAudio, ShowNotes, Transcript
@@ -256,13 +257,21 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     catalog = open_catalog(settings, output_root)
     source = Path(source)
     started = time.perf_counter()
-    retry = dict(retries=settings.pipeline.retries, retry_delay_seconds=settings.pipeline.retry_delay_seconds)
 
     try:
         episode = describe_task(source)
     except InvalidInputError as error:
         catalog.record_failure_of_file(source, _file_id(source), error.reason)
         raise
+    # One process per episode at a time: a second scan or `podpipe run` of the same audio while it
+    # runs is refused (EpisodeBusyError) instead of doing the work twice.
+    with claim_episode(work_dir, episode.id, source.name):
+        return _process_claimed(episode, catalog, settings, output_root, work_dir, started)
+
+
+def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, output_root: Path, work_dir: Path,
+                     started: float) -> Path:
+    retry = dict(retries=settings.pipeline.retries, retry_delay_seconds=settings.pipeline.retry_delay_seconds)
     # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
     # stays approved.
     previous = catalog.register(episode).status

@@ -21,6 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from podpipe.errors import StageTimeoutError
+from podpipe.lifetime import exit_when_parent_dies
 
 T = TypeVar("T")
 POLL_SECONDS = 0.25
@@ -34,6 +35,8 @@ def _init_child(progress_queue: Any) -> None:
     global _child_queue
     _child_queue = progress_queue
     offline_environment()
+    # A flow killed mid-stage (kill -9) must not leave its model running on, holding a core.
+    exit_when_parent_dies()
 
 
 def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> T:
