@@ -49,6 +49,9 @@ from podpipe.worker import StageWorker
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
 # One episode's model stages per machine at a time, whatever number of flows run on it.
 CPU_LIMIT = f"podpipe-cpu-{socket.gethostname()}"
+# The holder renews its lease every 3/4 of this; the server's repossessor takes the slot back this
+# long after a holder died (kill -9), even when the server itself was restarted in between.
+CPU_LEASE_SECONDS = 30
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
 DIARISATION_WORKER = StageWorker("diarisation")
@@ -128,8 +131,9 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
 
     The machine-wide guarantee is an OS file lock: the kernel releases it when its holder dies, even
     by kill -9. With a real Prefect server (PREFECT_API_URL) the stage also holds a slot of the
-    global concurrency limit ``podpipe-cpu-<host>``, visible in the UI. Not on Prefect's temporary
-    server: it runs no lease repossessor, so a killed holder's slot would never come back.
+    global concurrency limit ``podpipe-cpu-<host>``, visible in the UI, with a lease the server
+    repossesses when its holder dies. Not on Prefect's temporary server: it runs no repossessor, so
+    a killed holder's slot would never come back.
     """
     lock_path = settings.resolve(settings.paths.work) / ".cpu.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,7 +145,7 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
             with get_client(sync_client=True) as client:
                 client.upsert_global_concurrency_limit_by_name(CPU_LIMIT, limit=1)
             _limits_ready.add(CPU_LIMIT)
-        with concurrency(CPU_LIMIT, occupy=1, lease_duration=60):
+        with concurrency(CPU_LIMIT, occupy=1, lease_duration=CPU_LEASE_SECONDS):
             yield
 
 

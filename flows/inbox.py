@@ -63,8 +63,9 @@ class ScanReport:
 @flow(name="scan_inbox")
 def scan_inbox(inbox: Path | None = None, output_root: Path | None = None,
                config_file: Path | None = None) -> ScanReport:
-    if os.environ.get(SERVE_PID_ENV) == str(os.getppid()):
-        exit_when_parent_dies()  # a scan whose `podpipe serve` was killed stops too, and frees its episode
+    if os.environ.get(SERVE_PID_ENV, "").isdigit():
+        # A scan whose `podpipe serve` was killed stops too, and frees its episode for the next serve.
+        exit_when_parent_dies(int(os.environ[SERVE_PID_ENV]))
     settings = load_settings(config_file) if config_file else get_settings()
     inbox = Path(inbox or settings.resolve(settings.paths.inbox))
     output_root = Path(output_root or settings.resolve(settings.paths.output))

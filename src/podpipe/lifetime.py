@@ -16,13 +16,14 @@ from pathlib import Path
 POLL_SECONDS = 1.0
 
 
-def exit_when_parent_dies(poll_seconds: float = POLL_SECONDS) -> None:
-    """End this process (exit code 1) once its parent is gone.
+def exit_when_parent_dies(parent: int | None = None, poll_seconds: float = POLL_SECONDS) -> None:
+    """End this process (exit code 1) once its parent (``parent``, default: the current one) is gone.
 
     A watchdog thread rather than Linux's PR_SET_PDEATHSIG: that signal fires when the parent
     *thread* that started us exits, and stage workers are started from short-lived task threads.
+    Pass the parent's PID where it is known: a parent that died before this call is then noticed too.
     """
-    parent = os.getppid()
+    parent = os.getppid() if parent is None else parent
 
     def watch() -> None:
         while os.getppid() == parent:

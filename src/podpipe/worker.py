@@ -12,6 +12,7 @@ handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue as queue_module
 import threading
 import time
@@ -29,14 +30,14 @@ POLL_SECONDS = 0.25
 _child_queue: Any = None
 
 
-def _init_child(progress_queue: Any) -> None:
+def _init_child(progress_queue: Any, parent: int | None = None) -> None:
     from podpipe.models import offline_environment
 
     global _child_queue
     _child_queue = progress_queue
     offline_environment()
     # A flow killed mid-stage (kill -9) must not leave its model running on, holding a core.
-    exit_when_parent_dies()
+    exit_when_parent_dies(parent)
 
 
 def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> T:
@@ -61,7 +62,7 @@ class StageWorker:
             context = multiprocessing.get_context("spawn")
             self._queue = context.Queue()
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue,)
+                max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue, os.getpid())
             )
         return self._pool
 
