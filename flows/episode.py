@@ -29,6 +29,7 @@ from prefect.context import TaskRunContext
 import podpipe
 from podpipe import pipeline, progress
 from podpipe.catalog import Catalog, Status
+from podpipe.claims import claim_episode
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
 from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
@@ -52,6 +53,9 @@ from podpipe.worker import StageWorker
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
 # One episode's model stages per machine at a time, whatever number of flows run on it.
 CPU_LIMIT = f"podpipe-cpu-{socket.gethostname()}"
+# The holder renews its lease every 3/4 of this; the server's repossessor takes the slot back this
+# long after a holder died (kill -9), even when the server itself was restarted in between.
+CPU_LEASE_SECONDS = 30
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
 DIARISATION_WORKER = StageWorker("diarisation")
@@ -148,8 +152,9 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
 
     The machine-wide guarantee is an OS file lock: the kernel releases it when its holder dies, even
     by kill -9. With a real Prefect server (PREFECT_API_URL) the stage also holds a slot of the
-    global concurrency limit ``podpipe-cpu-<host>``, visible in the UI. Not on Prefect's temporary
-    server: it runs no lease repossessor, so a killed holder's slot would never come back.
+    global concurrency limit ``podpipe-cpu-<host>``, visible in the UI, with a lease the server
+    repossesses when its holder dies. Not on Prefect's temporary server: it runs no repossessor, so
+    a killed holder's slot would never come back.
     """
     lock_path = settings.resolve(settings.paths.work) / ".cpu.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +166,7 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
             with get_client(sync_client=True) as client:
                 client.upsert_global_concurrency_limit_by_name(CPU_LIMIT, limit=1)
             _limits_ready.add(CPU_LIMIT)
-        with concurrency(CPU_LIMIT, occupy=1, lease_duration=60):
+        with concurrency(CPU_LIMIT, occupy=1, lease_duration=CPU_LEASE_SECONDS):
             yield
 
 
@@ -272,13 +277,21 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     catalog = open_catalog(settings, output_root)
     source = Path(source)
     started = time.perf_counter()
-    retry = _retry_options(settings)
 
     try:
         episode = describe_task(source)
     except InvalidInputError as error:
         catalog.record_failure_of_file(source, _file_id(source), error.reason)
         raise
+    # One process per episode at a time: a second scan or `podpipe run` of the same audio while it
+    # runs is refused (EpisodeBusyError) instead of doing the work twice.
+    with claim_episode(work_dir, episode.id, source.name):
+        return _process_claimed(episode, catalog, settings, output_root, work_dir, started)
+
+
+def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, output_root: Path, work_dir: Path,
+                     started: float) -> Path:
+    retry = _retry_options(settings)
     # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
     # stays approved.
     previous = catalog.register(episode).status

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,10 +32,15 @@ def _main() -> None:
 
 
 def _prepare_environment() -> None:
+    from podpipe.prefect_server import prefect_home
+
     offline_environment()
     # Prefect's own usage statistics stay off: nothing leaves the machine unless a user asks.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # One Prefect home for every podpipe command (before Prefect is imported): `run`, `watch` and
+    # `serve` share the stages' cached results, and serve's server keeps its database there.
+    os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
 
 
 @contextmanager
@@ -164,6 +170,8 @@ def watch(
         typer.echo(str(folder))
     for path in report.failed:
         console.print(f"[yellow]refused:[/] {path} (reason in {path.name}.error.txt)")
+    for path in report.running:
+        console.print(f"[yellow]left alone:[/] {path} (another podpipe process is processing it now)")
     if report.retry_later:
         console.print(f"[red]{len(report.retry_later)} file(s) failed and stay in the inbox for the next scan[/]")
         raise typer.Exit(code=1)
@@ -174,12 +182,78 @@ def serve(
     inbox: InboxOption = None,
     output: OutputOption = None,
     config: ConfigOption = None,
+    show_status: Annotated[bool, typer.Option("--status", help="Only say whether the schedule is live.")] = False,
 ) -> None:
-    """Serve the inbox scan with Prefect on the interval or cron schedule from config."""
-    _prepare_environment()
-    from podpipe.flows.inbox import serve_inbox
+    """Scan the drop folder on the interval or cron schedule from config, with Prefect, until stopped.
 
-    serve_inbox(inbox=inbox, output_root=output, config_file=config)
+    Without PREFECT_API_URL it starts its own Prefect server (UI and API on 127.0.0.1) and stops it on exit; with it, it uses that server.
+    """
+    _prepare_environment()
+    from podpipe.config import load_settings
+
+    settings = load_settings(config)
+    if show_status:
+        typer.echo(_schedule_line(settings))
+        return
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # systemd's stop: leave through the finally blocks
+    with _errors_exit_2(), _prefect_server(settings) as (ui_url, own_server):
+        from podpipe.flows.inbox import serve_inbox
+
+        minutes = settings.inbox.interval_minutes
+        schedule = (f"cron {settings.inbox.cron}" if settings.inbox.cron
+                    else f"every {minutes:g} min" if minutes >= 1 else f"every {minutes * 60:g} s")
+        inbox_dir = inbox or settings.resolve(settings.paths.inbox)
+        console.print(f"podpipe serve: scanning {inbox_dir} ({schedule}, {settings.inbox.timezone}); Ctrl-C stops",
+                      soft_wrap=True)
+        console.print(f"Prefect UI: {ui_url}  (the schedule: {ui_url}/deployments, scans and episodes: "
+                      f"{ui_url}/runs, drafts: {ui_url}/artifacts, the CPU slot: {ui_url}/concurrency-limits)",
+                      soft_wrap=True, markup=False)
+        serve_inbox(inbox=inbox, output_root=output, config_file=config, own_server=own_server)
+
+
+def _exit_on_sigterm(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+@contextmanager
+def _prefect_server(settings) -> Iterator[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+    """(UI address, whether we started the server): PREFECT_API_URL's server, else our own."""
+    api_url = os.environ.get("PREFECT_API_URL")
+    if api_url:
+        yield api_url.rstrip("/").removesuffix("/api"), False
+        return
+    from podpipe.prefect_server import LocalPrefectServer, prefect_home
+
+    home = prefect_home()
+    console.print(f"starting a Prefect server (database and log in {home}) ...")
+    server = LocalPrefectServer(home, port=settings.serve.port, startup_timeout=settings.serve.startup_timeout_seconds)
+    with server:
+        for note in server.notes:
+            console.print(f"[yellow]{note}[/]")
+        # Before Prefect is imported, so this process and the runs it starts all talk to this server.
+        os.environ["PREFECT_API_URL"] = server.api_url
+        try:
+            yield server.ui_url, True
+        finally:
+            console.print("stopping the Prefect server")
+
+
+def _schedule_line(settings) -> str:  # type: ignore[no-untyped-def]
+    """``schedule: live ...; next scan due ...`` or ``schedule: not live: <why>``."""
+    from podpipe.prefect_server import is_healthy, live_server, prefect_home
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url:
+        record = live_server(prefect_home())
+        if record is None:
+            return "schedule: not live: podpipe serve is not running"
+        api_url = record.api_url
+    if not is_healthy(api_url):
+        return f"schedule: not live: the Prefect server at {api_url} does not answer"
+    from podpipe.flows.inbox import schedule_status
+
+    _, line = schedule_status(api_url, settings.inbox.timezone)
+    return f"schedule: {line}; Prefect UI {api_url.rstrip('/').removesuffix('/api')}"
 
 
 @app.command()
@@ -187,13 +261,15 @@ def status(
     output: OutputOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """The episode catalogue as a table: status, stages and their times, errors."""
+    """Whether the schedule is live and when the next scan is due; the episode catalogue as a table."""
     from rich.table import Table
 
     from podpipe.catalog import Catalog
     from podpipe.config import load_settings
 
+    _prepare_environment()
     settings = load_settings(config)
+    typer.echo(_schedule_line(settings))
     output_root = output or settings.resolve(settings.paths.output)
     table = Table("episode", "status", "duration", "stages (s)", "output / error", title=f"catalogue of {output_root}")
     for row in Catalog(settings.catalog_url(output_root)).episodes():

@@ -82,6 +82,13 @@ class Inbox(Section):
     timezone: str = "Europe/Brussels"
 
 
+class Serve(Section):
+    """``podpipe serve``'s own Prefect server (when no PREFECT_API_URL is set)."""
+
+    port: int = Field(default=4200, ge=0, le=65535)  # 0: any free port; a busy one falls back to a free one
+    startup_timeout_seconds: float = Field(default=180.0, gt=0)
+
+
 class Pipeline(Section):
     # A stage may run (min_seconds + factor x audio duration) before it is stopped.
     stage_timeout_min_seconds: float = Field(default=600.0, gt=0)
@@ -258,6 +265,7 @@ class Settings(BaseSettings):
     paths: Paths = Paths()
     transcription: Transcription = Transcription()
     inbox: Inbox = Inbox()
+    serve: Serve = Serve()
     pipeline: Pipeline = Pipeline()
     catalog: Catalog = Catalog()
     diarization: Diarization = Diarization()

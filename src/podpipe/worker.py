@@ -12,6 +12,7 @@ handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any, TypeVar
 
 from podpipe.errors import StageTimeoutError
+from podpipe.lifetime import exit_when_parent_dies
 
 T = TypeVar("T")
 POLL_SECONDS = 0.25
@@ -27,12 +29,14 @@ POLL_SECONDS = 0.25
 _child_queue: Any = None
 
 
-def _init_child(progress_queue: Any) -> None:
+def _init_child(progress_queue: Any, parent: int | None = None) -> None:
     from podpipe.models import offline_environment
 
     global _child_queue
     _child_queue = progress_queue
     offline_environment()
+    # A flow killed mid-stage (kill -9) must not leave its model running on, holding a core.
+    exit_when_parent_dies(parent)
 
 
 def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> T:
@@ -59,7 +63,7 @@ class StageWorker:
             # thread), so every progress call is readable by the time the stage's result arrives.
             self._queue = context.SimpleQueue()
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue,)
+                max_workers=1, mp_context=context, initializer=_init_child, initargs=(self._queue, os.getpid())
             )
         return self._pool
 
