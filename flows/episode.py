@@ -220,7 +220,7 @@ def export_task(transcript: Transcript, diarisation: Diarisation, analysis: Anal
         write_centroids(out_dir / "speakers.centroids.json", diarisation.centroids),
         write_analysis(out_dir / "analysis.json", analysis),
         *write_show_notes(notes, transcript, out_dir, settings),
-        *write_podcasting_files(notes, transcript, out_dir),
+        *write_podcasting_files(notes, transcript, out_dir, settings),
     ]
 
 

@@ -119,7 +119,7 @@ def notes(
         notes_ = build_show_notes(named, analysis, settings)
         write_analysis(out_dir / "analysis.json", analysis)
         write_show_notes(notes_, named, out_dir, settings)
-        write_podcasting_files(notes_, named, out_dir)
+        write_podcasting_files(notes_, named, out_dir, settings)
     typer.echo(str(out_dir))
 
 
