@@ -82,7 +82,7 @@ def edit(fields: dict[str, list[str]], **changes: str) -> dict[str, list[str]]:
 def episode(tmp_path: Path):
     output_root, catalog, episode_id = build_episode(tmp_path)
     app = create_app(output_root, settings=Settings(), catalog=catalog)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         yield client, output_root / SLUG, catalog, episode_id
 
 
@@ -284,7 +284,7 @@ def test_non_local_bind_without_token_refuses_to_start(tmp_path: Path, monkeypat
 def test_token_is_required_when_configured(tmp_path: Path) -> None:
     output_root, catalog, _ = build_episode(tmp_path)
     app = create_app(output_root, settings=Settings(), catalog=catalog, token="s3cret")
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         assert client.get("/", follow_redirects=False).status_code == 303
         assert client.get(f"/episodes/{SLUG}/audio", follow_redirects=False).status_code == 303
         assert client.post(f"/episodes/{SLUG}/save", data={}).status_code == 401
@@ -333,7 +333,7 @@ def test_confirmed_host_voiceprint_is_enrolled_once(tmp_path: Path) -> None:
     settings = Settings()
     settings.paths.output = output_root
     app = create_app(output_root, settings=settings, catalog=catalog)
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         client.post(f"/episodes/{SLUG}/save", data=edit(form_of(page(client)), speaker__SPEAKER_00__name="Jan Host"))
         client.post(f"/episodes/{SLUG}/save", data=edit(form_of(page(client)), title="Nog eens"))
         client.post(f"/episodes/{SLUG}/save", data=edit(form_of(page(client)),
