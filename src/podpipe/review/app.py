@@ -216,6 +216,8 @@ class ReviewApp:
                     status = review if review != "draft" else "draft ready"
             except (store.BrokenEpisode, ValueError, KeyError) as error:
                 reason = self.t("error.broken", reason=str(error)[:300])
+        if reason is not None:
+            status = None  # not "draft ready": the catalogue's word is wrong about a broken folder
         return {"slug": out_dir.name, "link": reason is None, "status": status, "reason": reason, "row": row}
 
     async def index(self, request: Request) -> Response:
