@@ -757,3 +757,19 @@ def test_confirmed_host_voiceprint_is_enrolled_once(tmp_path: Path) -> None:
     voiceprint = naming.VoiceprintStore.from_settings(settings).get("Jan Host")
     assert voiceprint is not None and voiceprint.count == 1 and voiceprint.vector[0] > 0.99
     assert naming.VoiceprintStore.from_settings(settings).get("Sofie Willox") is None  # a guest: no print
+
+
+def test_the_english_catalogue_has_every_dutch_entry() -> None:
+    from podpipe.review.i18n import EN, NL
+
+    assert set(NL) == set(EN)
+    templates = Path(__file__).parents[1] / "src" / "podpipe" / "review" / "templates"
+    used = set()
+    for template in templates.glob("*.html"):
+        used |= set(re.findall(r"t\('([a-z_.0-9]+)'", template.read_text()))
+    dynamic = {key for key in used if key.endswith(".")}  # t('status.' ~ value)
+    assert used - dynamic <= set(NL), used - dynamic - set(NL)
+    assert all(any(name.startswith(prefix) for name in NL) for prefix in dynamic)
+    from podpipe.catalog import Status as CatalogueStatus
+
+    assert {f"status.{s.value}" for s in CatalogueStatus} <= set(NL), "every catalogue status has a label"

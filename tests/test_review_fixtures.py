@@ -77,8 +77,8 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
     publish(out_dir, "diarization.rttm", "".join(
         f"SPEAKER {SLUG} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n"
         for s in transcript.segments))
-    # Names in free text as the draft builder writes them; podpipe.shownotes.build_show_notes keeps
-    # them as references, which is what this folder gets through referenced_notes.
+    # Names in free text, as the draft builder writes them; the review app turns them into speaker
+    # references when it reads version 0.
     notes = ShowNotes(
         title="Groeien begint bij mensen", intro="Een gesprek met Gast 1 over groei.",
         sections=[
@@ -87,7 +87,6 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
         ],
         closing="Gast 1 bracht de eigen praktijk mee. Tot de volgende keer.",
     )
-    notes = shownotes.referenced_notes(notes, transcript.speakers)
     shownotes.write_show_notes(notes, transcript, out_dir, Settings())
     write_podcasting_files(notes, transcript, out_dir, Settings())
     catalog = Catalog.for_path(output_root / "catalog.sqlite")

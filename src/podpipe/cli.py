@@ -105,6 +105,7 @@ def notes(
     _prepare_environment()
     from podpipe.config import load_settings
     from podpipe.exports.podcasting import write_podcasting_files
+    from podpipe.exports.transcripts import write_transcript_files
     from podpipe.naming import name_speakers
     from podpipe.nlp import analyse, load_transcript_any, write_analysis
     from podpipe.shownotes import build_show_notes, write_show_notes
@@ -118,6 +119,7 @@ def notes(
         named = name_speakers(loaded, analysis, settings)
         notes_ = build_show_notes(named, analysis, settings)
         write_analysis(out_dir / "analysis.json", analysis)
+        write_transcript_files(named, out_dir)  # transcript.json: the review app can open the folder
         write_show_notes(notes_, named, out_dir, settings)
         write_podcasting_files(notes_, named, out_dir, settings)
     typer.echo(str(out_dir))

@@ -45,7 +45,12 @@ def publishable_files(final: bool) -> list[str]:
 
 def write_derived(out_dir: Path, stage: Path, notes: ShowNotes, transcript: Transcript, settings: Any, *,
                   final: bool = False) -> list[Path]:
-    """Write every derived file into ``stage`` (the caller moves them into ``out_dir``)."""
+    """Write every derived file into ``stage`` (the caller moves them into ``out_dir``).
+
+    The finals are for the world outside podpipe: their shownotes JSON has the names written out.
+    """
+    if final:
+        notes = shownotes.resolved_notes(notes, transcript.speakers)
     written = list(shownotes.write_show_notes(notes, transcript, stage, settings, final=final))
     written += write_transcript_files(transcript, stage)
     written.append(publish(stage, "chapters.json", json_text(chapters_json(notes, transcript, settings=settings))))

@@ -15,7 +15,7 @@ from typing import Any
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.io import json_text
-from podpipe.shownotes import builder
+from podpipe.shownotes.builder import build_show_notes
 from podpipe.shownotes.references import referenced_notes, resolved_notes
 from podpipe.shownotes.render import render_docx, render_html, render_markdown
 from podpipe.shownotes.serialize import (
@@ -27,15 +27,6 @@ from podpipe.shownotes.serialize import (
 from podpipe.shownotes.settings import Rewrite, ShowNotesSettings, shownotes_settings
 
 SHOWNOTES_JSON = "shownotes.json"
-
-
-def build_show_notes(
-    transcript: Transcript, analysis: Any, settings: Any = None, *, transport: Any = None
-) -> ShowNotes:
-    """The builder's draft with speakers' names in its free text kept as references
-    (:mod:`podpipe.shownotes.references`), so a later rename reaches the intro, paraphrases and closing."""
-    notes = builder.build_show_notes(transcript, analysis, settings, transport=transport)
-    return referenced_notes(notes, transcript.speakers)
 
 
 def show_notes_names(final: bool = False) -> dict[str, str]:

@@ -1,7 +1,8 @@
 """Names in the show notes' free text are references to speakers, resolved when the notes are rendered.
 
 The draft builder writes names ("Gast 1 vertelt ...", "Jan Peeters (VOV)") into the intro, the
-paraphrases and the closing. Kept as text, a rename in the review app would miss them; so the text
+paraphrases and the closing. Kept as text, a rename in the review app would miss them; so from
+version 0 on (the review app reads the pipeline's draft through :func:`referenced_notes`) the text
 keeps ``[[speaker:SPEAKER_01]]`` (the display name), ``[[speaker:SPEAKER_01:first]]`` (the first
 name) and ``[[speaker:SPEAKER_01:organisation]]``, and :func:`resolve` puts the current names in
 whenever the notes are shown or written. Quotes already refer to their speaker by id.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from podpipe.domain import Quote, Section, ShowNotes, Speaker
+from podpipe.domain import ShowNotes, Speaker
 
 REFERENCE = re.compile(r"\[\[speaker:([A-Za-z0-9_.-]+)(?::(first|organisation))?\]\]")
 MIN_FIRST_NAME = 3  # shorter first names ("Jo") are too likely to be a word of their own
@@ -41,13 +42,19 @@ def resolve(text: str, speakers: list[Speaker]) -> str:
 
 
 def _patterns(speakers: list[Speaker]) -> list[tuple[re.Pattern[str], str]]:
-    """(pattern, reference) longest text first, so "Sofie Willox" wins over "Sofie"."""
+    """(pattern, reference), longest text first, so "Sofie Willox" wins over "Sofie".
+
+    An organisation is a reference only in a speaker's label, "Name (Organisation)": on its own it
+    is as likely the show's or someone else's ("VOV-podcast"), and must stay text.
+    """
     candidates: list[tuple[str, str]] = []
     firsts: dict[str, list[str]] = {}
     for speaker in speakers:
-        candidates.append((speaker.display_name, f"[[speaker:{speaker.id}]]"))
+        ref = f"[[speaker:{speaker.id}]]"
         if speaker.organisation:
-            candidates.append((speaker.organisation, f"[[speaker:{speaker.id}:organisation]]"))
+            candidates.append((f"{speaker.display_name} ({speaker.organisation})",
+                               f"{ref} ([[speaker:{speaker.id}:organisation]])"))
+        candidates.append((speaker.display_name, ref))
         first = first_name(speaker)
         if first != speaker.display_name:
             firsts.setdefault(first, []).append(speaker.id)
@@ -60,7 +67,7 @@ def _patterns(speakers: list[Speaker]) -> list[tuple[re.Pattern[str], str]]:
         if not text.strip() or text in seen:
             continue
         seen.add(text)
-        patterns.append((re.compile(rf"(?<![\w\[:]){re.escape(text)}(?![\w\]])"), reference))
+        patterns.append((re.compile(rf"(?<![\w\[:-]){re.escape(text)}(?![\w\]-])"), reference))
     return patterns
 
 
@@ -105,14 +112,4 @@ def resolved_notes(notes: ShowNotes, speakers: list[Speaker]) -> ShowNotes:
     return _map_text(notes, lambda text: resolve(text, speakers))
 
 
-def resolved_quote(quote: Quote, speakers: list[Speaker]) -> Quote:
-    return replace(quote, text=resolve(quote.text, speakers))
-
-
-__all__ = ["REFERENCE", "first_name", "reference", "referenced_notes", "resolve", "resolved_notes",
-           "resolved_section"]
-
-
-def resolved_section(section: Section, speakers: list[Speaker]) -> Section:
-    return replace(section, heading=resolve(section.heading, speakers),
-                   paragraphs=[resolve(p, speakers) for p in section.paragraphs])
+__all__ = ["REFERENCE", "first_name", "reference", "referenced_notes", "resolve", "resolved_notes"]
