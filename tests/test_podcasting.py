@@ -8,7 +8,12 @@ from pathlib import Path
 
 from podpipe.config import Settings
 from podpipe.domain import Section, ShowNotes
-from podpipe.exports.podcasting import chapters_json, feed_snippet, podcast_transcript_json, write_podcasting_files
+from podpipe.exports.podcasting import (
+    chapters_json,
+    feed_snippet,
+    podcast_transcript_json,
+    write_podcasting_files,
+)
 from tests import shownotes_fixtures as fx
 
 

@@ -12,13 +12,13 @@ import pytest
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_review_fixtures import EVIL, SLUG, build_episode  # noqa: E402
+from test_review_fixtures import EVIL, SLUG, build_episode
 
-from podpipe.catalog import Status  # noqa: E402
-from podpipe.config import Settings  # noqa: E402
-from podpipe.exports.layout import publish  # noqa: E402
-from podpipe.review import ReviewConfigError, check_bind, create_app, serve  # noqa: E402
-from podpipe.review.app import CSRF_COOKIE  # noqa: E402
+from podpipe.catalog import Status
+from podpipe.config import Settings
+from podpipe.exports.layout import publish
+from podpipe.review import ReviewConfigError, check_bind, create_app, serve
+from podpipe.review.app import CSRF_COOKIE
 
 
 class _Form(HTMLParser):
@@ -149,7 +149,7 @@ def test_list_shows_every_folder_and_broken_ones_with_the_reason(episode) -> Non
     html = client.get("/").text
     assert 'href="/episodes/uit-notes"' in html and "niet in de catalogus" in html
     assert "half" in html and "transcript.json ontbreekt" in html
-    row = re.search(rf'<tr[^>]*data-slug="{SLUG}".*?</tr>', html, re.S).group(0)
+    row = re.search(rf'<tr[^>]*data-slug="{SLUG}".*?</tr>', html, re.DOTALL).group(0)
     assert "onleesbaar" in row and "concept klaar" not in row and f'href="/episodes/{SLUG}"' not in row
     broken = client.get(f"/episodes/{SLUG}")
     assert broken.status_code == 500 and "onleesbaar" in broken.text and "shownotes.json" in broken.text
@@ -354,7 +354,7 @@ def test_a_rejected_quote_can_be_brought_back_and_any_candidate_added(episode) -
     save(client, s1__q0="reject")
     assert saved_versions(out_dir)[-1]["notes"]["sections"][1]["quotes"] == []
     html = page(client)
-    assert re.search(r'name="s1-add".*?value="2"', html, re.S), "the rejected quote is offered again"
+    assert re.search(r'name="s1-add".*?value="2"', html, re.DOTALL), "the rejected quote is offered again"
     save(client, s1__add="2", s0__add="1")
     sections = saved_versions(out_dir)[-1]["notes"]["sections"]
     assert [q["text"] for q in sections[1]["quotes"]] == ["Je moet eerst luisteren voor je iets verandert."]
@@ -363,7 +363,7 @@ def test_a_rejected_quote_can_be_brought_back_and_any_candidate_added(episode) -
 
 def test_quote_from_a_transcript_selection(episode) -> None:
     client, out_dir, _, _ = episode
-    save(**{"client": client}, newquote__line="4", newquote__text="de cijfers volgen vanzelf", newquote__section="1")
+    save(client=client, newquote__line="4", newquote__text="de cijfers volgen vanzelf", newquote__section="1")
     quotes = saved_versions(out_dir)[-1]["notes"]["sections"][1]["quotes"]
     made = next(q for q in quotes if q["text"] == "de cijfers volgen vanzelf")
     assert made["speaker"] == "SPEAKER_02" and 32.0 < made["start"] < made["end"] < 40.0

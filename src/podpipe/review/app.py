@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import hmac
 import ipaddress
+import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +35,7 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from podpipe import shownotes
 from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Role, Section, Transcript
@@ -44,11 +46,19 @@ from podpipe.review.derived import final_name, publishable_files
 from podpipe.review.forms import edited
 from podpipe.review.i18n import translator
 from podpipe.review.merge import three_way
-from podpipe.review.security import (AUTH_COOKIE, CSRF_COOKIE, LOOPBACK_HOSTS, LoginLimiter, SecurityMiddleware,
-                                     Signer, TokenTooWeak, check_token)
+from podpipe.review.security import (
+    AUTH_COOKIE,
+    CSRF_COOKIE,
+    LOOPBACK_HOSTS,
+    LoginLimiter,
+    SecurityMiddleware,
+    Signer,
+    TokenTooWeak,
+    check_token,
+)
 from podpipe.shownotes.references import resolve, resolved_notes
-from podpipe import shownotes
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
 DOWNLOADS = [n for n in publishable_files(False) if n != "shownotes.json"]
@@ -139,9 +149,9 @@ def theme_of(section: Section, analysis: Analysis | None) -> int | None:
 
 def _html_body(html: str) -> str:
     """The <body> of podpipe's own rendered (autoescaped) HTML output, to show as the preview."""
-    match = re.search(r"<body[^>]*>(.*)</body>", html, re.S | re.I)
+    match = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL | re.IGNORECASE)
     body = match.group(1) if match else html
-    return re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.S | re.I)
+    return re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.DOTALL | re.IGNORECASE)
 
 
 class ReviewApp:
@@ -333,17 +343,25 @@ class ReviewApp:
                 out_dir, base_version, edit.notes, edit.speakers, settings=self.settings, note=note,
                 corrections=edit.corrections))
             message = self.t("msg.saved", n=state.version)
-        except store.ConflictError as conflict:
+        except store.ConflictError as error:
+            conflict = error
+        else:
+            conflict = None
+        if conflict is not None:
             merged = three_way(base.notes, base.speakers, base.corrections, conflict.current.notes,
                                conflict.current.speakers, conflict.current.corrections, edit.notes,
                                edit.speakers, edit.corrections)
+            mine = store.EpisodeState(version=base_version, notes=edit.notes, speakers=edit.speakers,
+                                      name=conflict.saved_as.name, corrections=edit.corrections)
             if merged.conflicts:
-                mine = store.EpisodeState(version=base_version, notes=edit.notes, speakers=edit.speakers,
-                                          name=conflict.saved_as.name, corrections=edit.corrections)
                 return self.conflict_page(request, slug, out_dir, mine, conflict.current, merged.conflicts)
-            state = await run_in_threadpool(lambda: store.save(
-                out_dir, conflict.current.version, merged.notes, merged.speakers, settings=self.settings,
-                note=f"merge of {conflict.saved_as.name}", corrections=merged.corrections))
+            current, kept = conflict.current, conflict.saved_as.name
+            try:
+                state = await run_in_threadpool(lambda: store.save(
+                    out_dir, current.version, merged.notes, merged.speakers, settings=self.settings,
+                    note=f"merge of {kept}", corrections=merged.corrections))
+            except store.ConflictError as again:  # a third save came in meanwhile: let the editor look
+                return self.conflict_page(request, slug, out_dir, mine, again.current, [])
             message = self.t("msg.merged", n=state.version)
         await run_in_threadpool(self.after_save, out_dir, state)
         if approving:
@@ -480,8 +498,8 @@ class ReviewApp:
             candidates.append(Path(row.source_path))
         try:
             candidates.append(Path(store.load_transcript(out_dir).episode.source))
-        except Exception:  # noqa: BLE001 - an unreadable transcript only means no fallback path
-            pass
+        except Exception as error:  # noqa: BLE001 - an unreadable transcript only means no fallback path
+            log.info("no audio path from the transcript of %s: %s", out_dir.name, error)
         for path in candidates:
             if path.is_file():
                 return FileResponse(path)  # Starlette answers Range requests (206) itself

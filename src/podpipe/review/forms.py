@@ -111,9 +111,8 @@ def _quotes(form: Form, prefix: str, old: Section, fixed: Section, candidates: l
             quote_fixed = replace(quote, text=" ".join(new_text.split()))
         quotes.append(quote_fixed)
     candidate = allowed(str(form.get(f"{prefix}add", "")))
-    if candidate is not None:
-        if all(q.text != candidate.text for q in quotes):
-            quotes.append(replace(candidate))
+    if candidate is not None and all(q.text != candidate.text for q in quotes):
+        quotes.append(replace(candidate))
     return sorted(quotes, key=lambda q: q.start)
 
 
@@ -161,7 +160,7 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     # Quotes over corrected lines take the correction (unless the editor edited the quote itself).
     fixed_notes = corrected_quotes(notes, shown, apply_corrections(asr, new_corrections))
     candidates = list(analysis.quotes) if analysis else []
-    ref = lambda text: reference(text, speakers)  # noqa: E731 - typed back with the base version's names
+    ref = lambda text: reference(text, speakers)
     sections, merge_flags = [], []
     for index in _order(form, len(notes.sections)):
         old = notes.sections[index]

@@ -162,5 +162,16 @@ class SecurityMiddleware(BaseHTTPMiddleware):
         return self.signer.session_ok(request.cookies.get(AUTH_COOKIE, ""))
 
 
-__all__ = ["AUTH_COOKIE", "CSP", "CSRF_COOKIE", "LOOPBACK_HOSTS", "LoginLimiter", "MIN_TOKEN_CHARS",
-           "SecurityMiddleware", "Signer", "TokenTooWeak", "check_token", "same_origin"]
+__all__ = [
+    "AUTH_COOKIE",
+    "CSP",
+    "CSRF_COOKIE",
+    "LOOPBACK_HOSTS",
+    "MIN_TOKEN_CHARS",
+    "LoginLimiter",
+    "SecurityMiddleware",
+    "Signer",
+    "TokenTooWeak",
+    "check_token",
+    "same_origin",
+]

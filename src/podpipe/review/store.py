@@ -26,6 +26,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from podpipe import shownotes
 from podpipe.domain import Role, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
@@ -33,7 +34,6 @@ from podpipe.io import json_text, read_transcript, transcript_from_dict, transcr
 from podpipe.review.checks import confirmed_by_editor
 from podpipe.review.corrections import apply_corrections
 from podpipe.review.derived import final_name, write_derived
-from podpipe import shownotes
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"
@@ -123,7 +123,7 @@ def initial_state(out_dir: Path) -> EpisodeState:
     try:
         transcript = read_transcript(out_dir / "transcript.json")
         notes = shownotes.read_show_notes(out_dir / "shownotes.json")
-    except Exception as error:  # noqa: BLE001 - any unreadable file: the editor needs the reason
+    except Exception as error:
         raise BrokenEpisode(str(error)) from error
     # Drafts written before names became references get them here, so a rename reaches their text.
     notes = shownotes.referenced_notes(notes, transcript.speakers)
