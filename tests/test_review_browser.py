@@ -111,9 +111,13 @@ def test_editor_corrects_renames_reorders_and_approves_in_chromium(server, tmp_p
             page.fill("input[name='speaker-SPEAKER_01-organisation']", "So We Grow")
             page.fill("textarea[name='s0-q0-text']", "Bij So We Grow begint groei altijd bij de mensen zelf.")
             line = page.locator(".transcript .line").nth(2)
-            line.locator("button.edit-line").click()
+            line.locator(".w.low").dblclick()  # the misheard word: its line opens with it selected
             box = line.locator("textarea.line-edit")
-            box.fill(box.input_value().replace("Wilox", "Willox"))
+            assert box.is_visible()
+            assert page.evaluate("(() => { const b = document.activeElement; "
+                                 "return b.value.slice(b.selectionStart, b.selectionEnd); })()") == "Wilox?"
+            page.keyboard.type("Willox?")
+            assert "Sofie Willox?" in box.input_value()
             page.fill("input[name='s0-heading']", "Groei begint altijd bij mensen")
             page.fill("input[name='s1-heading']", "Eerst luisteren")
             preview = page.inner_text("#live-preview")

@@ -45,6 +45,22 @@ document.addEventListener("click", (event) => {
   if (quote) makeQuote(quote.closest(".line"));
 });
 
+// Double-click a word to correct it: the line opens with that word selected, the audio plays it.
+document.addEventListener("dblclick", (event) => {
+  const word = event.target.closest(".transcript .w");
+  if (!word) return;
+  const line = word.closest(".line");
+  const words = $$(".w", line);
+  const box = $(".line-edit", line);
+  box.hidden = false;
+  box.disabled = false;
+  const before = words.slice(0, words.indexOf(word)).map((w) => w.textContent).join(" ");
+  const start = box.value.indexOf(word.textContent, Math.max(0, before.length - 5));
+  box.focus();
+  if (start >= 0) box.setSelectionRange(start, start + word.textContent.length);
+  play(parseFloat(word.dataset.start), line);
+});
+
 // A quote from the selected words of a line (or the whole line), into the "new quote" fields.
 function makeQuote(line) {
   const selection = window.getSelection();
