@@ -773,3 +773,19 @@ def test_the_english_catalogue_has_every_dutch_entry() -> None:
     from podpipe.catalog import Status as CatalogueStatus
 
     assert {f"status.{s.value}" for s in CatalogueStatus} <= set(NL), "every catalogue status has a label"
+
+
+def test_an_unexpected_error_is_a_page_not_a_traceback(tmp_path: Path, monkeypatch) -> None:
+    from podpipe.review import store
+
+    output_root, catalog, _ = build_episode(tmp_path)
+    app = create_app(output_root, settings=Settings(), catalog=catalog)
+
+    def broken(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("disk on fire at /secret/path")
+
+    monkeypatch.setattr(store, "load_state", broken)
+    with TestClient(app, base_url=BASE, raise_server_exceptions=False) as client:
+        response = client.get(f"/episodes/{SLUG}")
+    assert response.status_code == 500 and "Er ging iets mis" in response.text
+    assert "/secret/path" not in response.text and "Traceback" not in response.text

@@ -540,6 +540,8 @@ class ReviewApp:
         return response
 
     async def http_error(self, request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, HTTPException):  # the editor sees a page; the reason goes to the log
+            log.error("review app: %s %s failed", request.method, request.url.path, exc_info=exc)
         status = exc.status_code if isinstance(exc, HTTPException) else 500
         detail = exc.detail if isinstance(exc, HTTPException) else self.t("error.500")
         return self.render(request, "error.html", status_code=status, status=status, detail=detail,
