@@ -188,7 +188,7 @@ def test_low_confidence_words_are_marked(episode) -> None:
     html = page(client)
     assert re.search(r'<span class="w low"[^>]*title="zekerheid 30 %">Gro</span>', html)
     assert html.count('class="w low"') == 2
-    assert "2 woorden waar Whisper onzeker was" in html
+    assert "2 woord(en) waar Whisper onzeker was" in html
 
 
 # -- saving: rename, references, derived files ---------------------------------------------------
@@ -789,3 +789,13 @@ def test_an_unexpected_error_is_a_page_not_a_traceback(tmp_path: Path, monkeypat
         response = client.get(f"/episodes/{SLUG}")
     assert response.status_code == 500 and "Er ging iets mis" in response.text
     assert "/secret/path" not in response.text and "Traceback" not in response.text
+
+
+def test_ticks_carry_over_when_a_save_in_the_same_approval_corrects_an_unsure_word(episode) -> None:
+    client, out_dir, _, _ = episode
+    html = page(client)
+    fields = ticked(edit(form_of(html), action="approve"), html)
+    fields["line-1"] = ["Dank je. Bij So We Grow begint groei altijd bij de mensen zelf."]
+    response = client.post(f"/episodes/{SLUG}/save", data=fields)
+    assert "goedgekeurd (versie 1)" in response.text and (out_dir / "transcript.final.txt").is_file()
+    assert "1 woord(en) waar Whisper onzeker was" in response.text

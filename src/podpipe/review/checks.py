@@ -53,14 +53,15 @@ def low_confidence_words(transcript: Transcript, threshold: float) -> int:
 
 
 def checklist(transcript: Transcript, threshold: float, t) -> list[Check]:  # type: ignore[no-untyped-def]
-    """The points to tick or waive, each with an id that stays the same while its text does."""
+    """The points to tick or waive. A point's id stays while its text does; the unsure words' point
+    keeps its id while their number changes (correcting one of them needs no second tick)."""
     from podpipe.shownotes.render import editor_notes
 
-    texts = list(editor_notes(transcript))
+    points = [(text, text) for text in editor_notes(transcript)]
     low = low_confidence_words(transcript, threshold)
     if low:
-        texts.append(t("check.low_words", n=low))
-    return [Check(hashlib.sha256(text.encode()).hexdigest()[:12], text) for text in texts]
+        points.append(("low-confidence-words", t("check.low_words", n=low)))
+    return [Check(hashlib.sha256(key.encode()).hexdigest()[:12], text) for key, text in points]
 
 
 def missing_checks(checks: list[Check], answers: dict[str, str]) -> list[Check]:
