@@ -799,3 +799,36 @@ def test_ticks_carry_over_when_a_save_in_the_same_approval_corrects_an_unsure_wo
     response = client.post(f"/episodes/{SLUG}/save", data=fields)
     assert "goedgekeurd (versie 1)" in response.text and (out_dir / "transcript.final.txt").is_file()
     assert "1 woord(en) waar Whisper onzeker was" in response.text
+
+
+def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path: Path) -> None:
+    """The draft builder's own output (names written into its text) opened in the app and renamed."""
+    from podpipe.catalog import Catalog
+    from podpipe.exports.transcripts import write_transcript_files
+    from podpipe.nlp.serialize import write_analysis
+    from podpipe import shownotes as notes_module
+    from tests import shownotes_fixtures as fx
+
+    settings = Settings()
+    transcript, analysis = fx.transcript(), fx.analysis()
+    notes = notes_module.build_show_notes(transcript, analysis, settings)
+    assert "Ellen Verhaegen (Leerkorrel)" in notes.intro and "Bram" in notes.closing
+    out_dir = tmp_path / "output" / transcript.episode.slug
+    out_dir.mkdir(parents=True)
+    write_transcript_files(transcript, out_dir)
+    write_analysis(out_dir / "analysis.json", analysis)
+    notes_module.write_show_notes(notes, transcript, out_dir, settings)
+    catalog = Catalog.for_path(tmp_path / "output" / "catalog.sqlite")
+    with TestClient(create_app(tmp_path / "output", settings=settings, catalog=catalog), base_url=BASE) as client:
+        html = client.get(f"/episodes/{transcript.episode.slug}").text
+        fields = edit(form_of(html), speaker__SPEAKER_01__name="Ellen De Smet",
+                      speaker__SPEAKER_01__organisation="Korrel BV", speaker__SPEAKER_02__name="Abraham Goossens")
+        assert client.post(f"/episodes/{transcript.episode.slug}/save", data=fields,
+                           follow_redirects=False).status_code == 303
+    draft = (out_dir / "shownotes.draft.md").read_text()
+    intro, _, rest = draft.partition("\n## ")
+    assert "Ellen De Smet (Korrel BV) en Abraham Goossens (Kompaswerk)" in intro
+    assert "VOV-podcast" in intro and "Walter Schroven" in intro, "the show's name and the host stay"
+    assert "Ellen en Abraham brachten elk hun eigen praktijk mee." in draft
+    assert "Abraham is er duidelijk over" in draft and "Ellen is er duidelijk over" in draft
+    assert "Leerkorrel" not in draft and "Ellen Verhaegen" not in draft and "Bram " not in draft
