@@ -297,14 +297,13 @@ class ReviewApp:
         transcript = store.state_transcript(out_dir, state)
         analysis = _analysis(out_dir)
         html = shownotes.render_html(state.notes, transcript, self.settings)
-        zero = store.initial_state(out_dir)
-        history = [s for s in store.all_states(out_dir)]
+        history = store.all_states(out_dir)
         return {
             "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections),
             "sections": self.sections_view(state, analysis), "state": state,
             "notes": resolved_notes(state.notes, state.speakers), "preview_html": _html_body(html),
             "checks": checklist(transcript, self.low, self.t), "downloads": self.downloads(out_dir),
-            "review_status": store.review_status(out_dir, state.version), "version0": zero,
+            "review_status": store.review_status(out_dir, state.version),
             "versions": [{"number": s.version, "name": s.name, "saved_at": s.saved_at, "note": s.note}
                          for s in history][::-1],
             "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
