@@ -46,3 +46,7 @@ def test_notes_keep_quotes_verbatim() -> None:
     referenced = referenced_notes(notes, speakers())
     assert referenced.intro == "[[speaker:S0]] vertelt." and referenced.sections[0].heading == "Waarom [[speaker:S1:first]]?"
     assert resolved_notes(referenced, speakers()) == notes
+
+
+def test_a_very_short_name_is_no_reference() -> None:
+    assert reference("De Jo van Jo.", [Speaker("A", "Jo"), Speaker("B", "De")]) == "De Jo van Jo."

@@ -64,7 +64,7 @@ def _patterns(speakers: list[Speaker]) -> list[tuple[re.Pattern[str], str]]:
     seen: set[str] = set()
     patterns = []
     for text, reference in sorted(candidates, key=lambda c: len(c[0]), reverse=True):
-        if not text.strip() or text in seen:
+        if len(text.strip()) < MIN_FIRST_NAME or text in seen:  # "Jo", "De": too likely a word of their own
             continue
         seen.add(text)
         patterns.append((re.compile(rf"(?<![\w\[:-]){re.escape(text)}(?![\w\]-])"), reference))
