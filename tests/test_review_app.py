@@ -595,6 +595,8 @@ def test_a_forged_host_is_refused(episode) -> None:
     assert client.get("/", headers={"Host": "attacker.example"}).status_code == 400
     assert client.get("/", headers={"Host": "127.0.0.1:8765"}).status_code == 200
     assert client.get("/", headers={"Host": "localhost:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "[::1]:8765"}).status_code == 200
+    assert client.get("/", headers={"Host": "127.0.0.1.attacker.example"}).status_code == 400
     fields = form_of(page(client))
     response = client.post(f"/episodes/{SLUG}/save", data=fields, headers={"Host": "rebind.attacker.example"})
     assert response.status_code == 400
