@@ -295,7 +295,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
     # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
     # stays approved.
     previous = catalog.register(episode).status
-    done_status = Status.APPROVED if previous == Status.APPROVED else Status.DRAFT_READY
+    done_status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
     catalog.set_status(episode.id, Status.PROCESSING)
     try:
         with _stage(catalog, episode, "ingest"):

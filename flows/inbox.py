@@ -43,7 +43,7 @@ from podpipe.inbox import complete_files, move_to_failed
 from podpipe.files import sha256_file
 from podpipe.lifetime import exit_when_parent_dies
 
-FINISHED = {Status.DRAFT_READY, Status.APPROVED}
+FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE}
 DEPLOYMENT = "podpipe-inbox"
 FULL_NAME = f"scan_inbox/{DEPLOYMENT}"
 # Set by `podpipe serve` for the scans its runner starts (child processes of serve).

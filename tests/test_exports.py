@@ -88,3 +88,30 @@ def test_transcript_json_round_trips(tmp_path: Path) -> None:
     assert data["episode"]["id"] == "ab" * 32
     assert read_transcript(tmp_path / "transcript.json") == transcript
     assert transcript_to_dict(read_transcript(tmp_path / "transcript.json")) == data
+
+
+def _long_transcript() -> Transcript:
+    transcript = make_transcript()
+    transcript.speakers[1] = Speaker("SPEAKER_01", name="Anna-Sofie Vandenbroucke-Willems", organisation="VOV")
+    text = ("Leren op de werkvloer vraagt tijd, ruimte en een leidinggevende die meedenkt over wat "
+            "medewerkers echt nodig hebben om te groeien in hun job en daarbuiten")
+    transcript.segments.append(Segment(9.0, 30.0, text, _words(9.0, text, step=0.3), "SPEAKER_01"))
+    return transcript
+
+
+def test_srt_cues_are_at_most_two_lines_of_32_characters_label_included() -> None:
+    subtitles = list(srt.parse(to_srt(_long_transcript())))
+    for subtitle in subtitles:
+        lines = subtitle.content.split("\n")
+        assert len(lines) <= 2 and all(len(line) <= 32 for line in lines), subtitle.content
+    assert any(s.content.startswith("Anna-Sofie: ") for s in subtitles), "too long for a line: first name"
+    words = " ".join(s.content.replace("\n", " ") for s in subtitles)
+    assert "meedenkt over wat medewerkers" in " ".join(words.split())
+
+
+def test_vtt_lines_are_at_most_65_characters_tag_and_escapes_included() -> None:
+    text = to_vtt(_long_transcript())
+    body = text.split("\n\n", 1)[1]
+    for line in body.splitlines():
+        assert len(line) <= 65, line
+    assert len(webvtt.from_string(text).captions) >= 4

@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_review_fixtures import SLUG, build_episode  # noqa: E402
+from test_review_fixtures import SLUG, build_episode
 
-from podpipe.catalog import Status  # noqa: E402
-from podpipe.config import Settings  # noqa: E402
-from podpipe.review import create_app  # noqa: E402
+from podpipe.catalog import Status
+from podpipe.config import Settings
+from podpipe.review import create_app
 
 CHROMIUM = Path(os.environ.get("PODPIPE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -67,7 +67,17 @@ def server(tmp_path: Path):
     thread.join(timeout=10)
 
 
-def test_editor_renames_edits_rejects_and_approves_in_chromium(server, tmp_path: Path) -> None:
+def _flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _docx_text(path: Path) -> str:
+    from docx import Document
+
+    return "\n".join(p.text for p in Document(str(path)).paragraphs)
+
+
+def test_editor_corrects_renames_reorders_and_approves_in_chromium(server, tmp_path: Path) -> None:
     sync_playwright = _require_browser()
     base, out_dir, catalog, episode_id = server
     artifacts = Path(os.environ.get("PODPIPE_TEST_ARTIFACTS", tmp_path / "artifacts"))
@@ -78,52 +88,113 @@ def test_editor_renames_edits_rejects_and_approves_in_chromium(server, tmp_path:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors: list[str] = []
             page.on("pageerror", lambda error: errors.append(str(error)))
+            dialogs: list[str] = []
+            page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.accept()))
             page.goto(base + "/")
             page.click(f"a[href='/episodes/{SLUG}']")
             page.wait_for_selector("#notes-form")
             # Names and transcript text holding <script> are shown as text, never run.
             assert page.evaluate("window.pwned") is None
             assert page.locator(".transcript").inner_text().count("<script>window.pwned=1</script>") >= 1
-            # Clicking a transcript line moves the player to that moment.
-            page.locator(".transcript .line").nth(3).click()
+            # Dutch labels; the checklist comes first; low-confidence words are marked.
+            assert page.inner_text("#save") == "Opslaan" and page.inner_text("#approve") == "Opslaan en goedkeuren"
+            assert page.locator("fieldset").first.get_attribute("id") == "checklist"
+            assert page.locator(".transcript .w.low").count() == 2
+            # Clicking a transcript line or a quote moves the player to that moment.
+            page.locator(".transcript .line .time").nth(3).click()
             page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 22) < 1.5")
             page.locator("blockquote.play").first.click()
             page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8) < 1.5")
 
+            # Rename the guest; correct a misheard name in a quote and in the transcript; edit headings.
             page.fill("input[name='speaker-SPEAKER_01-name']", "Sofie Willox")
             page.fill("input[name='speaker-SPEAKER_01-organisation']", "So We Grow")
+            page.fill("textarea[name='s0-q0-text']", "Bij So We Grow begint groei altijd bij de mensen zelf.")
+            line = page.locator(".transcript .line").nth(2)
+            line.locator(".w.low").dblclick()  # the misheard word: its line opens with it selected
+            box = line.locator("textarea.line-edit")
+            assert box.is_visible()
+            assert page.evaluate("(() => { const b = document.activeElement; "
+                                 "return b.value.slice(b.selectionStart, b.selectionEnd); })()") == "Wilox?"
+            page.keyboard.type("Willox?")
+            assert "Sofie Willox?" in box.input_value()
             page.fill("input[name='s0-heading']", "Groei begint altijd bij mensen")
-            page.select_option("select[name='s1-q0']", "reject")
+            page.fill("input[name='s1-heading']", "Eerst luisteren")
             preview = page.inner_text("#live-preview")
-            assert "## Groei begint altijd bij mensen" in preview and "Je moet eerst luisteren" not in preview
+            assert "## Groei begint altijd bij mensen" in preview and "So We Grow begint" in preview
+            # Leaving now would lose the edits: the page asks first.
+            assert page.evaluate("(() => { const e = new Event('beforeunload', {cancelable: true}); "
+                                 "window.dispatchEvent(e); return e.defaultPrevented; })()")
             page.click("#save")
             page.wait_for_selector("#message")
-            assert "version 1" in page.inner_text("#message")
+            assert "versie 1" in page.inner_text("#message")
             assert page.input_value("input[name='speaker-SPEAKER_01-name']") == "Sofie Willox"
-            assert "Sofie Willox" in page.locator(".transcript").inner_text()
-            # Move the second section up, then approve.
+            assert "Sofie Willox?" in page.locator(".transcript").inner_text()
+            assert "Een gesprek met Sofie Willox over groei." in page.inner_text("#rendered")
+            # Move the second section up, deal with every check, approve (confirming the dialog).
             page.locator("fieldset.section").nth(1).locator("button.up").click()
+            for check in page.locator(".check").all():
+                check.locator("input[value='ok']").check()
             page.click("#approve")
             page.wait_for_selector("#message")
-            assert "approved" in page.inner_text("#message")
+            assert "goedgekeurd" in page.inner_text("#message"), page.inner_text("#message")
+            assert dialogs and "goedkeuren" in dialogs[-1]
+            assert page.locator("#downloads a[href*='shownotes.final.docx']").count() == 1
             page.screenshot(path=str(artifacts / "review-approved.png"), full_page=True)
+            page.set_viewport_size({"width": 1400, "height": 900})
+            page.locator("fieldset.section").nth(1).locator("input.heading").focus()
+            page.screenshot(path=str(artifacts / "review-workbench.png"))
             assert not errors, errors
         finally:
             browser.close()
 
-    final_md = (out_dir / "shownotes.final.md").read_text(encoding="utf-8")
-    assert "Groei begint altijd bij mensen" in final_md and "Sofie Willox" in final_md
-    assert final_md.index("Veranderen") < final_md.index("Groei begint altijd bij mensen")
-    assert "Je moet eerst luisteren" not in final_md
-    assert "Sofie Willox" in (out_dir / "transcript.final.txt").read_text(encoding="utf-8")
-    assert "Sofie Willox" in (out_dir / "transcript.vtt").read_text(encoding="utf-8")
-    assert (out_dir / "shownotes.final.html").is_file()
-    if (out_dir / "shownotes.draft.docx").exists():  # the real podpipe.stages.notes writes docx too
-        assert (out_dir / "shownotes.final.docx").is_file()
-    manifest = json.loads((out_dir / ".podpipe-manifest.json").read_text())
-    assert "shownotes.final.md" in manifest["protected"]
-    assert len(list((out_dir / "versions").glob("*.json"))) == 2
-    row = catalog.get(episode_id)
-    assert row.status == Status.APPROVED
+    _assert_every_file_says_the_same(out_dir)
+    assert catalog.get(episode_id).status == Status.APPROVED
+    assert len(list((out_dir / "versions").glob("0*.json"))) == 3  # 0 (pipeline), 1 (save), 2 (approve)
     assert (artifacts / "review-approved.png").stat().st_size > 10_000
-    print(f"screenshot: {artifacts / 'review-approved.png'}")
+    print(f"screenshots: {artifacts}")
+
+
+def _assert_every_file_says_the_same(out_dir: Path) -> None:
+    """Rename, both corrections and the headings have reached every final file (and the drafts)."""
+    notes_files = {name: (out_dir / name).read_text(encoding="utf-8")
+                   for name in ("shownotes.final.md", "shownotes.final.html", "shownotes.final.json")}
+    notes_files["shownotes.final.docx"] = _docx_text(out_dir / "shownotes.final.docx")
+    for name, text in notes_files.items():
+        flat = _flat(text)
+        assert "Sofie Willox" in flat and "Gast 1" not in flat and "[[speaker:" not in flat, name
+        assert "So We Grow begint groei" in flat and "So We Gro begint" not in flat, name
+        assert flat.index("Eerst luisteren") < flat.index("Groei begint altijd bij mensen"), name
+        assert "Je moet eerst luisteren voor je iets verandert." in flat, name
+    transcripts = {name: (out_dir / name).read_text(encoding="utf-8") for name in (
+        "transcript.final.json", "transcript.final.vtt", "transcript.final.srt", "transcript.final.txt",
+        "transcript.final.podcast.json", "transcript.json", "transcript.vtt", "transcript.srt", "transcript.txt",
+        "transcript.podcast.json")}
+    for name, text in transcripts.items():
+        flat = _flat(text)
+        assert "Sofie Willox" in flat and "Gast 1" not in flat, name
+        assert "So We Grow begint" in flat and "So We Gro " not in flat, name
+        assert "Sofie Willox?" in flat and "Wilox" not in flat, name
+    podcast = json.loads(transcripts["transcript.final.podcast.json"])
+    assert "Sofie Willox" in {s.get("speaker") for s in podcast["segments"]}
+    chapters = json.loads((out_dir / "chapters.final.json").read_text(encoding="utf-8"))
+    assert [c["title"] for c in chapters["chapters"]] == ["Intro", "Groei begint altijd bij mensen", "Eerst luisteren"]
+    assert all("endTime" in c for c in chapters["chapters"])
+    feed = (out_dir / "episode.final.feed.xml").read_text(encoding="utf-8")
+    assert 'url="transcript.final.vtt"' in feed and 'rel="captions"' in feed and 'url="chapters.final.json"' in feed
+    _assert_timeline_names(out_dir)
+
+
+def _assert_timeline_names(out_dir: Path) -> None:
+    """speakers.png is drawn with the new names: the same picture as one drawn from scratch with them."""
+    from podpipe.stages.diarize.stage import read_rttm, write_speaker_timeline
+    from podpipe.io import read_transcript
+
+    transcript = read_transcript(out_dir / "transcript.final.json")
+    names = {s.id: s.display_name for s in transcript.speakers}
+    assert names["SPEAKER_01"] == "Sofie Willox"
+    expected = write_speaker_timeline(read_rttm(out_dir / "diarization.rttm"), out_dir.parent / "expected.png",
+                                      duration=transcript.episode.duration,
+                                      title=transcript.episode.title or transcript.episode.slug, names=names)
+    assert (out_dir / "speakers.final.png").read_bytes() == expected.read_bytes()
+    assert (out_dir / "speakers.png").read_bytes() == expected.read_bytes()

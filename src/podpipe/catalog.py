@@ -25,6 +25,7 @@ class Status(StrEnum):
     PROCESSING = "processing"
     DRAFT_READY = "draft ready"
     APPROVED = "approved"
+    TO_REAPPROVE = "to re-approve"  # approved, then changed in the review app
     FAILED = "failed"
 
 

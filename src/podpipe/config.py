@@ -242,7 +242,13 @@ class Review(Section):
     port: int = Field(default=8765, ge=1, le=65535)
     # Required for any bind other than loopback; editors then log in with it. Prefer the
     # environment (PODPIPE_REVIEW__TOKEN) to writing it in this file.
-    token: SecretStr | None = None
+    token: SecretStr | None = None  # at least 16 characters
+    # Host names the app answers to (the Host header); loopback names and the bind address are always
+    # allowed. Anything else is refused, so a DNS-rebinding page cannot reach a local app.
+    allowed_hosts: list[str] = Field(default_factory=list)
+    session_hours: float = Field(default=12.0, gt=0)  # a login (and a form token) expires after this
+    language: Literal["nl", "en"] = "nl"  # the interface's language
+    low_confidence: float = Field(default=0.5, ge=0, le=1)  # words Whisper was less sure of are marked
 
 
 class Show(Section):
@@ -250,6 +256,9 @@ class Show(Section):
     language: str = "nl"
     # Names and terms Whisper should spell right; they become its initial prompt.
     vocabulary: list[str] = Field(default_factory=list)
+    # Where the episode's files are published, e.g. "https://example.org/podcast/{slug}/": the
+    # episode.feed.xml snippet's URLs start with it (file names alone when unset).
+    files_url: str | None = None
 
 
 class Settings(BaseSettings):

@@ -64,5 +64,5 @@ def export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diaris
         *written,
         write_analysis(out_dir / "analysis.json", result.analysis),
         *write_show_notes(result.notes, transcript, out_dir, settings),
-        *write_podcasting_files(result.notes, transcript, out_dir),
+        *write_podcasting_files(result.notes, transcript, out_dir, settings),
     ]

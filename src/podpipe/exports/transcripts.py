@@ -9,19 +9,25 @@ from __future__ import annotations
 import datetime as dt
 import html
 import itertools
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import srt
 import webvtt
 
-from podpipe.domain import Segment, Transcript
+from podpipe.domain import Segment, Transcript, Word
 from podpipe.exports.layout import publish
 from podpipe.io import json_text, transcript_to_dict
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
 MAX_CUE_SECONDS = 7.0
 SENTENCE_END = (".", "?", "!", "…")
+# The podcast namespace's caption advice: SRT at most 2 lines of 32 characters (the speaker's
+# "Name: " included); WebVTT lines at most 65 characters (the <v Name> tag included).
+SRT_LINE_CHARS, SRT_LINES = 32, 2
+VTT_LINE_CHARS, VTT_LINES = 65, 2
+DEFAULT_LINE_CHARS, DEFAULT_LINES = 42, 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,28 +35,95 @@ class Cue:
     start: float
     end: float
     speaker: str | None  # display name, or None before diarisation
-    text: str
+    text: str  # the words, without any speaker label
+    lines: tuple[str, ...] = ()  # the words as shown, line by line ("" first: the label has that line)
+    label: str = ""  # what opens the first line: "Name: " in SRT, "<v Name>" in WebVTT
+
+    def shown(self, escape: Callable[[str], str] = lambda text: text) -> str:
+        """The cue's text as written: label, then the (escaped) lines."""
+        lines = [escape(line) for line in (self.lines or (self.text,))]
+        lines[0] = self.label.rstrip() if not lines[0] else self.label + lines[0]
+        return "\n".join(lines)
 
 
-def caption_cues(transcript: Transcript) -> list[Cue]:
-    cues: list[Cue] = []
+@dataclass(frozen=True, slots=True)
+class Layout:
+    """How cues are cut: line width and count, and the label a cue of a speaker opens with."""
+
+    line_chars: int = DEFAULT_LINE_CHARS
+    max_lines: int = DEFAULT_LINES
+    label: Callable[[str | None, bool], str] = lambda speaker, changed: ""  # (speaker, new speaker?) -> label
+    measure: Callable[[str], int] = len  # a line's width as written (WebVTT counts its escapes)
+
+
+class _CueBuilder:
+    """Fills lines word by word; a cue ends when its lines are full, after a sentence, past 7 s, or at
+    a change of speaker. A word wider than a line gets a line of its own (nothing can be done better)."""
+
+    def __init__(self, layout: Layout) -> None:
+        self.layout, self.cues, self.previous = layout, [], object()
+        self.words: list[Word] = []
+        self.lines: list[str] = []
+        self.label, self.speaker = "", None
+
+    def _open(self, speaker: str | None) -> None:
+        self.label = self.layout.label(speaker, speaker != self.previous)
+        self.previous, self.speaker = speaker, speaker
+        # The label shares the first line; one wider than most of a line gets that line to itself.
+        wide = self.layout.measure(self.label) > self.layout.line_chars - 8
+        self.lines = [None, ""] if wide else [""]  # type: ignore[list-item]
+
+    def _width(self, index: int) -> int:
+        return self.layout.line_chars - (self.layout.measure(self.label) if index == 0 else 0)
+
+    def add(self, word: Word, speaker: str | None) -> None:
+        token = word.text.strip()
+        if not token:
+            return
+        if self.words and (word.end - self.words[0].start > MAX_CUE_SECONDS
+                           or self.words[-1].text.strip().endswith(SENTENCE_END)):
+            self.flush()
+        if not self.words:
+            self._open(speaker)
+        line = self.lines[-1]
+        if line and self.layout.measure(f"{line} {token}") > self._width(len(self.lines) - 1):
+            if len(self.lines) >= self.layout.max_lines:
+                self.flush()
+                self._open(speaker)
+            else:
+                self.lines.append("")
+            line = self.lines[-1]
+        self.lines[-1] = f"{line} {token}" if line else token
+        self.words.append(word)
+
+    def flush(self) -> None:
+        if self.words:
+            text = " ".join(w.text.strip() for w in self.words if w.text.strip())
+            lines = tuple("" if line is None else line for line in self.lines)
+            self.cues.append(Cue(self.words[0].start, self.words[-1].end, self.speaker, text, lines, self.label))
+        self.words, self.lines = [], []
+
+
+def _segment_words(segment: Segment) -> list[Word]:
+    """The segment's words, or its text spread evenly over its time when it has none."""
+    if segment.words:
+        return segment.words
+    tokens = segment.text.split()
+    step = (segment.end - segment.start) / max(len(tokens), 1)
+    return [Word(segment.start + i * step, segment.start + (i + 1) * step, f" {t}", 1.0)
+            for i, t in enumerate(tokens)]
+
+
+def caption_cues(transcript: Transcript, layout: Layout | None = None) -> list[Cue]:
+    builder = _CueBuilder(layout or Layout())
     for segment in transcript.segments:
         name = _speaker_name(transcript, segment)
-        if not segment.words:
-            cues.append(Cue(segment.start, segment.end, name, segment.text))
-            continue
-        current: list = []
-        for word in segment.words:
-            if current:
-                text = "".join(w.text for w in current).strip()
-                too_long = len(text) + len(word.text) > MAX_CUE_CHARS or word.end - current[0].start > MAX_CUE_SECONDS
-                if too_long or text.endswith(SENTENCE_END):
-                    cues.append(Cue(current[0].start, current[-1].end, name, text))
-                    current = []
-            current.append(word)
-        if current:
-            cues.append(Cue(current[0].start, current[-1].end, name, "".join(w.text for w in current).strip()))
-    return cues
+        if builder.words and name != builder.speaker:
+            builder.flush()
+        for word in _segment_words(segment):
+            builder.add(word, name)
+        builder.flush()  # a segment is one speaker's turn: its last cue ends with it
+    return builder.cues
 
 
 def _speaker_name(transcript: Transcript, segment: Segment) -> str | None:
@@ -66,30 +139,42 @@ def _vtt_timestamp(seconds: float) -> str:
     return f"{hours:02d}:{minutes:02d}:{secs:02d}.{millis:03d}"
 
 
+def _vtt_escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+def _voice(speaker: str | None, changed: bool) -> str:
+    return f"<v {speaker.replace('>', '').replace(chr(10), ' ')}>" if speaker else ""
+
+
+VTT_LAYOUT = Layout(VTT_LINE_CHARS, VTT_LINES, _voice, lambda text: len(_vtt_escape(text)))
+def _srt_label(speaker: str | None, changed: bool) -> str:
+    """``Name: `` on a change of speaker; a name too long for a line is cut to its first word (then to
+    the line), since an SRT line holds no more than 32 characters."""
+    if not speaker or not changed:
+        return ""
+    label = f"{speaker}: "
+    if len(label.rstrip()) > SRT_LINE_CHARS:
+        label = f"{speaker.split()[0][:SRT_LINE_CHARS - 2]}: "
+    return label
+
+
+SRT_LAYOUT = Layout(SRT_LINE_CHARS, SRT_LINES, _srt_label)
+
+
 def to_vtt(transcript: Transcript) -> str:
-    """WebVTT; each cue of a named speaker carries a ``<v Name>`` voice tag (Apple Podcasts reads them)."""
-    captions = []
-    for cue in caption_cues(transcript):
-        text = html.escape(cue.text, quote=False)
-        if cue.speaker:
-            voice = cue.speaker.replace(">", "").replace("\n", " ")
-            text = f"<v {voice}>{text}"
-        captions.append(webvtt.Caption(_vtt_timestamp(cue.start), _vtt_timestamp(cue.end), text))
+    """WebVTT; each cue of a named speaker carries a ``<v Name>`` voice tag (Apple Podcasts reads them);
+    lines of at most 65 characters as written, the tag included."""
+    captions = [webvtt.Caption(_vtt_timestamp(cue.start), _vtt_timestamp(cue.end), cue.shown(_vtt_escape))
+                for cue in caption_cues(transcript, VTT_LAYOUT)]
     return webvtt.WebVTT(captions=captions).content
 
 
 def to_srt(transcript: Transcript) -> str:
-    """SRT without BOM; ``Name:`` opens the first cue after each change of speaker."""
-    subtitles = []
-    previous = None
-    for index, cue in enumerate(caption_cues(transcript), start=1):
-        text = cue.text
-        if cue.speaker and cue.speaker != previous:
-            text = f"{cue.speaker}: {text}"
-        previous = cue.speaker
-        subtitles.append(
-            srt.Subtitle(index, dt.timedelta(seconds=cue.start), dt.timedelta(seconds=cue.end), text)
-        )
+    """SRT without BOM, at most 2 lines of 32 characters; ``Name:`` opens the first cue after each
+    change of speaker."""
+    subtitles = [srt.Subtitle(index, dt.timedelta(seconds=cue.start), dt.timedelta(seconds=cue.end), cue.shown())
+                 for index, cue in enumerate(caption_cues(transcript, SRT_LAYOUT), start=1)]
     return srt.compose(subtitles, reindex=False)
 
 

@@ -1,19 +1,27 @@
 """The editors' review app: Starlette + server-rendered Jinja2, a little JavaScript for the player.
 
-Security: Jinja2 autoescaping for everything editors and models wrote; a strict Content-Security-Policy
-(no inline script); slugs validated and resolved inside the output root; a double-submit CSRF token
-checked on every POST; a bind address other than loopback needs a configured token.
+Security (see :mod:`podpipe.review.security`): allowed hosts, an Origin check and a signed CSRF
+token on every POST, a login token of 16+ characters with rate limit, logout and an expiring
+session; Jinja2 autoescaping for everything editors and models wrote; a strict Content-Security-
+Policy (no inline script); slugs validated and resolved inside the output root; a bind address other
+than loopback needs a configured token.
+
+Editing (see :mod:`podpipe.review.forms`, :mod:`podpipe.review.store`): every save is a version on
+top of the pipeline's immutable version 0; transcript corrections are a layer over the ASR; names in
+the notes are speaker references; save and approve rewrite every derived file.
 """
 
 from __future__ import annotations
 
+import difflib
 import hmac
 import ipaddress
+import logging
 import re
-import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as urlquote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
@@ -21,31 +29,48 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from podpipe.stages import notes as shownotes
 from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
-from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker
+from podpipe.domain import Analysis, Role, Section, Transcript
 from podpipe.review import store
-from podpipe.stages import notes as shownotes
+from podpipe.review.checks import checklist, missing_checks
+from podpipe.review.corrections import Hit, apply_hits, find_hits
+from podpipe.review.derived import final_name, publishable_files
+from podpipe.review.forms import edited
+from podpipe.review.i18n import translator
+from podpipe.review.merge import three_way
+from podpipe.review.security import (
+    AUTH_COOKIE,
+    CSRF_COOKIE,
+    LOOPBACK_HOSTS,
+    LoginLimiter,
+    SecurityMiddleware,
+    Signer,
+    TokenTooWeak,
+    check_token,
+)
+from podpipe.stages.notes.references import resolve, resolved_notes
 
+log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-CSRF_COOKIE = "podpipe_csrf"
-AUTH_COOKIE = "podpipe_auth"
-SERVED_FILES = {"speakers.png", "transcript.vtt", "transcript.srt", "transcript.txt",
-                "shownotes.draft.md", "shownotes.draft.html", "shownotes.draft.docx",
-                "shownotes.final.md", "shownotes.final.html", "shownotes.final.docx"}
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; media-src 'self'; "
-       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+DOWNLOADS = [n for n in publishable_files(False) if n != "shownotes.json"]
+SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcript.json", "transcript.final.json"}
+MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
+               ".vtt": "text/vtt; charset=utf-8", ".xml": "application/xml; charset=utf-8",
+               ".txt": "text/plain; charset=utf-8"}
+__all__ = ["CSRF_COOKIE", "ReviewConfig", "ReviewConfigError", "check_bind", "create_app", "is_loopback", "serve"]
 
 
 class ReviewConfigError(Exception):
-    """The app refuses to start (e.g. a public bind without a token)."""
+    """The app refuses to start (a public bind without a token, or a weak token)."""
 
 
 @dataclass(slots=True)
@@ -53,13 +78,15 @@ class ReviewConfig:
     host: str = "127.0.0.1"
     port: int = 8765
     token: str | None = None  # required for any non-loopback bind
+    allowed_hosts: list[str] = field(default_factory=list)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReviewConfig:
         # settings.review.token is read from config or $PODPIPE_REVIEW__TOKEN by pydantic-settings.
         section = settings.review
         token = section.token.get_secret_value() if section.token else None
-        return cls(host=section.host, port=section.port, token=token or None)
+        return cls(host=section.host, port=section.port, token=token or None,
+                   allowed_hosts=list(section.allowed_hosts))
 
 
 def is_loopback(host: str) -> bool:
@@ -72,12 +99,24 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(host: str, token: str | None) -> None:
+    try:
+        token = check_token(token)
+    except TokenTooWeak as error:
+        raise ReviewConfigError(str(error)) from error
     if not is_loopback(host) and not token:
         raise ReviewConfigError(
             f"refusing to listen on {host}: anyone who can reach it could edit and approve show notes. "
             "Set a token first ([review] token = \"...\" in config/podpipe.toml or PODPIPE_REVIEW__TOKEN), "
             "or bind to 127.0.0.1 (the default)."
         )
+
+
+def allowed_hosts_for(bind: str | None, extra: list[str]) -> list[str]:
+    """Loopback names, the bind address (unless it is a wildcard) and the configured names."""
+    hosts = list(LOOPBACK_HOSTS) + list(extra)
+    if bind and bind not in ("0.0.0.0", "::", ""):
+        hosts.append(bind)
+    return list(dict.fromkeys(hosts))
 
 
 def _clock(seconds: float | None) -> str:
@@ -88,263 +127,6 @@ def _clock(seconds: float | None) -> str:
     return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
-class _Security(BaseHTTPMiddleware):
-    def __init__(self, app: Any, token: str | None) -> None:
-        super().__init__(app)
-        self.token = token
-
-    async def dispatch(self, request: Request, call_next: Any) -> Response:
-        if self.token and not request.url.path.startswith(("/login", "/static/")) and not self._authorised(request):
-            if request.method == "GET":
-                return RedirectResponse("/login", status_code=303)
-            return HTMLResponse("login required", status_code=401)
-        csrf = request.cookies.get(CSRF_COOKIE)
-        if not csrf:
-            csrf = secrets.token_urlsafe(32)
-        request.state.csrf = csrf
-        response = await call_next(request)
-        if request.cookies.get(CSRF_COOKIE) != csrf:
-            response.set_cookie(CSRF_COOKIE, csrf, httponly=True, samesite="strict")
-        response.headers.setdefault("Content-Security-Policy", CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        return response
-
-    def _authorised(self, request: Request) -> bool:
-        expected = _auth_value(self.token or "")
-        header = request.headers.get("authorization", "")
-        if header.startswith("Bearer ") and hmac.compare_digest(header[7:], self.token or ""):
-            return True
-        return hmac.compare_digest(request.cookies.get(AUTH_COOKIE, ""), expected)
-
-
-def _auth_value(token: str) -> str:
-    return hmac.new(token.encode(), b"podpipe-review", "sha256").hexdigest()
-
-
-def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | None = None,
-               token: str | None = None) -> Starlette:
-    output_root = Path(output_root).resolve()
-    if settings is None:
-        from podpipe.config import get_settings
-
-        settings = get_settings()
-    if catalog is None:
-        output_root.mkdir(parents=True, exist_ok=True)
-        catalog = Catalog(settings.catalog_url(output_root))
-    env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
-    env.filters["clock"] = _clock
-
-    def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-        body = env.get_template(template).render(csrf=request.state.csrf, request=request, **context)
-        return HTMLResponse(body, status_code=status_code)
-
-    def episode_dir(slug: str) -> Path:
-        if not SLUG.match(slug):
-            raise HTTPException(404, "no such episode")
-        out_dir = (output_root / slug).resolve()
-        if not out_dir.is_relative_to(output_root) or out_dir == output_root or not out_dir.is_dir():
-            raise HTTPException(404, "no such episode")
-        if not (out_dir / "transcript.json").is_file():
-            raise HTTPException(404, "this episode has no transcript yet")
-        return out_dir
-
-    def row_for(out_dir: Path) -> EpisodeRow | None:
-        rows = catalog.episodes()
-        for row in rows:
-            if row.output_dir and Path(row.output_dir).name == out_dir.name:
-                return row
-        return next((row for row in rows if row.slug == out_dir.name), None)
-
-    async def checked_form(request: Request) -> FormData:
-        form = await request.form()
-        sent = str(form.get("csrf", ""))
-        cookie = request.cookies.get(CSRF_COOKIE, "")
-        if not cookie or not hmac.compare_digest(sent, cookie):
-            raise HTTPException(403, "missing or wrong form token: reload the page and try again")
-        return form
-
-    async def index(request: Request) -> Response:
-        episodes = []
-        for row in catalog.episodes():
-            slug = Path(row.output_dir).name if row.output_dir else None
-            if slug and not (SLUG.match(slug) and (output_root / slug / "transcript.json").is_file()):
-                slug = None
-            episodes.append({"row": row, "slug": slug, "speakers": ", ".join(map(str, row.speakers or []))})
-        return render(request, "index.html", episodes=episodes, output_root=output_root)
-
-    def page_context(out_dir: Path, state: store.EpisodeState) -> dict[str, Any]:
-        transcript = store.transcript_with(store.load_transcript(out_dir), state.speakers)
-        analysis = _analysis(out_dir)
-        names = {s.id: s for s in transcript.speakers}
-        lines = []
-        for index, segment in enumerate(transcript.segments):
-            speaker = names.get(segment.speaker or "")
-            lines.append({"index": index, "start": segment.start, "speaker": speaker.display_name if speaker
-                          else (segment.speaker or ""), "text": segment.text.strip()})
-        sections = []
-        for index, section in enumerate(state.notes.sections):
-            quotes = []
-            for q_index, quote in enumerate(section.quotes):
-                candidates = [(i, c) for i, c in enumerate(analysis.quotes if analysis else [])
-                              if c.theme is not None and c.theme == quote.theme and c.text != quote.text]
-                speaker = names.get(quote.speaker)
-                quotes.append({"index": q_index, "quote": quote, "candidates": candidates,
-                               "speaker": speaker.display_name if speaker else quote.speaker})
-            sections.append({"index": index, "section": section, "quotes": quotes})
-        markdown = shownotes.render_markdown(state.notes, transcript, settings)
-        return {"transcript": transcript, "lines": lines, "sections": sections, "state": state,
-                "markdown": markdown, "analysis": analysis, "names": names}
-
-    async def episode(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        out_dir = episode_dir(slug)
-        state = await run_in_threadpool(store.load_state, out_dir)
-        context = await run_in_threadpool(page_context, out_dir, state)
-        versions = [{"name": p.name, "number": int(store.VERSION_NAME.match(p.name).group(1))}
-                    for p in store.version_files(out_dir)]
-        conflicts = [p.name for p in store.conflict_files(out_dir)]
-        return render(request, "episode.html", slug=slug, row=row_for(out_dir), versions=versions[::-1],
-                      conflicts=conflicts[::-1], has_png=(out_dir / "speakers.png").is_file(),
-                      message=request.query_params.get("msg", ""), roles=[r.value for r in Role], **context)
-
-    async def save(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        out_dir = episode_dir(slug)
-        form = await checked_form(request)
-        try:
-            base_version = int(str(form.get("version", "")))
-        except ValueError:
-            raise HTTPException(400, "the form has no version number") from None
-        try:
-            base = await run_in_threadpool(store.load_state, out_dir, base_version)
-        except KeyError:
-            raise HTTPException(400, f"unknown base version {base_version}") from None
-        notes, speakers = _edited(form, base, _analysis(out_dir))
-        approving = form.get("action") == "approve"
-        try:
-            state = await run_in_threadpool(
-                lambda: store.save(out_dir, base_version, notes, speakers, settings=settings,
-                                   note="approve" if approving else "save"))
-        except store.ConflictError as conflict:
-            mine = store.EpisodeState(version=base_version, notes=notes, speakers=speakers,
-                                      name=conflict.saved_as.name)
-            return conflict_page(request, slug, out_dir, mine, conflict.current)
-        if approving:
-            return await do_approve(slug, out_dir)
-        return RedirectResponse(f"/episodes/{slug}?msg=saved+as+version+{state.version}", status_code=303)
-
-    def conflict_page(request: Request, slug: str, out_dir: Path, mine: store.EpisodeState,
-                      current: store.EpisodeState) -> Response:
-        transcript = store.load_transcript(out_dir)
-        return render(request, "conflict.html", status_code=409, slug=slug, mine=mine, current=current,
-                      mine_md=shownotes.render_markdown(mine.notes, store.transcript_with(transcript, mine.speakers),
-                                                        settings),
-                      current_md=shownotes.render_markdown(
-                          current.notes, store.transcript_with(transcript, current.speakers), settings))
-
-    async def do_approve(slug: str, out_dir: Path) -> Response:
-        state, _written = await run_in_threadpool(lambda: store.approve(out_dir, settings=settings))
-        row = row_for(out_dir)
-        if row is not None:
-            names = [s.display_name for s in state.speakers]
-            await run_in_threadpool(lambda: catalog.set_status(row.id, Status.APPROVED, speakers=names))
-        return RedirectResponse(f"/episodes/{slug}?msg=approved+(version+{state.version})", status_code=303)
-
-    async def approve(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        out_dir = episode_dir(slug)
-        await checked_form(request)
-        return await do_approve(slug, out_dir)
-
-    async def version(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        out_dir = episode_dir(slug)
-        name = request.path_params["name"]
-        try:
-            state = await run_in_threadpool(store.read_version_file, out_dir, name)
-        except KeyError:
-            raise HTTPException(404, "no such version") from None
-        transcript = store.transcript_with(store.load_transcript(out_dir), state.speakers)
-        current = await run_in_threadpool(store.load_state, out_dir)
-        return render(request, "version.html", slug=slug, state=state, name=name, current_version=current.version,
-                      markdown=shownotes.render_markdown(state.notes, transcript, settings))
-
-    async def restore(request: Request) -> Response:
-        slug = request.path_params["slug"]
-        out_dir = episode_dir(slug)
-        form = await checked_form(request)
-        try:
-            old = await run_in_threadpool(store.read_version_file, out_dir, str(form.get("name", "")))
-            base_version = int(str(form.get("version", "")))
-        except (KeyError, ValueError):
-            raise HTTPException(404, "no such version") from None
-        try:
-            state = await run_in_threadpool(
-                lambda: store.save(out_dir, base_version, old.notes, old.speakers, settings=settings,
-                                   note=f"restore {old.name}"))
-        except store.ConflictError as conflict:
-            return conflict_page(request, slug, out_dir, old, conflict.current)
-        return RedirectResponse(f"/episodes/{slug}?msg=restored+as+version+{state.version}", status_code=303)
-
-    async def audio(request: Request) -> Response:
-        out_dir = episode_dir(request.path_params["slug"])
-        candidates = []
-        row = row_for(out_dir)
-        if row is not None and row.source_path:
-            candidates.append(Path(row.source_path))
-        try:
-            candidates.append(Path(store.load_transcript(out_dir).episode.source))
-        except Exception:  # noqa: BLE001 - an unreadable transcript only means no fallback path
-            pass
-        for path in candidates:
-            if path.is_file():
-                return FileResponse(path)  # Starlette answers Range requests (206) itself
-        raise HTTPException(404, "the source audio is not where the catalogue says")
-
-    async def episode_file(request: Request) -> Response:
-        out_dir = episode_dir(request.path_params["slug"])
-        name = request.path_params["name"]
-        path = (out_dir / name).resolve()
-        if name not in SERVED_FILES or not path.is_relative_to(out_dir) or not path.is_file():
-            raise HTTPException(404, "no such file")
-        return FileResponse(path)
-
-    async def login(request: Request) -> Response:
-        if request.method == "GET":
-            return render(request, "login.html", error="")
-        form = await checked_form(request)
-        if token and hmac.compare_digest(str(form.get("token", "")), token):
-            response = RedirectResponse("/", status_code=303)
-            response.set_cookie(AUTH_COOKIE, _auth_value(token), httponly=True, samesite="strict")
-            return response
-        return render(request, "login.html", status_code=401, error="wrong token")
-
-    async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HTTPException)
-        if not hasattr(request.state, "csrf"):
-            request.state.csrf = ""
-        return render(request, "error.html", status_code=exc.status_code, detail=exc.detail)
-
-    routes = [
-        Route("/", index),
-        Route("/login", login, methods=["GET", "POST"]),
-        Route("/episodes/{slug}", episode),
-        Route("/episodes/{slug}/save", save, methods=["POST"]),
-        Route("/episodes/{slug}/approve", approve, methods=["POST"]),
-        Route("/episodes/{slug}/restore", restore, methods=["POST"]),
-        Route("/episodes/{slug}/versions/{name}", version),
-        Route("/episodes/{slug}/audio", audio),
-        Route("/episodes/{slug}/files/{name}", episode_file),
-        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
-    ]
-    app = Starlette(routes=routes, middleware=[Middleware(_Security, token=token)],
-                    exception_handlers={HTTPException: http_error})
-    app.state.catalog = catalog
-    app.state.output_root = output_root
-    return app
-
-
 def _analysis(out_dir: Path) -> Analysis | None:
     from podpipe.stages.analyse.serialize import read_analysis
 
@@ -353,60 +135,459 @@ def _analysis(out_dir: Path) -> Analysis | None:
         return None
     try:
         return read_analysis(path)
-    except Exception:  # noqa: BLE001 - a broken analysis only means no swap candidates
+    except Exception:  # noqa: BLE001 - a broken analysis only means no quote candidates
         return None
 
 
-def _float(value: Any) -> float | None:
+def theme_of(section: Section, analysis: Analysis | None) -> int | None:
+    """The analysis theme a section was built from: its quotes' theme, else the theme starting with it."""
+    theme = next((q.theme for q in section.quotes if q.theme is not None), None)
+    if theme is None and analysis is not None and section.start is not None:
+        theme = next((i for i, t in enumerate(analysis.themes) if abs(t.start - section.start) < 1e-3), None)
+    return theme
+
+
+def _html_body(html: str) -> str:
+    """The <body> of podpipe's own rendered (autoescaped) HTML output, to show as the preview."""
+    match = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL | re.IGNORECASE)
+    body = match.group(1) if match else html
+    return re.sub(r"<(script|style)\b.*?</\1>", "", body, flags=re.DOTALL | re.IGNORECASE)
+
+
+class ReviewApp:
+    """The handlers; one instance per app, holding the output root, catalogue, settings and templates."""
+
+    def __init__(self, output_root: Path, settings: Any, catalog: Catalog, token: str | None) -> None:
+        self.root, self.settings, self.catalog, self.token = output_root, settings, catalog, token
+        review = getattr(settings, "review", None)
+        self.t = translator(getattr(review, "language", "nl"))
+        self.low = float(getattr(review, "low_confidence", 0.5))
+        self.signer = Signer(token, int(float(getattr(review, "session_hours", 12.0)) * 3600))
+        self.limiter = LoginLimiter()
+        self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
+        self.env.filters["clock"] = _clock
+        self.env.globals["t"] = self.t
+
+    # -- plumbing -------------------------------------------------------------------------------
+
+    def render(self, request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+        csrf = getattr(request.state, "csrf", "")
+        body = self.env.get_template(template).render(csrf=csrf, request=request, logged_in=bool(self.token),
+                                                      **context)
+        return HTMLResponse(body, status_code=status_code)
+
+    def episode_dir(self, slug: str, need_transcript: bool = True) -> Path:
+        if not SLUG.match(slug):
+            raise HTTPException(404, self.t("error.no_episode"))
+        out_dir = (self.root / slug).resolve()
+        if not out_dir.is_relative_to(self.root) or out_dir == self.root or not out_dir.is_dir():
+            raise HTTPException(404, self.t("error.no_episode"))
+        if need_transcript and not (out_dir / "transcript.json").is_file():
+            raise HTTPException(404, self.t("error.no_transcript"))
+        return out_dir
+
+    def row_for(self, out_dir: Path) -> EpisodeRow | None:
+        rows = self.catalog.episodes()
+        for row in rows:
+            if row.output_dir and Path(row.output_dir).name == out_dir.name:
+                return row
+        return next((row for row in rows if row.slug == out_dir.name), None)
+
+    async def checked_form(self, request: Request) -> FormData:
+        form = await request.form()
+        if not self.signer.csrf_ok(str(form.get("csrf", "")), request.cookies.get(CSRF_COOKIE, "")):
+            raise HTTPException(403, self.t("error.csrf"))
+        return form
+
+    def load(self, out_dir: Path, version: int | None = None) -> store.EpisodeState:
+        try:
+            return store.load_state(out_dir, version)
+        except store.BrokenEpisode as error:
+            raise HTTPException(500, self.t("error.broken", reason=str(error))) from error
+
+    def redirect(self, slug: str, message: str, anchor: str = "") -> Response:
+        return RedirectResponse(f"/episodes/{urlquote(slug)}?msg={urlquote(message)}{anchor}", status_code=303)
+
+    # -- the list -------------------------------------------------------------------------------
+
+    def folder_entry(self, out_dir: Path, row: EpisodeRow | None) -> dict[str, Any]:
+        """One row of the list: link, status and, for a folder that cannot be reviewed, why."""
+        reason = None
+        status = str(row.status) if row else None
+        if not (out_dir / "transcript.json").is_file():
+            reason = self.t("missing.transcript")
+        elif not (out_dir / "shownotes.json").is_file() and not store.version_files(out_dir):
+            reason = self.t("missing.shownotes")
+        else:
+            try:
+                state = store.load_state(out_dir)
+                review = store.review_status(out_dir, state.version)
+                if review != "draft" or status is None:
+                    status = review if review != "draft" else "draft ready"
+            except (store.BrokenEpisode, ValueError, KeyError) as error:
+                reason = self.t("error.broken", reason=str(error)[:300])
+        if reason is not None:
+            status = None  # not "draft ready": the catalogue's word is wrong about a broken folder
+        return {"slug": out_dir.name, "link": reason is None, "status": status, "reason": reason, "row": row}
+
+    async def index(self, request: Request) -> Response:
+        return self.render(request, "index.html", episodes=await run_in_threadpool(self.episodes), output_root=self.root)
+
+    def episodes(self) -> list[dict[str, Any]]:
+        entries, seen = [], set()
+        for row in self.catalog.episodes():
+            slug = Path(row.output_dir).name if row.output_dir else None
+            if slug and SLUG.match(slug) and (self.root / slug).is_dir():
+                seen.add(slug)
+                entry = self.folder_entry(self.root / slug, row)
+            else:
+                entry = {"slug": row.slug, "link": False, "status": str(row.status), "row": row,
+                         "reason": row.error if row.status == Status.FAILED else None}
+            entry["speakers"] = ", ".join(map(str, row.speakers or []))
+            entries.append(entry)
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir() and SLUG.match(p.name)
+                             and p.name not in seen and not p.name.startswith(".")):
+            entry = self.folder_entry(folder, None)
+            entry["speakers"] = ""
+            entry["not_in_catalogue"] = True
+            entries.append(entry)
+        return entries
+
+    # -- the episode page -----------------------------------------------------------------------
+
+    def transcript_lines(self, transcript: Transcript, asr: Transcript, corrections: dict[int, str]) -> list[dict]:
+        names = {s.id: s.display_name for s in transcript.speakers}
+        lines = []
+        for index, segment in enumerate(transcript.segments):
+            words = [{"text": w.text.strip(), "start": w.start, "low": w.probability < self.low,
+                      "p": round(100 * w.probability)} for w in segment.words if w.text.strip()]
+            lines.append({"index": index, "start": segment.start, "end": segment.end, "words": words,
+                          "speaker": names.get(segment.speaker or "", segment.speaker or ""),
+                          "text": " ".join(segment.text.split()), "corrected": index in corrections,
+                          "asr": " ".join(asr.segments[index].text.split()) if index < len(asr.segments) else ""})
+        return lines
+
+    def sections_view(self, state: store.EpisodeState, analysis: Analysis | None) -> list[dict[str, Any]]:
+        candidates = list(analysis.quotes) if analysis else []
+        sections = []
+        for index, section in enumerate(state.notes.sections):
+            theme = theme_of(section, analysis)
+            own = [(i, c) for i, c in enumerate(candidates) if theme is not None and c.theme == theme]
+            used = {q.text for q in section.quotes}
+            quotes = [{"index": q_index, "quote": quote, "text": resolve(quote.text, state.speakers),
+                       "candidates": [(i, c) for i, c in own if c.text != quote.text],
+                       "speaker": next((s.display_name for s in state.speakers if s.id == quote.speaker),
+                                       quote.speaker)}
+                      for q_index, quote in enumerate(section.quotes)]
+            addable = [(i, c) for i, c in own if c.text not in used]  # rejected ones come back from here
+            sections.append({"index": index, "section": section, "quotes": quotes, "addable": addable,
+                             "heading": resolve(section.heading, state.speakers),
+                             "paragraphs": "\n\n".join(resolve(p, state.speakers) for p in section.paragraphs)})
+        return sections
+
+    def downloads(self, out_dir: Path) -> dict[str, list[dict[str, str]]]:
+        def entry(name: str, label_name: str) -> dict[str, str]:
+            return {"name": name, "label": self.t(f"file.{label_name}")}
+        draft = [entry(n, n) for n in DOWNLOADS if (out_dir / n).is_file()]
+        final = [entry(final_name(n), n) for n in DOWNLOADS if (out_dir / final_name(n)).is_file()]
+        return {"draft": draft, "final": final}
+
+    def page_context(self, out_dir: Path, state: store.EpisodeState) -> dict[str, Any]:
+        asr = store.load_transcript(out_dir)
+        transcript = store.state_transcript(out_dir, state)
+        analysis = _analysis(out_dir)
+        html = shownotes.render_html(state.notes, transcript, self.settings)
+        history = store.all_states(out_dir)
+        return {
+            "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections),
+            "sections": self.sections_view(state, analysis), "state": state,
+            "notes": resolved_notes(state.notes, state.speakers), "preview_html": _html_body(html),
+            "checks": checklist(transcript, self.low, self.t), "downloads": self.downloads(out_dir),
+            "review_status": store.review_status(out_dir, state.version),
+            "versions": [{"number": s.version, "name": s.name, "saved_at": s.saved_at, "note": s.note}
+                         for s in history][::-1],
+            "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
+            "has_png": (out_dir / "speakers.png").is_file(), "roles": [r.value for r in Role],
+        }
+
+    async def episode(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        state = await run_in_threadpool(self.load, out_dir)
+        context = await run_in_threadpool(self.page_context, out_dir, state)
+        return self.render(request, "episode.html", slug=slug, row=self.row_for(out_dir),
+                           message=request.query_params.get("msg", ""), **context)
+
+    # -- saving ---------------------------------------------------------------------------------
+
+    def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState):  # type: ignore[no-untyped-def]
+        analysis = _analysis(out_dir)
+        return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir), analysis,
+                      lambda section: theme_of(section, analysis))
+
+    async def save(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        form = await self.checked_form(request)
+        try:
+            base_version = int(str(form.get("version", "")))
+            base = await run_in_threadpool(self.load, out_dir, base_version)
+        except (ValueError, KeyError):
+            raise HTTPException(400, self.t("error.no_base")) from None
+        edit = await run_in_threadpool(self._edit, form, out_dir, base)
+        approving = form.get("action") == "approve"
+        note = "approve" if approving else "save"
+        try:
+            state = await run_in_threadpool(lambda: store.save(
+                out_dir, base_version, edit.notes, edit.speakers, settings=self.settings, note=note,
+                corrections=edit.corrections))
+            message = self.t("msg.saved", n=state.version)
+        except store.ConflictError as error:
+            conflict = error
+        else:
+            conflict = None
+        if conflict is not None:
+            merged = three_way(base.notes, base.speakers, base.corrections, conflict.current.notes,
+                               conflict.current.speakers, conflict.current.corrections, edit.notes,
+                               edit.speakers, edit.corrections)
+            mine = store.EpisodeState(version=base_version, notes=edit.notes, speakers=edit.speakers,
+                                      name=conflict.saved_as.name, corrections=edit.corrections)
+            if merged.conflicts:
+                return self.conflict_page(request, slug, out_dir, mine, conflict.current, merged.conflicts)
+            current, kept = conflict.current, conflict.saved_as.name
+            try:
+                state = await run_in_threadpool(lambda: store.save(
+                    out_dir, current.version, merged.notes, merged.speakers, settings=self.settings,
+                    note=f"merge of {kept}", corrections=merged.corrections))
+            except store.ConflictError as again:  # a third save came in meanwhile: let the editor look
+                return self.conflict_page(request, slug, out_dir, mine, again.current, [])
+            message = self.t("msg.merged", n=state.version)
+        await run_in_threadpool(self.after_save, out_dir, state)
+        if approving:
+            return await self.do_approve(slug, out_dir, form)
+        return self.redirect(slug, message)
+
+    def after_save(self, out_dir: Path, state: store.EpisodeState) -> None:
+        """An approved episode that changes goes back to "to re-approve" (catalogue and list)."""
+        row = self.row_for(out_dir)
+        if row is not None and store.review_status(out_dir, state.version) == "to re-approve":
+            self.catalog.set_status(row.id, Status.TO_REAPPROVE, speakers=[s.display_name for s in state.speakers])
+
+    def conflict_page(self, request: Request, slug: str, out_dir: Path, mine: store.EpisodeState,
+                      current: store.EpisodeState, fields: list[str]) -> Response:
+        def markdown(state: store.EpisodeState) -> str:
+            return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings)
+        return self.render(request, "conflict.html", status_code=409, slug=slug, mine=mine, current=current,
+                           fields=fields, mine_md=markdown(mine), current_md=markdown(current))
+
+    async def do_approve(self, slug: str, out_dir: Path, form: FormData) -> Response:
+        state = await run_in_threadpool(self.load, out_dir)
+        transcript = await run_in_threadpool(store.state_transcript, out_dir, state)
+        checks = checklist(transcript, self.low, self.t)
+        answers = {c.id: str(form.get(f"check-{c.id}", "")) for c in checks}
+        missing = missing_checks(checks, answers)
+        if missing:
+            return self.redirect(slug, self.t("error.checks", missing=len(missing)), "#checklist")
+        if form.get("confirm") != "yes":
+            return self.redirect(slug, self.t("error.confirm"), "#checklist")
+        state, _ = await run_in_threadpool(lambda: store.approve(out_dir, settings=self.settings, checks=answers))
+        row = self.row_for(out_dir)
+        if row is not None:
+            names = [s.display_name for s in state.speakers]
+            await run_in_threadpool(lambda: self.catalog.set_status(row.id, Status.APPROVED, speakers=names))
+        return self.redirect(slug, self.t("msg.approved", n=state.version))
+
+    async def approve(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        form = await self.checked_form(request)
+        return await self.do_approve(slug, out_dir, form)
+
+    # -- versions -------------------------------------------------------------------------------
+
+    async def version(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        name = request.path_params["name"]
+        try:
+            state = await run_in_threadpool(store.read_version_file, out_dir, name)
+        except KeyError:
+            raise HTTPException(404, self.t("error.no_version")) from None
+        current = await run_in_threadpool(self.load, out_dir)
+        markdown = shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings)
+        previous = next((s for s in reversed(store.all_states(out_dir)) if s.version < state.version), None)
+        diff = ""
+        if previous is not None:
+            before = shownotes.render_markdown(previous.notes, store.state_transcript(out_dir, previous),
+                                               self.settings)
+            diff = "".join(difflib.unified_diff(before.splitlines(True), markdown.splitlines(True),
+                                                f"versie {previous.version}", f"versie {state.version}"))
+            diff += "".join(f"transcript {i + 1}: {text}\n" for i, text in sorted(state.corrections.items())
+                            if previous.corrections.get(i) != text)
+        return self.render(request, "version.html", slug=slug, state=state, name=name, markdown=markdown,
+                           current_version=current.version, diff=diff, previous=previous)
+
+    async def restore(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        form = await self.checked_form(request)
+        try:
+            old = await run_in_threadpool(store.read_version_file, out_dir, str(form.get("name", "")))
+            base_version = int(str(form.get("version", "")))
+        except (KeyError, ValueError):
+            raise HTTPException(404, self.t("error.no_version")) from None
+        try:
+            state = await run_in_threadpool(lambda: store.save(
+                out_dir, base_version, old.notes, old.speakers, settings=self.settings, note=f"restore {old.name}",
+                corrections=old.corrections))
+        except store.ConflictError as conflict:
+            return self.conflict_page(request, slug, out_dir, old, conflict.current, [])
+        await run_in_threadpool(self.after_save, out_dir, state)
+        return self.redirect(slug, self.t("msg.restored", n=state.version))
+
+    # -- find and replace -----------------------------------------------------------------------
+
+    def hits(self, out_dir: Path, state: store.EpisodeState, find: str, replacement: str,
+             whole: bool) -> list[Hit]:
+        transcript = store.state_transcript(out_dir, state)
+        return find_hits(resolved_notes(state.notes, state.speakers), transcript, find, replacement,
+                         whole_words=whole)
+
+    async def find(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        params = request.query_params
+        find, replacement = params.get("find", ""), params.get("replace", "")
+        whole = params.get("whole", "") == "1"
+        state = await run_in_threadpool(self.load, out_dir)
+        hits = await run_in_threadpool(self.hits, out_dir, state, find, replacement, whole)
+        return self.render(request, "find.html", slug=slug, state=state, find=find, replacement=replacement,
+                           whole=whole, hits=hits)
+
+    async def replace(self, request: Request) -> Response:
+        slug = request.path_params["slug"]
+        out_dir = self.episode_dir(slug)
+        form = await self.checked_form(request)
+        try:
+            base = await run_in_threadpool(self.load, out_dir, int(str(form.get("version", ""))))
+        except (ValueError, KeyError):
+            raise HTTPException(400, self.t("error.no_base")) from None
+        find, replacement = str(form.get("find", "")), str(form.get("replace", ""))
+        hits = await run_in_threadpool(self.hits, out_dir, base, find, replacement, form.get("whole") == "1")
+        chosen = [h for h in hits if h.field in set(map(str, form.getlist("hit")))]
+        notes, line_fixes = apply_hits(resolved_notes(base.notes, base.speakers), chosen)
+        notes = shownotes.referenced_notes(notes, base.speakers)
+        corrections = {**base.corrections, **{i: " ".join(t.split()) for i, t in line_fixes.items()}}
+        try:
+            state = await run_in_threadpool(lambda: store.save(
+                out_dir, base.version, notes, base.speakers, settings=self.settings,
+                note=f"replace {find!r} -> {replacement!r}", corrections=corrections))
+        except store.ConflictError as conflict:
+            return self.conflict_page(request, slug, out_dir, base, conflict.current, [])
+        await run_in_threadpool(self.after_save, out_dir, state)
+        return self.redirect(slug, self.t("msg.replaced", n=sum(h.count for h in chosen), v=state.version))
+
+    # -- files, login, errors -------------------------------------------------------------------
+
+    async def audio(self, request: Request) -> Response:
+        out_dir = self.episode_dir(request.path_params["slug"])
+        candidates = []
+        row = self.row_for(out_dir)
+        if row is not None and row.source_path:
+            candidates.append(Path(row.source_path))
+        try:
+            candidates.append(Path(store.load_transcript(out_dir).episode.source))
+        except Exception as error:  # noqa: BLE001 - an unreadable transcript only means no fallback path
+            log.info("no audio path from the transcript of %s: %s", out_dir.name, error)
+        for path in candidates:
+            if path.is_file():
+                return FileResponse(path)  # Starlette answers Range requests (206) itself
+        raise HTTPException(404, self.t("error.no_audio"))
+
+    async def episode_file(self, request: Request) -> Response:
+        out_dir = self.episode_dir(request.path_params["slug"])
+        name = request.path_params["name"]
+        path = (out_dir / name).resolve()
+        if name not in SERVED_FILES or not path.is_relative_to(out_dir) or not path.is_file():
+            raise HTTPException(404, self.t("error.no_file"))
+        download = request.query_params.get("download") == "1"
+        return FileResponse(path, media_type=MEDIA_TYPES.get(path.suffix),
+                            filename=name if download else None,
+                            content_disposition_type="attachment" if download else "inline")
+
+    async def login(self, request: Request) -> Response:
+        if request.method == "GET":
+            return self.render(request, "login.html", error="")
+        client = request.client.host if request.client else "?"
+        if self.limiter.blocked(client):
+            return self.render(request, "login.html", status_code=429, error=self.t("too_many"))
+        form = await self.checked_form(request)
+        sent = str(form.get("token", ""))
+        if self.token and hmac.compare_digest(sent.encode(), self.token.encode()):
+            self.limiter.succeeded(client)
+            response = RedirectResponse("/", status_code=303)
+            response.set_cookie(AUTH_COOKIE, self.signer.session_cookie(), max_age=self.signer.session_seconds,
+                                httponly=True, samesite="strict", secure=request.url.scheme == "https")
+            return response
+        self.limiter.failed(client)
+        return self.render(request, "login.html", status_code=401, error=self.t("wrong_token"))
+
+    async def logout(self, request: Request) -> Response:
+        await self.checked_form(request)
+        response = RedirectResponse("/login" if self.token else "/", status_code=303)
+        response.delete_cookie(AUTH_COOKIE, httponly=True, samesite="strict")
+        return response
+
+    async def http_error(self, request: Request, exc: Exception) -> Response:
+        if not isinstance(exc, HTTPException):  # the editor sees a page; the reason goes to the log
+            log.error("review app: %s %s failed", request.method, request.url.path, exc_info=exc)
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        detail = exc.detail if isinstance(exc, HTTPException) else self.t("error.500")
+        return self.render(request, "error.html", status_code=status, status=status, detail=detail,
+                           title=self.t(f"error.{status}") if f"error.{status}" in self.t.known else self.t("error"))
+
+
+def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | None = None,
+               token: str | None = None, allowed_hosts: list[str] | None = None, bind: str | None = None) -> Starlette:
+    """The app over ``output_root``. ``allowed_hosts``: Host names it answers to (default: loopback,
+    ``bind`` and ``[review] allowed_hosts``)."""
+    output_root = Path(output_root).resolve()
+    if settings is None:
+        from podpipe.config import get_settings
+
+        settings = get_settings()
     try:
-        return float(str(value))
-    except ValueError:
-        return None
-
-
-def _edited(form: FormData, base: store.EpisodeState, analysis: Analysis | None) -> tuple[ShowNotes, list[Speaker]]:
-    """The notes and speakers as the editor left them, read against the version the form was built from."""
-    speakers = []
-    for speaker in base.speakers:
-        prefix = f"speaker-{speaker.id}-"
-        if f"{prefix}name" not in form:
-            speakers.append(speaker)
-            continue
-        role = str(form.get(f"{prefix}role", "") or "")
-        speakers.append(Speaker(id=speaker.id, name=str(form.get(f"{prefix}name", "")).strip() or None,
-                                organisation=str(form.get(f"{prefix}organisation", "")).strip() or None,
-                                role=Role(role) if role in {r.value for r in Role} else None))
-    order = []
-    for value in form.getlist("section"):
-        if str(value).isdigit() and int(value) < len(base.notes.sections) and int(value) not in order:
-            order.append(int(value))
-    order += [i for i in range(len(base.notes.sections)) if i not in order]  # nothing dropped by accident
-    sections = []
-    candidates = analysis.quotes if analysis else []
-    for index in order:
-        old = base.notes.sections[index]
-        prefix = f"s{index}-"
-        heading = str(form.get(f"{prefix}heading", old.heading)).strip() or old.heading
-        text = form.get(f"{prefix}paragraphs")
-        paragraphs = ([p.strip() for p in re.split(r"\n\s*\n", str(text).replace("\r\n", "\n")) if p.strip()]
-                      if text is not None else list(old.paragraphs))
-        quotes: list[Quote] = []
-        for q_index, quote in enumerate(old.quotes):
-            action = str(form.get(f"{prefix}q{q_index}", "keep"))
-            if action == "reject":
-                continue
-            if action.startswith("swap:") and action[5:].isdigit() and int(action[5:]) < len(candidates):
-                candidate = candidates[int(action[5:])]
-                if candidate.theme == quote.theme:
-                    quote = replace(candidate)
-            quotes.append(quote)
-        sections.append(Section(heading=heading, paragraphs=paragraphs, quotes=quotes,
-                                keyphrases=list(old.keyphrases), start=old.start))
-    notes = ShowNotes(title=str(form.get("title", base.notes.title)).strip() or base.notes.title,
-                      intro=str(form.get("intro", base.notes.intro)).replace("\r\n", "\n").strip(),
-                      sections=sections,
-                      closing=str(form.get("closing", base.notes.closing)).replace("\r\n", "\n").strip())
-    return notes, speakers
+        token = check_token(token)
+    except TokenTooWeak as error:
+        raise ReviewConfigError(str(error)) from error
+    if catalog is None:
+        output_root.mkdir(parents=True, exist_ok=True)
+        catalog = Catalog(settings.catalog_url(output_root))
+    review = ReviewApp(output_root, settings, catalog, token)
+    if allowed_hosts is None:
+        allowed_hosts = allowed_hosts_for(bind, list(getattr(settings.review, "allowed_hosts", [])))
+    routes = [
+        Route("/", review.index),
+        Route("/login", review.login, methods=["GET", "POST"]),
+        Route("/logout", review.logout, methods=["POST"]),
+        Route("/episodes/{slug}", review.episode),
+        Route("/episodes/{slug}/save", review.save, methods=["POST"]),
+        Route("/episodes/{slug}/approve", review.approve, methods=["POST"]),
+        Route("/episodes/{slug}/restore", review.restore, methods=["POST"]),
+        Route("/episodes/{slug}/find", review.find),
+        Route("/episodes/{slug}/replace", review.replace, methods=["POST"]),
+        Route("/episodes/{slug}/versions/{name}", review.version),
+        Route("/episodes/{slug}/audio", review.audio),
+        Route("/episodes/{slug}/files/{name}", review.episode_file),
+        Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    middleware = [Middleware(TrustedHostMiddleware, allowed_hosts=allowed_hosts),
+                  Middleware(SecurityMiddleware, token=token, signer=review.signer, messages=review.t)]
+    app = Starlette(routes=routes, middleware=middleware,
+                    exception_handlers={HTTPException: review.http_error, Exception: review.http_error})
+    app.state.catalog = catalog
+    app.state.output_root = output_root
+    return app
 
 
 def serve(output_root: Path, *, settings: Any, host: str | None = None, port: int | None = None) -> None:
@@ -417,8 +598,6 @@ def serve(output_root: Path, *, settings: Any, host: str | None = None, port: in
     host = host or config.host
     port = port or config.port
     check_bind(host, config.token)
-    app = create_app(output_root, settings=settings, token=config.token)
+    app = create_app(output_root, settings=settings, token=config.token, bind=host)
     uvicorn.run(app, host=host, port=port, log_level="info")
 
-
-__all__ = ["ReviewConfig", "ReviewConfigError", "check_bind", "create_app", "is_loopback", "serve"]

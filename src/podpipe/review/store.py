@@ -1,10 +1,15 @@
 """An episode's editable state on disk: versions, the files an editor's save rewrites, approval.
 
-``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes + speakers); the newest
-is the episode's current state. Version 0 is what the pipeline wrote (shownotes.json + transcript.json).
+``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes, speakers and the
+transcript corrections); the newest is the episode's current state. Version 0 is the pipeline's
+draft: on the first save it is copied, with the ASR transcript, into ``versions/0000-*.json`` and
+never changed again, whatever later saves write into ``shownotes.json`` and ``transcript.json``.
 A save names the version it was based on; a save based on an older one is refused (409) and kept
 under ``versions/conflicts/`` so nothing is lost. Files the app writes into the output folder are
 ``protect``-ed, so a reprocessing pipeline puts its new output beside them instead of over them.
+
+``approval.json`` records which version was approved and which checks were waived; a later save
+makes the episode "to re-approve".
 """
 
 from __future__ import annotations
@@ -15,21 +20,24 @@ import os
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from filelock import FileLock
 
+from podpipe.stages import notes as shownotes
 from podpipe.domain import Role, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
-from podpipe.exports.transcripts import write_transcript_files
 from podpipe.files import write_text_atomic
-from podpipe.io import json_text, read_transcript
-from podpipe.stages import notes as shownotes
+from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
+from podpipe.review.checks import confirmed_by_editor
+from podpipe.review.corrections import apply_corrections
+from podpipe.review.derived import final_name, write_derived
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"
+APPROVAL = "approval.json"
 CONFIRMED_SPEAKERS = "speakers.confirmed.json"  # per episode
 HOSTS_REGISTRY = "confirmed_hosts.json"  # in the output root: hosts confirmed by editors, for next time
 VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
@@ -42,13 +50,19 @@ class ConflictError(Exception):
         self.saved_as = saved_as
 
 
+class BrokenEpisode(Exception):
+    """The episode's files cannot be read (a broken shownotes.json or transcript.json): the reason."""
+
+
 @dataclass(slots=True)
 class EpisodeState:
     version: int
-    notes: ShowNotes
+    notes: ShowNotes  # free text keeps speaker references (podpipe.stages.notes.references)
     speakers: list[Speaker]
     saved_at: str | None = None
-    name: str | None = None  # version file name; None for version 0
+    name: str | None = None  # version file name; None for a version 0 not yet copied
+    corrections: dict[int, str] = field(default_factory=dict)  # segment index -> corrected text
+    note: str = ""
 
 
 def _speakers_to_json(speakers: list[Speaker]) -> list[dict[str, Any]]:
@@ -76,16 +90,44 @@ def _read_version(path: Path) -> EpisodeState:
     data = json.loads(path.read_text(encoding="utf-8"))
     return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
                         speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
-                        name=path.name)
+                        name=path.name, note=str(data.get("note", "")),
+                        corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()})
+
+
+def _version_zero_file(out_dir: Path) -> Path | None:
+    return next((p for p in version_files(out_dir) if int(VERSION_NAME.match(p.name).group(1)) == 0), None)
 
 
 def load_transcript(out_dir: Path) -> Transcript:
+    """The ASR transcript as the pipeline wrote it (version 0's copy once there is one)."""
+    zero = _version_zero_file(out_dir)
+    if zero is not None:
+        data = json.loads(zero.read_text(encoding="utf-8"))
+        if "transcript" in data:
+            return transcript_from_dict(data["transcript"], zero)
     return read_transcript(out_dir / "transcript.json")
 
 
+def state_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+    """The transcript as this state has it: ASR, corrected, with the editors' speakers (those they
+    named count as confirmed in its naming report)."""
+    asr = load_transcript(out_dir)
+    named = transcript_with(apply_corrections(asr, state.corrections), state.speakers)
+    return confirmed_by_editor(named, asr.speakers)
+
+
 def initial_state(out_dir: Path) -> EpisodeState:
-    notes = shownotes.read_show_notes(out_dir / "shownotes.json")
-    return EpisodeState(version=0, notes=notes, speakers=list(load_transcript(out_dir).speakers))
+    zero = _version_zero_file(out_dir)
+    if zero is not None:
+        return _read_version(zero)
+    try:
+        transcript = read_transcript(out_dir / "transcript.json")
+        notes = shownotes.read_show_notes(out_dir / "shownotes.json")
+    except Exception as error:
+        raise BrokenEpisode(str(error)) from error
+    # Drafts written before names became references get them here, so a rename reaches their text.
+    notes = shownotes.referenced_notes(notes, transcript.speakers)
+    return EpisodeState(version=0, notes=notes, speakers=list(transcript.speakers), note="pipeline")
 
 
 def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
@@ -97,6 +139,14 @@ def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
         if version is None or int(VERSION_NAME.match(path.name).group(1)) == version:
             return _read_version(path)
     raise KeyError(version)
+
+
+def all_states(out_dir: Path) -> list[EpisodeState]:
+    """Every version, oldest first (version 0 included)."""
+    states = [_read_version(p) for p in version_files(out_dir)]
+    if not states or states[0].version != 0:
+        states.insert(0, initial_state(out_dir))
+    return states
 
 
 def read_version_file(out_dir: Path, name: str) -> EpisodeState:
@@ -127,51 +177,83 @@ def _lock(out_dir: Path) -> FileLock:
     return FileLock(str(out_dir / VERSIONS / ".lock"), timeout=60)
 
 
-def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str) -> dict[str, Any]:
+def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str,
+                      corrections: dict[int, str]) -> dict[str, Any]:
     return {"version": version, "saved_at": dt.datetime.now(dt.UTC).isoformat(), "note": note,
-            "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers)}
+            "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers),
+            "corrections": {str(k): v for k, v in sorted(corrections.items())}}
+
+
+def _keep_version_zero(out_dir: Path) -> None:
+    """Copy the pipeline's draft and ASR transcript into versions/ before anything overwrites them."""
+    if _version_zero_file(out_dir) is not None:
+        return
+    state = initial_state(out_dir)
+    document = _version_document(0, state.notes, state.speakers, "pipeline", {})
+    document["transcript"] = transcript_to_dict(read_transcript(out_dir / "transcript.json"))
+    write_text_atomic(out_dir / VERSIONS / f"0000-{_now()}.json", json_text(document))
 
 
 def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Any,
-         note: str = "save") -> EpisodeState:
-    """Record a new version on top of ``base_version`` and rewrite the drafts (and transcripts if renamed)."""
+         note: str = "save", corrections: dict[int, str] | None = None) -> EpisodeState:
+    """Record a new version on top of ``base_version`` and rewrite every derived file from it.
+
+    ``corrections`` are the transcript corrections of the new version (all of them, not a change);
+    None keeps the base version's.
+    """
     with _lock(out_dir):
         current = load_state(out_dir)
+        if corrections is None:
+            corrections = dict(current.corrections)
         if base_version != current.version:
             document = _version_document(base_version, notes, speakers, f"conflict: based on {base_version}, "
-                                         f"current was {current.version}")
+                                         f"current was {current.version}", corrections)
             path = out_dir / VERSIONS / CONFLICTS / f"{base_version:04d}-{_now()}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, json_text(document))
             raise ConflictError(current, path)
+        _keep_version_zero(out_dir)
         number = current.version + 1
         path = out_dir / VERSIONS / f"{number:04d}-{_now()}.json"
-        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note)))
-        renamed = _speakers_to_json(speakers) != _speakers_to_json(current.speakers)
-        transcript = transcript_with(load_transcript(out_dir), speakers)
-        if renamed:
-            _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))
+        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections)))
+        state = _read_version(path)
+        transcript = state_transcript(out_dir, state)
+        _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
+        if _speakers_to_json(speakers) != _speakers_to_json(current.speakers):
             _record_confirmed(out_dir, speakers, transcript, settings)
-        _write_editor_files(out_dir, lambda stage: shownotes.write_show_notes(notes, transcript, stage, settings))
-        return _read_version(path)
+        return state
 
 
-def approve(out_dir: Path, *, settings: Any) -> tuple[EpisodeState, list[Path]]:
-    """Write shownotes.final.* and transcript.final.* from the newest version and protect them."""
+def approval(out_dir: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def review_status(out_dir: Path, current_version: int) -> str:
+    """"approved", "to re-approve" (changed since) or "draft"."""
+    record = approval(out_dir)
+    if record is None:
+        return "draft"
+    return "approved" if int(record.get("version", -1)) == current_version else "to re-approve"
+
+
+def approve(out_dir: Path, *, settings: Any, checks: dict[str, str] | None = None) -> tuple[EpisodeState, list[Path]]:
+    """Write the ``.final`` of every publishable file from the newest version, protect them, and
+    record the approval (``checks``: each check's id -> "ok" or "waived")."""
     with _lock(out_dir):
         state = load_state(out_dir)
-        transcript = transcript_with(load_transcript(out_dir), state.speakers)
+        transcript = state_transcript(out_dir, state)
         written = _write_editor_files(
-            out_dir, lambda stage: shownotes.write_show_notes(state.notes, transcript, stage, settings, final=True))
+            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
         written += _write_editor_files(
-            out_dir, lambda stage: write_transcript_files(transcript, stage), rename=_final_transcript_name)
-        written += _write_editor_files(out_dir, lambda stage: write_transcript_files(transcript, stage))
+            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
+            rename=final_name)
+        write_text_atomic(out_dir / APPROVAL, json_text({
+            "version": state.version, "approved_at": dt.datetime.now(dt.UTC).isoformat(),
+            "checks": dict(sorted((checks or {}).items())), "files": sorted(p.name for p in written)}))
         return state, written
-
-
-def _final_transcript_name(name: str) -> str:
-    stem, _, suffix = name.partition(".")
-    return f"{stem}.final.{suffix}"
 
 
 def _write_editor_files(out_dir: Path, write, rename=lambda name: name) -> list[Path]:  # type: ignore[no-untyped-def]

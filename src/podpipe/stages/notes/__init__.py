@@ -16,6 +16,7 @@ from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.io import json_text
 from podpipe.stages.notes.builder import build_show_notes
+from podpipe.stages.notes.references import referenced_notes, resolved_notes
 from podpipe.stages.notes.render import render_docx, render_html, render_markdown
 from podpipe.stages.notes.serialize import (
     SHOWNOTES_FORMAT,
@@ -61,6 +62,8 @@ __all__ = [
     "ShowNotesSettings",
     "build_show_notes",
     "read_show_notes",
+    "referenced_notes",
+    "resolved_notes",
     "render_docx",
     "render_html",
     "render_markdown",

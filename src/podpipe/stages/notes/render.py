@@ -11,6 +11,7 @@ from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_report, unconfirmed_speakers
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.builder import _template_name, environment
+from podpipe.stages.notes.references import resolved_notes
 from podpipe.stages.notes.settings import shownotes_settings
 
 
@@ -94,6 +95,7 @@ def view(
 ) -> dict[str, Any]:
     """What the Markdown and HTML templates render: sections with paragraphs and quotes interleaved."""
     config = shownotes_settings(settings)
+    notes = resolved_notes(notes, transcript.speakers)  # names are references until rendered
     used: set[str] = set()
     sections = []
     for section in notes.sections:

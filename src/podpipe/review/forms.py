@@ -1,0 +1,213 @@
+"""The episode form as the editor left it, read against the version it was built from.
+
+The form shows names resolved (``Sofie`` rather than ``[[speaker:SPEAKER_01:first]]``); what comes
+back is turned into references again with the speakers *of that version*, so an edit and a rename
+in the same save both land: the text names the speaker, the speaker has the new name.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker, Transcript
+from podpipe.review.corrections import apply_corrections, corrected_quotes, quote_edit_corrections
+from podpipe.stages.notes.references import reference, resolve
+
+Form = Any  # starlette FormData: .get, .getlist, `in`
+
+
+@dataclass(slots=True)
+class Edit:
+    notes: ShowNotes
+    speakers: list[Speaker]
+    corrections: dict[int, str]
+
+
+def _text(form: Form, key: str, default: str) -> str:
+    value = form.get(key)
+    return default if value is None else str(value).replace("\r\n", "\n").strip()
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n\s*\n", text) if p.strip()]
+
+
+def clock_seconds(text: str) -> float | None:
+    """"12:34" or "1:02:03" or "754" -> seconds (None when it is none of these)."""
+    parts = text.strip().split(":")
+    try:
+        numbers = [float(p) for p in parts]
+    except ValueError:
+        return None
+    seconds = 0.0
+    for number in numbers:
+        seconds = seconds * 60 + number
+    return seconds if parts and seconds >= 0 else None
+
+
+def edited_speakers(form: Form, base: list[Speaker]) -> list[Speaker]:
+    speakers = []
+    for speaker in base:
+        prefix = f"speaker-{speaker.id}-"
+        if f"{prefix}name" not in form:
+            speakers.append(speaker)
+            continue
+        role = str(form.get(f"{prefix}role", "") or "")
+        speakers.append(Speaker(id=speaker.id, name=str(form.get(f"{prefix}name", "")).strip() or None,
+                                organisation=str(form.get(f"{prefix}organisation", "")).strip() or None,
+                                role=Role(role) if role in {r.value for r in Role} else None))
+    return speakers
+
+
+def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[int, str]) -> dict[int, str]:
+    """``line-<i>`` fields that differ from what the page showed; a line put back as Whisper had it
+    drops its correction."""
+    corrections = dict(base)
+    for index, segment in enumerate(shown.segments):
+        value = form.get(f"line-{index}")
+        if value is None or str(value).split() == segment.text.split():
+            continue
+        text = " ".join(str(value).split())
+        if text.split() == asr.segments[index].text.split():
+            corrections.pop(index, None)
+        else:
+            corrections[index] = text
+    return corrections
+
+
+def _order(form: Form, count: int) -> list[int]:
+    order: list[int] = []
+    for value in form.getlist("section"):
+        if str(value).isdigit() and int(value) < count and int(value) not in order:
+            order.append(int(value))
+    return order + [i for i in range(count) if i not in order]  # nothing dropped by accident
+
+
+def _quotes(form: Form, prefix: str, old: Section, fixed: Section, candidates: list[Quote], theme: int | None,
+            speakers: list[Speaker], shown: Transcript, corrections: dict[int, str]) -> list[Quote]:
+    """The section's quotes after keep / reject / swap / edit / add; only the section's own theme's
+    candidates may come in (a forged index of another theme is ignored)."""
+    def allowed(value: str) -> Quote | None:
+        if value.isdigit() and int(value) < len(candidates) and theme is not None \
+                and candidates[int(value)].theme == theme:
+            return candidates[int(value)]
+        return None
+
+    quotes: list[Quote] = []
+    for q_index, (quote, quote_fixed) in enumerate(zip(old.quotes, fixed.quotes)):
+        action = str(form.get(f"{prefix}q{q_index}", "keep"))
+        if action == "reject":
+            continue
+        if action.startswith("swap:") and (candidate := allowed(action[5:])) is not None:
+            quotes.append(replace(candidate))
+            continue
+        shown_text = resolve(quote.text, speakers)
+        new_text = _text(form, f"{prefix}q{q_index}-text", shown_text)
+        if new_text and " ".join(new_text.split()) != " ".join(shown_text.split()):
+            # The quote stays verbatim: its edit is a correction of the lines it was taken from.
+            corrections.update(quote_edit_corrections(shown, quote, " ".join(new_text.split())))
+            quote_fixed = replace(quote, text=" ".join(new_text.split()))
+        quotes.append(quote_fixed)
+    candidate = allowed(str(form.get(f"{prefix}add", "")))
+    if candidate is not None and all(q.text != candidate.text for q in quotes):
+        quotes.append(replace(candidate))
+    return sorted(quotes, key=lambda q: q.start)
+
+
+def quote_from_line(shown: Transcript, line: int, text: str) -> Quote | None:
+    """A quote of a piece of one transcript line, timed by its words (the whole line when the piece
+    is not in it verbatim)."""
+    if not 0 <= line < len(shown.segments):
+        return None
+    segment = shown.segments[line]
+    tokens = [w.text.strip() for w in segment.words]
+    wanted = text.split()
+    span = None
+    for i in range(len(tokens) - len(wanted) + 1) if wanted else []:
+        if [t.strip(",.;:!?…\"'“”") for t in tokens[i:i + len(wanted)]] == [w.strip(",.;:!?…\"'“”") for w in wanted]:
+            span = (i, i + len(wanted))
+            break
+    if span is None or not segment.words:
+        return Quote(segment.speaker or "", " ".join(segment.text.split()), segment.start, segment.end)
+    words = segment.words[span[0]:span[1]]
+    return Quote(segment.speaker or "", " ".join(w.text.strip() for w in words), words[0].start, words[-1].end)
+
+
+def _merge(sections: list[Section], merge_flags: list[bool]) -> list[Section]:
+    merged: list[Section] = []
+    pending = False
+    for section, merge_next in zip(sections, merge_flags):
+        if pending and merged:
+            last = merged[-1]
+            merged[-1] = replace(last, paragraphs=last.paragraphs + section.paragraphs,
+                                 quotes=sorted(last.quotes + section.quotes, key=lambda q: q.start),
+                                 keyphrases=list(dict.fromkeys(last.keyphrases + section.keyphrases)))
+        else:
+            merged.append(section)
+        pending = merge_next
+    return merged
+
+
+def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: dict[int, str],
+           asr: Transcript, analysis: Analysis | None, theme_of: Any) -> Edit:
+    """The new notes, speakers and corrections. ``notes``/``speakers``/``corrections``: the base version;
+    ``theme_of(section)``: the analysis theme index of a section (for its quote candidates)."""
+    new_speakers = edited_speakers(form, speakers)
+    shown = replace(apply_corrections(asr, corrections), speakers=speakers)
+    new_corrections = line_corrections(form, asr, shown, corrections)
+    # Quotes over corrected lines take the correction (unless the editor edited the quote itself).
+    fixed_notes = corrected_quotes(notes, shown, apply_corrections(asr, new_corrections))
+    candidates = list(analysis.quotes) if analysis else []
+    ref = lambda text: reference(text, speakers)
+    sections, merge_flags = [], []
+    for index in _order(form, len(notes.sections)):
+        old = notes.sections[index]
+        prefix = f"s{index}-"
+        if form.get(f"{prefix}delete"):
+            continue
+        heading = _text(form, f"{prefix}heading", resolve(old.heading, speakers)) or resolve(old.heading, speakers)
+        paragraphs = _paragraphs(_text(form, f"{prefix}paragraphs", "\n\n".join(resolve(p, speakers)
+                                                                                 for p in old.paragraphs)))
+        quotes = _quotes(form, prefix, old, fixed_notes.sections[index], candidates, theme_of(old), speakers, shown,
+                         new_corrections)
+        sections.append(Section(heading=ref(heading), paragraphs=[ref(p) for p in paragraphs], quotes=quotes,
+                                keyphrases=list(old.keyphrases), start=old.start))
+        merge_flags.append(bool(form.get(f"{prefix}merge")))
+    sections = _merge(sections, merge_flags)
+    _new_section(form, sections, ref)
+    _new_quote(form, sections, notes, shown)
+    result = ShowNotes(title=ref(_text(form, "title", resolve(notes.title, speakers)) or notes.title),
+                       intro=ref(_text(form, "intro", resolve(notes.intro, speakers))), sections=sections,
+                       closing=ref(_text(form, "closing", resolve(notes.closing, speakers))))
+    return Edit(result, new_speakers, new_corrections)
+
+
+def _new_section(form: Form, sections: list[Section], ref: Any) -> None:
+    heading = _text(form, "new-heading", "")
+    if not heading:
+        return
+    start = clock_seconds(_text(form, "new-start", ""))
+    section = Section(heading=ref(heading), paragraphs=[ref(p) for p in _paragraphs(_text(form, "new-text", ""))],
+                      start=start)
+    later = [i for i, s in enumerate(sections) if start is not None and s.start is not None and s.start > start]
+    sections.insert(later[0] if later else len(sections), section)
+
+
+def _new_quote(form: Form, sections: list[Section], notes: ShowNotes, shown: Transcript) -> None:
+    line, text = str(form.get("newquote-line", "")), _text(form, "newquote-text", "")
+    target = str(form.get("newquote-section", ""))
+    if not (line.isdigit() and text and target.isdigit() and sections):
+        return
+    quote = quote_from_line(shown, int(line), text)
+    if quote is None:
+        return
+    wanted = notes.sections[int(target)] if int(target) < len(notes.sections) else None
+    index = next((i for i, s in enumerate(sections) if wanted is not None and s.start == wanted.start
+                  and s.keyphrases == wanted.keyphrases), len(sections) - 1)
+    theme = next((q.theme for q in sections[index].quotes if q.theme is not None), None)
+    sections[index].quotes = sorted(sections[index].quotes + [replace(quote, theme=theme)], key=lambda q: q.start)
+
+
+__all__ = ["Edit", "clock_seconds", "edited", "edited_speakers", "quote_from_line"]
