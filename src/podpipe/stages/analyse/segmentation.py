@@ -212,22 +212,40 @@ def segment(
     units = [u for u in build_units(conv, max_words=max(2 * window, 120)) if u.turn >= intro]
     if not units:
         return [], SegmentationTrace(intro, [], [], [], [], [])
-
-    def spans_for(cuts: list[int]) -> list[ThemeSpan]:
-        edges = [0, *cuts, len(units)]
-        return [
-            ThemeSpan(
-                units[edges[i]].turn,
-                units[edges[i + 1] - 1].turn,
-                units[edges[i]].first_sentence,
-                units[edges[i + 1] - 1].last_sentence,
-            )
-            for i in range(len(edges) - 1)
-        ]
-
     gaps = list(range(1, len(units)))
     if not gaps or len(vectors) == 0:
-        return spans_for([]), SegmentationTrace(intro, [], [], [], [], [])
+        return _spans(units, []), SegmentationTrace(intro, [], [], [], [], [])
+    similarity = _gap_similarity(conv, units, gaps, vectors, window, lexical, lexical_weight)
+    depth = depth_scores(similarity)
+    score = _boundary_scores(conv, units, gaps, depth, intro, host_bonus, cue_bonus)
+    chosen = _choose_cuts(units, gaps, score, min_themes, max_themes, threshold_sigma, min_theme_words)
+    trace = SegmentationTrace(
+        intro,
+        [units[g].turn for g in gaps],
+        similarity.tolist(),
+        depth.tolist(),
+        score.tolist(),
+        [units[g].turn for g in chosen],
+    )
+    return _spans(units, chosen), trace
+
+
+def _spans(units: list[Unit], cuts: list[int]) -> list[ThemeSpan]:
+    edges = [0, *cuts, len(units)]
+    return [
+        ThemeSpan(
+            units[edges[i]].turn,
+            units[edges[i + 1] - 1].turn,
+            units[edges[i]].first_sentence,
+            units[edges[i + 1] - 1].last_sentence,
+        )
+        for i in range(len(edges) - 1)
+    ]
+
+
+def _gap_similarity(conv: Conversation, units: list[Unit], gaps: list[int], vectors: np.ndarray, window: int,
+                    lexical: np.ndarray | None, lexical_weight: float) -> np.ndarray:
+    """How alike the words before and after each gap are (z-scored, smoothed): low means a topic shift."""
     words = np.array([s.words for s in conv.sentences])
     starts = [units[g].first_sentence for g in gaps]
     # Centre the vectors on the episode: what all sentences share says nothing about topic shifts.
@@ -241,9 +259,14 @@ def segment(
     if len(similarity) >= 3:
         padded = np.concatenate([[similarity[0]], similarity, [similarity[-1]]])
         similarity = (padded[:-2] + 2 * padded[1:-1] + padded[2:]) / 4
-    depth = depth_scores(similarity)
+    return similarity
 
-    hosts = conv.hosts
+
+def _boundary_scores(conv: Conversation, units: list[Unit], gaps: list[int], depth: np.ndarray, intro: int,
+                     host_bonus: float, cue_bonus: float) -> np.ndarray:
+    """Depth scores with the conversation's priors: in an interview a new theme opens with a host's
+    turn (a question more so); elsewhere on a turn boundary; a topic-shift cue counts for it."""
+    turns, hosts = conv.turns, conv.hosts
     content_turns = [t for t in turns[intro:] if t.sentences]
     host_turns = sum(1 for t in content_turns if t.speaker in hosts)
     interview = host_turns >= 3 and host_turns < 0.7 * len(content_turns)
@@ -264,7 +287,12 @@ def segment(
         opening = conv.sentences[unit.first_sentence].text
         if TOPIC_SHIFT.search(opening if not unit.opens_turn else turn.text[:250]):
             score[k] += cue_bonus * scale
+    return score
 
+
+def _choose_cuts(units: list[Unit], gaps: list[int], score: np.ndarray, min_themes: int, max_themes: int,
+                 threshold_sigma: float, min_theme_words: float) -> list[int]:
+    """The best-scoring gaps, strongest first, as long as every theme keeps enough words."""
     cum = np.concatenate([[0], np.cumsum([u.words for u in units])])
     order = sorted(range(len(gaps)), key=lambda k: -score[k])
     threshold = float(np.mean(score) + threshold_sigma * np.std(score))
@@ -280,13 +308,4 @@ def segment(
         if any(abs(cum[gap] - cum[c]) < min_theme_words for c in chosen):
             continue
         chosen.append(gap)
-    chosen.sort()
-    trace = SegmentationTrace(
-        intro,
-        [units[g].turn for g in gaps],
-        similarity.tolist(),
-        depth.tolist(),
-        score.tolist(),
-        [units[g].turn for g in chosen],
-    )
-    return spans_for(chosen), trace
+    return sorted(chosen)
