@@ -66,7 +66,7 @@ def _retry_options(settings: Settings) -> dict[str, Any]:
     return {"retries": settings.pipeline.retries, "retry_delay_seconds": settings.pipeline.retry_delay_seconds}
 
 
-def _retry_transient(task, task_run, state) -> bool:  # type: ignore[no-untyped-def]
+def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect retries a failed task unless its input is bad or it ran out of time."""
     error = state.result(raise_on_failure=False)
     return not isinstance(error, (InvalidInputError, StageTimeoutError))
@@ -294,7 +294,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
     retry = _retry_options(settings)
     # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
     # stays approved.
-    previous = catalog.register(episode).status
+    previous = Status(catalog.register(episode).status)
     done_status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
     catalog.set_status(episode.id, Status.PROCESSING)
     try:

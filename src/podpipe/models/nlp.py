@@ -132,7 +132,7 @@ def _load_nlp(config: Nlp, show: str | None) -> Language:
             ) from error
     if not nlp.has_pipe("parser") and not nlp.has_pipe("senter") and not nlp.has_pipe("sentencizer"):
         nlp.add_pipe("sentencizer")
-    ruler = nlp.add_pipe(
+    ruler: EntityRuler = nlp.add_pipe(  # type: ignore[assignment]  # spaCy types it as any component
         "entity_ruler",
         name=SHOW_RULER,
         last=True,

@@ -43,7 +43,7 @@ from podpipe.review import store
 from podpipe.review.checks import checklist, missing_checks
 from podpipe.review.corrections import Hit, apply_hits, find_hits
 from podpipe.review.derived import final_name, publishable_files
-from podpipe.review.forms import edited
+from podpipe.review.forms import Edit, edited
 from podpipe.review.i18n import translator
 from podpipe.review.merge import three_way
 from podpipe.review.security import (
@@ -320,7 +320,7 @@ class ReviewApp:
 
     # -- saving ---------------------------------------------------------------------------------
 
-    def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState):  # type: ignore[no-untyped-def]
+    def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState) -> Edit:
         analysis = _analysis(out_dir)
         return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir), analysis,
                       lambda section: theme_of(section, analysis))
@@ -342,10 +342,9 @@ class ReviewApp:
                 out_dir, base_version, edit.notes, edit.speakers, settings=self.settings, note=note,
                 corrections=edit.corrections))
             message = self.t("msg.saved", n=state.version)
+            conflict: store.ConflictError | None = None
         except store.ConflictError as error:
             conflict = error
-        else:
-            conflict = None
         if conflict is not None:
             merged = three_way(base.notes, base.speakers, base.corrections, conflict.current.notes,
                                conflict.current.speakers, conflict.current.corrections, edit.notes,

@@ -8,6 +8,7 @@ naming report in the transcript then says "editor", so neither the list nor the 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from podpipe.domain import ModelInfo, Speaker, Transcript
@@ -52,7 +53,7 @@ def low_confidence_words(transcript: Transcript, threshold: float) -> int:
     return sum(1 for word in transcript.words if word.probability < threshold)
 
 
-def checklist(transcript: Transcript, threshold: float, t) -> list[Check]:  # type: ignore[no-untyped-def]
+def checklist(transcript: Transcript, threshold: float, t: Callable[..., str]) -> list[Check]:
     """The points to tick or waive. A point's id stays while its text does; the unsure words' point
     keeps its id while their number changes (correcting one of them needs no second tick)."""
     from podpipe.stages.notes.render import editor_notes

@@ -302,16 +302,20 @@ EN: dict[str, str] = {
 CATALOGUES = {"nl": NL, "en": EN}
 
 
-def translator(language: str) -> Callable[..., str]:
+class Translator:
     """``t(key, **values)``: the text in ``language`` (Dutch where English lacks it) with values filled in."""
-    catalogue = CATALOGUES.get(language, NL)
 
-    def t(key: str, **values: Any) -> str:
-        text = catalogue.get(key) or NL.get(key) or key
+    def __init__(self, language: str) -> None:
+        self.catalogue = CATALOGUES.get(language, NL)
+        self.known = set(NL) | set(self.catalogue)
+
+    def __call__(self, key: str, **values: Any) -> str:
+        text = self.catalogue.get(key) or NL.get(key) or key
         return text.format(**values) if values else text
 
-    t.known = set(NL) | set(catalogue)  # type: ignore[attr-defined]
-    return t
+
+def translator(language: str) -> Translator:
+    return Translator(language)
 
 
-__all__ = ["CATALOGUES", "EN", "NL", "translator"]
+__all__ = ["CATALOGUES", "EN", "NL", "Translator", "translator"]

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -94,8 +95,13 @@ def _read_version(path: Path) -> EpisodeState:
                         corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()})
 
 
+def _version_number(path: Path) -> int:
+    match = VERSION_NAME.match(path.name)
+    return int(match.group(1)) if match else -1
+
+
 def _version_zero_file(out_dir: Path) -> Path | None:
-    return next((p for p in version_files(out_dir) if int(VERSION_NAME.match(p.name).group(1)) == 0), None)
+    return next((p for p in version_files(out_dir) if _version_number(p) == 0), None)
 
 
 def load_transcript(out_dir: Path) -> Transcript:
@@ -136,7 +142,7 @@ def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
     if version == 0 or (version is None and not files):
         return initial_state(out_dir)
     for path in reversed(files):
-        if version is None or int(VERSION_NAME.match(path.name).group(1)) == version:
+        if version is None or _version_number(path) == version:
             return _read_version(path)
     raise KeyError(version)
 
@@ -256,7 +262,8 @@ def approve(out_dir: Path, *, settings: Any, checks: dict[str, str] | None = Non
         return state, written
 
 
-def _write_editor_files(out_dir: Path, write, rename=lambda name: name) -> list[Path]:  # type: ignore[no-untyped-def]
+def _write_editor_files(out_dir: Path, write: Callable[[Path], list[Path]],
+                        rename: Callable[[str], str] = lambda name: name) -> list[Path]:
     """Let a writer fill a fresh folder beside ``out_dir``, then move its files in and protect them.
 
     The writers go through ``publish``, which would not overwrite a file an editor already changed;

@@ -165,7 +165,7 @@ def chunks_from_pos(
 ) -> Iterable[list[Token]]:
     """Without a parse: runs of adjectives followed by nouns."""
     run: list[Token] = []
-    for token in list(span) + [None]:  # type: ignore[list-item]
+    for token in [*span, None]:
         if token is not None and (token.pos_ in ("ADJ", "NOUN", "PROPN")) and token.lower_ not in stop_words:
             run.append(token)
             continue
