@@ -230,13 +230,15 @@ def count_speakers(
     points = local.embeddings[reliable]
     labels = absorb_small(points, cosine_clusters(points, threshold, method), size)
 
-    # a brief voice needs as many embeddings as pyannote asks of any cluster (one, in a short file)
-    brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
-    ids, sizes = np.unique(brief_labels, return_counts=True)
-    keep = np.isin(brief_labels, ids[sizes >= size])
-    if keep.any():
-        labels = np.concatenate([labels, _renumber(brief_labels[keep]) + labels.max() + 1])
-        reliable = np.concatenate([reliable, brief[keep]])
+    # Brief voices count only where pyannote keeps one-member clusters (files with under 15 reliable
+    # embeddings, about 40 s of speech). In longer files the segmentation's occasional split of one
+    # voice adds up: one real Flemish voice gave one false brief voice per 222 s, which over an hour
+    # would pass pyannote's 12-embedding minimum and invent a second speaker.
+    if size <= 1:
+        brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
+        if len(brief):
+            labels = np.concatenate([labels, brief_labels + labels.max() + 1])
+            reliable = np.concatenate([reliable, brief])
 
     found = int(labels.max()) + 1
     wanted = bounds.clamp(found)
