@@ -222,3 +222,10 @@ def test_sidecar_gives_a_count_or_bounds(tmp_path):
     assert speaker_count(open_show) is None and speaker_bounds(open_show) == (None, 4)
     with pytest.raises(InvalidInputError, match="min_speakers"):
         episode_with("min_speakers: 5\nmax_speakers: 2\n")
+
+
+def test_a_speaker_heard_only_as_surely_as_the_holder_takes_the_tied_frames():
+    binary = np.array([[1, 0], [1, 0], [0, 0]], dtype=float)
+    activity = np.array([[1.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+    result = keep_every_speaker(binary, activity)
+    assert result.tolist() == [[0, 1], [1, 0], [0, 0]]  # never where nobody speaks (frame 2)

@@ -157,7 +157,8 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
 
 def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
     """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
-    ``activity`` is higher than that of the least active speaker holding the frame."""
+    ``activity`` is higher than that of the least active speaker holding the frame (where it is
+    only as high everywhere, those frames)."""
     binary = binary.copy()
     speakers = min(binary.shape[1], activity.shape[1])
     for k in range(speakers):
@@ -165,9 +166,11 @@ def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
             continue
         held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
         weakest = np.argmin(held, axis=1)
-        frames = np.flatnonzero(
-            binary[:, :speakers].any(axis=1) & (activity[:, k] > held[np.arange(len(held)), weakest])
-        )
+        weakest_activity = held[np.arange(len(held)), weakest]
+        held_frames = binary[:, :speakers].any(axis=1) & (activity[:, k] > 0)
+        frames = np.flatnonzero(held_frames & (activity[:, k] > weakest_activity))
+        if len(frames) == 0:  # only ties: it was heard as surely as the holder, so it takes them
+            frames = np.flatnonzero(held_frames & (activity[:, k] >= weakest_activity))
         binary[frames, weakest[frames]] = 0.0
         binary[frames, k] = 1.0
     return binary
