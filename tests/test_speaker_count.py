@@ -166,7 +166,9 @@ def test_count_is_capped_by_max_speakers():
     speakers = local([(0, 7, 7, 0), (1, 7, 7, 1), (2, 7, 7, 2), (3, 7, 7, 3)])
     _, labels = count_speakers(speakers, reliable_of(speakers), CountBounds.of(None, 1, 2), threshold=0.3)
     assert len(set(labels.tolist())) == 2
-    _, labels = count_speakers(speakers, reliable_of(speakers), CountBounds.of(None, None, None), threshold=0.3)
+    _, labels = count_speakers(
+        speakers, reliable_of(speakers), CountBounds.of(None, None, None), threshold=0.3
+    )
     assert len(set(labels.tolist())) == 4
 
 
@@ -212,9 +214,13 @@ def test_sidecar_gives_a_count_or_bounds(tmp_path):
         audio = tmp_path / "ep.mp3"
         audio.write_bytes(b"x")
         (tmp_path / "ep.yaml").write_text(yaml_text)
-        return with_sidecar(Episode(id="e" * 16, slug="ep", source=Path(audio), duration=60.0), read_sidecar(audio))
+        return with_sidecar(
+            Episode(id="e" * 16, slug="ep", source=Path(audio), duration=60.0), read_sidecar(audio)
+        )
 
-    show = episode_with("host: {name: An}\nguests: [{name: Bo}, {name: Cas}]\nmin_speakers: 2\nmax_speakers: 5\n")
+    show = episode_with(
+        "host: {name: An}\nguests: [{name: Bo}, {name: Cas}]\nmin_speakers: 2\nmax_speakers: 5\n"
+    )
     assert speaker_count(show) == 3 and speaker_bounds(show) == (2, 5)
     caller = episode_with("host: {name: An}\nguests: [{name: Bo}]\nnum_speakers: 3\n")
     assert speaker_count(caller) == 3 and speaker_bounds(caller) == (None, None)

@@ -19,10 +19,11 @@ its own when
 3. it has at least ``min_seconds`` of speech (an embedding from less is noise).
 
 Both models must agree, so one voice that the segmentation splits in a chunk (it happens) stays
-one speaker, and brief voices that the threshold cannot tell from a known one join it. Brief voices
-that qualify are grouped among themselves with the same threshold. A known count or bounds
-(sidecar, config) always win: missing clusters are taken from the brief voices farthest from the
-known ones before any cluster is split.
+one speaker, and brief voices that the threshold cannot tell from a known one join it. Brief
+embeddings are noisy, so two brief voices are told apart only where the segmentation separated them
+(same chunk); otherwise they are one new voice. A known count or bounds (sidecar, config) always
+win: missing clusters are taken from the brief voices farthest from the known ones before any
+cluster is split.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class LocalSpeakers:
     embeddings: np.ndarray
 
     @classmethod
-    def from_arrays(cls, embeddings: np.ndarray, segmentations: np.ndarray, chunk_seconds: float) -> LocalSpeakers:
-        """``embeddings``: (chunks, local speakers, dim); ``segmentations``: binary (chunks, frames, local)."""
+    def from_arrays(
+        cls, embeddings: np.ndarray, segmentations: np.ndarray, chunk_seconds: float
+    ) -> LocalSpeakers:
+        """``embeddings``: (chunks, local speakers, dim); ``segmentations``: 0/1 (chunks, frames, local)."""
         num_chunks, num_frames, num_local = segmentations.shape
         frame = chunk_seconds / num_frames
         data = np.nan_to_num(segmentations, nan=0.0)
@@ -77,7 +80,9 @@ class LocalSpeakers:
         clean = np.sum(data * alone, axis=1) * frame
         active = np.sum(data, axis=1) * frame
         chunk = np.repeat(np.arange(num_chunks), num_local)
-        return cls(chunk, clean.reshape(-1), active.reshape(-1), embeddings.reshape(num_chunks * num_local, -1))
+        return cls(
+            chunk, clean.reshape(-1), active.reshape(-1), embeddings.reshape(num_chunks * num_local, -1)
+        )
 
     @property
     def valid(self) -> np.ndarray:
@@ -110,7 +115,8 @@ def absorb_small(embeddings: np.ndarray, labels: np.ndarray, min_size: int) -> n
     large, small = ids[sizes >= min_size], ids[sizes < min_size]
     if len(large) == 0 or len(small) == 0:
         return labels if len(large) else np.zeros_like(labels)
-    targets = np.argmin(cdist(centroids(embeddings, labels, small), centroids(embeddings, labels, large), "cosine"), axis=1)
+    distances = cdist(centroids(embeddings, labels, small), centroids(embeddings, labels, large), "cosine")
+    targets = np.argmin(distances, axis=1)
     result = labels.copy()
     for k, target in zip(small, targets, strict=True):
         result[labels == k] = large[target]
@@ -139,7 +145,8 @@ def brief_new_voices(
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     known = centroids(local.embeddings[reliable], labels)
     cluster_of = dict(zip(reliable.tolist(), labels.tolist(), strict=True))
-    candidates = [i for i in np.flatnonzero(local.valid & (local.active >= min_seconds)) if i not in cluster_of]
+    usable = np.flatnonzero(local.valid & (local.active >= min_seconds))
+    candidates = [int(i) for i in usable if int(i) not in cluster_of]
     candidates.sort(key=lambda i: -local.active[i])
     chosen: list[int] = []
     new_labels: list[int] = []
@@ -160,12 +167,14 @@ def _brief_voice_for(local: LocalSpeakers, i: int, chosen: list[int], new_labels
     for label in sorted(set(new_labels)):
         members = [j for j, k in zip(chosen, new_labels, strict=True) if k == label]
         if all(local.chunk[j] != local.chunk[i] for j in members):
-            distance = cdist(local.embeddings[i : i + 1], local.embeddings[members].mean(axis=0, keepdims=True), "cosine")
-            options.append((float(distance[0, 0]), label))
+            centre = local.embeddings[members].mean(axis=0, keepdims=True)
+            options.append((float(cdist(local.embeddings[i : i + 1], centre, "cosine")[0, 0]), label))
     return min(options)[1] if options else len(set(new_labels))
 
 
-def _separated_from(local: LocalSpeakers, i: int, cluster: int, cluster_of: dict[int, int], min_seconds: float) -> bool:
+def _separated_from(
+    local: LocalSpeakers, i: int, cluster: int, cluster_of: dict[int, int], min_seconds: float
+) -> bool:
     """Whether the segmentation model heard pair ``i`` beside a member of ``cluster`` in its chunk."""
     neighbours = np.flatnonzero(local.chunk == local.chunk[i])
     return any(
@@ -184,7 +193,8 @@ def farthest_brief_voices(
     if not pool or wanted <= 0:
         return np.zeros(0, dtype=int)
     seeds: list[int] = []
-    known = centroids(local.embeddings[reliable], labels) if len(reliable) else np.zeros((0, local.embeddings.shape[1]))
+    dimension = local.embeddings.shape[1]
+    known = centroids(local.embeddings[reliable], labels) if len(reliable) else np.zeros((0, dimension))
     for _ in range(min(wanted, len(pool))):
         points = local.embeddings[pool]
         if len(known):
@@ -193,7 +203,7 @@ def farthest_brief_voices(
             distance = local.active[pool].astype(float)  # no centroid yet: the longest speaker
         best = int(np.argmax(distance))
         seeds.append(pool.pop(best))
-        known = np.vstack([known, local.embeddings[seeds[-1]]]) if len(known) else local.embeddings[seeds[-1:]]
+        known = np.vstack([known, local.embeddings[seeds[-1:]]])
         if not pool:
             break
     return np.asarray(seeds, dtype=int)

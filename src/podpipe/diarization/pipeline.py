@@ -97,7 +97,9 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
             hook("embeddings", None, total=num_chunks, completed=num_chunks)
         return embeddings
 
-    def to_diarization(self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature) -> SlidingWindowFeature:
+    def to_diarization(
+        self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature
+    ) -> SlidingWindowFeature:
         """pyannote's top-``count`` speakers per frame (ranked by activity summed over chunks), except
         that a speaker this ranking leaves without any frame keeps the frames where its mean activity
         over the chunks assigned to it beats that of a speaker it would replace.
