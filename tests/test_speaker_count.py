@@ -14,9 +14,9 @@ from podpipe.diarization.counting import (
     count_speakers,
     cut_into,
     farthest_brief_voices,
+    keep_every_speaker,
     pyannote_min_cluster_size,
 )
-from podpipe.diarization.pipeline import keep_every_speaker
 
 DIM = 16
 RNG = np.random.default_rng(7)

@@ -23,7 +23,8 @@ one speaker, and brief voices that the threshold cannot tell from a known one jo
 embeddings are noisy, so two brief voices are told apart only where the segmentation separated them
 (same chunk); otherwise they are one new voice. A known count or bounds (sidecar, config) always
 win: missing clusters are taken from the brief voices farthest from the known ones before any
-cluster is split.
+cluster is split. ``keep_every_speaker`` then keeps a speaker found here from vanishing in
+pyannote's reconstruction (see ``EmbeddedSpeakerDiarization.to_diarization``).
 """
 
 from __future__ import annotations
@@ -261,3 +262,24 @@ def count_speakers(
         if int(labels.max()) + 1 < wanted:  # still short: split known voices, as pyannote does
             labels = cut_into(local.embeddings[reliable], wanted, method)
     return reliable, labels
+
+
+def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
+    ``activity`` is higher than that of the least active speaker holding the frame (where it is
+    only as high everywhere, those frames)."""
+    binary = binary.copy()
+    speakers = min(binary.shape[1], activity.shape[1])
+    for k in range(speakers):
+        if binary[:, k].any() or not activity[:, k].any():
+            continue
+        held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
+        weakest = np.argmin(held, axis=1)
+        weakest_activity = held[np.arange(len(held)), weakest]
+        held_frames = binary[:, :speakers].any(axis=1) & (activity[:, k] > 0)
+        frames = np.flatnonzero(held_frames & (activity[:, k] > weakest_activity))
+        if len(frames) == 0:  # only ties: it was heard as surely as the holder, so it takes them
+            frames = np.flatnonzero(held_frames & (activity[:, k] >= weakest_activity))
+        binary[frames, weakest[frames]] = 0.0
+        binary[frames, k] = 1.0
+    return binary

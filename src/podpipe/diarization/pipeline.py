@@ -30,6 +30,7 @@ from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.core import SlidingWindowFeature
 
 from podpipe.diarization.campplus import CAMPPlusEmbedding
+from podpipe.diarization.counting import keep_every_speaker
 
 TRUNK_FRAME = 0.02  # seconds per CAM++ trunk frame (10 ms filterbank hop, then stride 2)
 BLOCK_SECONDS = 10.0  # trunk block length: the length CAM++ sees in pyannote's per-chunk path
@@ -155,24 +156,3 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
                     done = int(num_chunks * (b + 1) / num_blocks)
                     hook("embeddings", None, total=num_chunks, completed=min(done, num_chunks - 1))
         return torch.cat(outputs, dim=1)
-
-
-def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
-    """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
-    ``activity`` is higher than that of the least active speaker holding the frame (where it is
-    only as high everywhere, those frames)."""
-    binary = binary.copy()
-    speakers = min(binary.shape[1], activity.shape[1])
-    for k in range(speakers):
-        if binary[:, k].any() or not activity[:, k].any():
-            continue
-        held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
-        weakest = np.argmin(held, axis=1)
-        weakest_activity = held[np.arange(len(held)), weakest]
-        held_frames = binary[:, :speakers].any(axis=1) & (activity[:, k] > 0)
-        frames = np.flatnonzero(held_frames & (activity[:, k] > weakest_activity))
-        if len(frames) == 0:  # only ties: it was heard as surely as the holder, so it takes them
-            frames = np.flatnonzero(held_frames & (activity[:, k] >= weakest_activity))
-        binary[frames, weakest[frames]] = 0.0
-        binary[frames, k] = 1.0
-    return binary
