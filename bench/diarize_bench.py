@@ -314,7 +314,8 @@ def markdown_table(results: list[dict]) -> str:
         mean = {c: sum(r["der"][c]["der"] for r in ami) / len(ami) for c in ("0.0", "0.25")}
         right = sum(r["hyp_speakers"] == r["ref_speakers"] for r in ami)
         lines.append(
-            f"| **AMI mean ({len(ami)} files)** | | **{100 * mean['0.0']:.1f} %** | {100 * mean['0.25']:.1f} % "
+            f"| **AMI mean ({len(ami)} files)** | | **{100 * mean['0.0']:.1f} %** "
+            f"| {100 * mean['0.25']:.1f} % "
             f"| right on {right} of {len(ami)} | | |"
         )
     return "\n".join(lines)

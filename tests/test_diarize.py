@@ -95,6 +95,20 @@ def test_rttm_round_trip(tmp_path):
     assert read_rttm(path) == items
 
 
+@needs_pyannote
+def test_rttm_keeps_overlapping_speech_and_reads_like_pyannote(tmp_path):
+    from podpipe.stages.diarize.stage import _load_rttm_core, load_rttm
+
+    items = turns((0.0, 4.0, "SPEAKER_00"), (3.0, 5.0, "SPEAKER_01"), (4.5, 6.0, "SPEAKER_00"))
+    path = write_rttm(items, tmp_path / "diarization.rttm", "ep")
+    assert read_rttm(path) == items
+    annotation = load_rttm(path)["ep"]
+    assert annotation.get_overlap().duration() == pytest.approx(1.5)  # 3-4 and 4.5-5
+    assert _load_rttm_core(path)["ep"] == annotation  # the fallback reader agrees with pyannote.database
+    (tmp_path / "empty.rttm").write_text("")
+    assert load_rttm(tmp_path / "empty.rttm") == {} and read_rttm(tmp_path / "empty.rttm") == []
+
+
 def test_speaker_timeline_png(tmp_path):
     pytest.importorskip("matplotlib")
     path = write_speaker_timeline(
@@ -300,6 +314,33 @@ def test_known_speaker_count_is_used(offline):
         len(diarize(episode("synth60", 60.0), audio, Settings(), min_speakers=3, max_speakers=3).speakers)
         == 3
     )
+
+
+@pytest.mark.models
+@needs_weights
+def test_real_meeting_voices_counted_and_a_given_count_kept(offline):
+    """AMI excerpts: trn03's second voice speaks 1.2 s (too brief for pyannote's clustering);
+    trn08 has four speakers, two of them brief; asked for four, four come out."""
+    from podpipe.stages.diarize.stage import diarize
+
+    ami = SHARED / "audio/ami-debug-train"
+    need_data(ami / "trn03.wav")
+    trn03 = read_float_wav(ami / "trn03.wav")
+    assert len(diarize(episode("trn03", 30.0), trn03, Settings()).speakers) == 2
+    trn08 = read_float_wav(ami / "trn08.wav")
+    result = diarize(episode("trn08", 30.0), trn08, Settings(), num_speakers=4)
+    assert len(result.speakers) == 4
+    # the RTTM view keeps overlapped speech; the exclusive view (for words) never overlaps
+    assert any(a.end > b.start and a.speaker != b.speaker for a, b in zip(result.turns, result.turns[1:]))
+    assert all(a.end <= b.start + 1e-6 for a, b in zip(result.exclusive, result.exclusive[1:]))
+
+
+def read_float_wav(path: Path) -> np.ndarray:
+    from scipy.io import wavfile
+
+    rate, audio = wavfile.read(path)
+    assert rate == 16000
+    return audio.astype(np.float32)
 
 
 @pytest.mark.models

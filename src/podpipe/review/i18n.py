@@ -6,7 +6,6 @@ Dutch, then to the key itself, so a forgotten entry shows up as a key instead of
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 NL: dict[str, str] = {

@@ -19,10 +19,12 @@ its own when
 3. it has at least ``min_seconds`` of speech (an embedding from less is noise).
 
 Both models must agree, so one voice that the segmentation splits in a chunk (it happens) stays
-one speaker, and brief voices that the threshold cannot tell from a known one join it. Brief voices
-that qualify are grouped among themselves with the same threshold. A known count or bounds
-(sidecar, config) always win: missing clusters are taken from the brief voices farthest from the
-known ones before any cluster is split.
+one speaker, and brief voices that the threshold cannot tell from a known one join it. Brief
+embeddings are noisy, so two brief voices are told apart only where the segmentation separated them
+(same chunk); otherwise they are one new voice. A known count or bounds (sidecar, config) always
+win: missing clusters are taken from the brief voices farthest from the known ones before any
+cluster is split. ``keep_every_speaker`` then keeps a speaker found here from vanishing in
+pyannote's reconstruction (see ``EmbeddedSpeakerDiarization.to_diarization``).
 """
 
 from __future__ import annotations
@@ -68,8 +70,10 @@ class LocalSpeakers:
     embeddings: np.ndarray
 
     @classmethod
-    def from_arrays(cls, embeddings: np.ndarray, segmentations: np.ndarray, chunk_seconds: float) -> LocalSpeakers:
-        """``embeddings``: (chunks, local speakers, dim); ``segmentations``: binary (chunks, frames, local)."""
+    def from_arrays(
+        cls, embeddings: np.ndarray, segmentations: np.ndarray, chunk_seconds: float
+    ) -> LocalSpeakers:
+        """``embeddings``: (chunks, local speakers, dim); ``segmentations``: 0/1 (chunks, frames, local)."""
         num_chunks, num_frames, num_local = segmentations.shape
         frame = chunk_seconds / num_frames
         data = np.nan_to_num(segmentations, nan=0.0)
@@ -77,7 +81,9 @@ class LocalSpeakers:
         clean = np.sum(data * alone, axis=1) * frame
         active = np.sum(data, axis=1) * frame
         chunk = np.repeat(np.arange(num_chunks), num_local)
-        return cls(chunk, clean.reshape(-1), active.reshape(-1), embeddings.reshape(num_chunks * num_local, -1))
+        return cls(
+            chunk, clean.reshape(-1), active.reshape(-1), embeddings.reshape(num_chunks * num_local, -1)
+        )
 
     @property
     def valid(self) -> np.ndarray:
@@ -110,7 +116,8 @@ def absorb_small(embeddings: np.ndarray, labels: np.ndarray, min_size: int) -> n
     large, small = ids[sizes >= min_size], ids[sizes < min_size]
     if len(large) == 0 or len(small) == 0:
         return labels if len(large) else np.zeros_like(labels)
-    targets = np.argmin(cdist(centroids(embeddings, labels, small), centroids(embeddings, labels, large), "cosine"), axis=1)
+    distances = cdist(centroids(embeddings, labels, small), centroids(embeddings, labels, large), "cosine")
+    targets = np.argmin(distances, axis=1)
     result = labels.copy()
     for k, target in zip(small, targets, strict=True):
         result[labels == k] = large[target]
@@ -139,7 +146,8 @@ def brief_new_voices(
         return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
     known = centroids(local.embeddings[reliable], labels)
     cluster_of = dict(zip(reliable.tolist(), labels.tolist(), strict=True))
-    candidates = [i for i in np.flatnonzero(local.valid & (local.active >= min_seconds)) if i not in cluster_of]
+    usable = np.flatnonzero(local.valid & (local.active >= min_seconds))
+    candidates = [int(i) for i in usable if int(i) not in cluster_of]
     candidates.sort(key=lambda i: -local.active[i])
     chosen: list[int] = []
     new_labels: list[int] = []
@@ -160,12 +168,14 @@ def _brief_voice_for(local: LocalSpeakers, i: int, chosen: list[int], new_labels
     for label in sorted(set(new_labels)):
         members = [j for j, k in zip(chosen, new_labels, strict=True) if k == label]
         if all(local.chunk[j] != local.chunk[i] for j in members):
-            distance = cdist(local.embeddings[i : i + 1], local.embeddings[members].mean(axis=0, keepdims=True), "cosine")
-            options.append((float(distance[0, 0]), label))
+            centre = local.embeddings[members].mean(axis=0, keepdims=True)
+            options.append((float(cdist(local.embeddings[i : i + 1], centre, "cosine")[0, 0]), label))
     return min(options)[1] if options else len(set(new_labels))
 
 
-def _separated_from(local: LocalSpeakers, i: int, cluster: int, cluster_of: dict[int, int], min_seconds: float) -> bool:
+def _separated_from(
+    local: LocalSpeakers, i: int, cluster: int, cluster_of: dict[int, int], min_seconds: float
+) -> bool:
     """Whether the segmentation model heard pair ``i`` beside a member of ``cluster`` in its chunk."""
     neighbours = np.flatnonzero(local.chunk == local.chunk[i])
     return any(
@@ -184,7 +194,8 @@ def farthest_brief_voices(
     if not pool or wanted <= 0:
         return np.zeros(0, dtype=int)
     seeds: list[int] = []
-    known = centroids(local.embeddings[reliable], labels) if len(reliable) else np.zeros((0, local.embeddings.shape[1]))
+    dimension = local.embeddings.shape[1]
+    known = centroids(local.embeddings[reliable], labels) if len(reliable) else np.zeros((0, dimension))
     for _ in range(min(wanted, len(pool))):
         points = local.embeddings[pool]
         if len(known):
@@ -193,7 +204,7 @@ def farthest_brief_voices(
             distance = local.active[pool].astype(float)  # no centroid yet: the longest speaker
         best = int(np.argmax(distance))
         seeds.append(pool.pop(best))
-        known = np.vstack([known, local.embeddings[seeds[-1]]]) if len(known) else local.embeddings[seeds[-1:]]
+        known = np.vstack([known, local.embeddings[seeds[-1:]]])
         if not pool:
             break
     return np.asarray(seeds, dtype=int)
@@ -230,13 +241,15 @@ def count_speakers(
     points = local.embeddings[reliable]
     labels = absorb_small(points, cosine_clusters(points, threshold, method), size)
 
-    # a brief voice needs as many embeddings as pyannote asks of any cluster (one, in a short file)
-    brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
-    ids, sizes = np.unique(brief_labels, return_counts=True)
-    keep = np.isin(brief_labels, ids[sizes >= size])
-    if keep.any():
-        labels = np.concatenate([labels, _renumber(brief_labels[keep]) + labels.max() + 1])
-        reliable = np.concatenate([reliable, brief[keep]])
+    # Brief voices count only where pyannote keeps one-member clusters (files with under 15 reliable
+    # embeddings, about 40 s of speech). In longer files the segmentation's occasional split of one
+    # voice adds up: one real Flemish voice gave one false brief voice per 222 s, which over an hour
+    # would pass pyannote's 12-embedding minimum and invent a second speaker.
+    if size <= 1:
+        brief, brief_labels = brief_new_voices(local, reliable, labels, threshold, min_seconds)
+        if len(brief):
+            labels = np.concatenate([labels, brief_labels + labels.max() + 1])
+            reliable = np.concatenate([reliable, brief])
 
     found = int(labels.max()) + 1
     wanted = bounds.clamp(found)
@@ -249,3 +262,24 @@ def count_speakers(
         if int(labels.max()) + 1 < wanted:  # still short: split known voices, as pyannote does
             labels = cut_into(local.embeddings[reliable], wanted, method)
     return reliable, labels
+
+
+def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
+    """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
+    ``activity`` is higher than that of the least active speaker holding the frame (where it is
+    only as high everywhere, those frames)."""
+    binary = binary.copy()
+    speakers = min(binary.shape[1], activity.shape[1])
+    for k in range(speakers):
+        if binary[:, k].any() or not activity[:, k].any():
+            continue
+        held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
+        weakest = np.argmin(held, axis=1)
+        weakest_activity = held[np.arange(len(held)), weakest]
+        held_frames = binary[:, :speakers].any(axis=1) & (activity[:, k] > 0)
+        frames = np.flatnonzero(held_frames & (activity[:, k] > weakest_activity))
+        if len(frames) == 0:  # only ties: it was heard as surely as the holder, so it takes them
+            frames = np.flatnonzero(held_frames & (activity[:, k] >= weakest_activity))
+        binary[frames, weakest[frames]] = 0.0
+        binary[frames, k] = 1.0
+    return binary

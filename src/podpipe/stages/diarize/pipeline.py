@@ -30,6 +30,7 @@ from pyannote.audio.pipelines import SpeakerDiarization
 from pyannote.core import SlidingWindowFeature
 
 from podpipe.stages.diarize.campplus import CAMPPlusEmbedding
+from podpipe.stages.diarize.counting import keep_every_speaker
 
 TRUNK_FRAME = 0.02  # seconds per CAM++ trunk frame (10 ms filterbank hop, then stride 2)
 BLOCK_SECONDS = 10.0  # trunk block length: the length CAM++ sees in pyannote's per-chunk path
@@ -97,7 +98,9 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
             hook("embeddings", None, total=num_chunks, completed=num_chunks)
         return embeddings
 
-    def to_diarization(self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature) -> SlidingWindowFeature:
+    def to_diarization(
+        self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature
+    ) -> SlidingWindowFeature:
         """pyannote's top-``count`` speakers per frame (ranked by activity summed over chunks), except
         that a speaker this ranking leaves without any frame keeps the frames where its mean activity
         over the chunks assigned to it beats that of a speaker it would replace.
@@ -153,21 +156,3 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
                     done = int(num_chunks * (b + 1) / num_blocks)
                     hook("embeddings", None, total=num_chunks, completed=min(done, num_chunks - 1))
         return torch.cat(outputs, dim=1)
-
-
-def keep_every_speaker(binary: np.ndarray, activity: np.ndarray) -> np.ndarray:
-    """(frames, speakers) 0/1 ``binary`` where each speaker with no frame takes the frames where its
-    ``activity`` is higher than that of the least active speaker holding the frame."""
-    binary = binary.copy()
-    speakers = min(binary.shape[1], activity.shape[1])
-    for k in range(speakers):
-        if binary[:, k].any() or not activity[:, k].any():
-            continue
-        held = np.where(binary[:, :speakers] > 0, activity[:, :speakers], np.inf)
-        weakest = np.argmin(held, axis=1)
-        frames = np.flatnonzero(
-            binary[:, :speakers].any(axis=1) & (activity[:, k] > held[np.arange(len(held)), weakest])
-        )
-        binary[frames, weakest[frames]] = 0.0
-        binary[frames, k] = 1.0
-    return binary
