@@ -93,7 +93,7 @@ def read_mp3(path: Path) -> np.ndarray:
 def read_rttm(path: Path, offset: float = 0.0, uri: str | None = None) -> list[tuple[float, float, str]]:
     """Reference turns through podpipe's RTTM reader (pyannote.database's ``load_rttm``)."""
     sys.path.insert(0, str(REPO / "src"))
-    from podpipe.stages.diarize.stage import load_rttm
+    from podpipe.exports.diarization import load_rttm
 
     annotations = load_rttm(path)
     chosen = [annotations[uri]] if uri is not None else list(annotations.values())
@@ -185,7 +185,8 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
 
     offline_environment()
     from podpipe.config import Diarization, Settings
-    from podpipe.stages.diarize.stage import diarize, load_pipeline
+    from podpipe.models.diarize import load_pipeline
+    from podpipe.stages.diarize.stage import diarize
     from podpipe.domain import Episode
 
     config = Diarization(**{**Diarization().model_dump(), **overrides})

@@ -27,7 +27,9 @@ from pathlib import Path
 from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings
-from podpipe.stages.diarize.stage import diarize, load_pipeline, read_rttm
+from podpipe.exports.diarization import read_rttm
+from podpipe.models.diarize import load_pipeline
+from podpipe.stages.diarize.stage import diarize
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
 from podpipe.stages.transcribe import transcribe

@@ -25,7 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from podpipe.stages.analyse import analyse, load_embedder, load_nlp, load_transcript_any
+from podpipe.models.nlp import load_embedder, load_nlp
+from podpipe.stages.analyse import analyse, load_transcript_any
 from podpipe.stages.analyse.evaluate import score_analysis
 from podpipe.stages.analyse.loader import transcript_from_turns
 from podpipe.stages.analyse.settings import Nlp

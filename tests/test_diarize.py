@@ -15,17 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe.config import Settings
-from podpipe.stages.diarize.stage import (
-    Diarization,
-    _ProgressHook,
-    _relabel_by_first_appearance,
-    diarization_settings,
-    read_rttm,
-    rttm_text,
-    write_rttm,
-    write_speaker_timeline,
-)
+from podpipe.config import Diarization, Settings
+from podpipe.exports.diarization import read_rttm, rttm_text, write_rttm, write_speaker_timeline
+from podpipe.stages.diarize.stage import _ProgressHook, _relabel_by_first_appearance
 from podpipe.domain import Episode, SpeakerTurn
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,10 +49,7 @@ def test_defaults_and_settings_lookup():
     assert config.backend == "embedded" and config.segmentation_step == 0.25
     assert config.hub_pipeline == "pyannote/speaker-diarization-community-1"
     assert config.num_speakers is None and config.min_speakers is None and config.max_speakers is None
-    settings = Settings()
-    assert isinstance(diarization_settings(settings), Diarization)
-    custom = settings.model_copy(update={"diarization": Diarization(clustering_threshold=0.5)})
-    assert diarization_settings(custom).clustering_threshold == 0.5
+    assert Settings().diarization == config, "the packaged defaults say what the code says"
 
 
 def test_labels_follow_first_appearance():
@@ -97,7 +86,7 @@ def test_rttm_round_trip(tmp_path):
 
 @needs_pyannote
 def test_rttm_keeps_overlapping_speech_and_reads_like_pyannote(tmp_path):
-    from podpipe.stages.diarize.stage import _load_rttm_core, load_rttm
+    from podpipe.exports.diarization import _load_rttm_core, load_rttm
 
     items = turns((0.0, 4.0, "SPEAKER_00"), (3.0, 5.0, "SPEAKER_01"), (4.5, 6.0, "SPEAKER_00"))
     path = write_rttm(items, tmp_path / "diarization.rttm", "ep")
@@ -149,7 +138,8 @@ def test_phantom_speakers_without_centroid_are_dropped():
 def test_exclusive_view_of_a_bare_annotation():
     from pyannote.core import Annotation, Segment
 
-    from podpipe.stages.diarize.stage import _annotations, annotation_to_turns
+    from podpipe.stages.diarize.annotations import annotation_to_turns
+    from podpipe.stages.diarize.stage import _annotations
 
     annotation = Annotation()
     annotation[Segment(0, 10)] = "A"
@@ -183,7 +173,7 @@ def test_campplus_matches_the_released_state_dict_and_pools_by_weights():
     import torch
 
     from podpipe.stages.diarize.campplus import CAMPPlus, load_campplus, statistics_pooling
-    from podpipe.stages.diarize.stage import packaged_weights
+    from podpipe.models.diarize import packaged_weights
 
     _, embedding_path = packaged_weights()
     state = torch.load(embedding_path, map_location="cpu", weights_only=True)

@@ -10,14 +10,13 @@ import numpy as np
 import pytest
 
 from podpipe.domain import Analysis, Episode, Mention, Quote, Role, Segment, Speaker, Theme, Transcript, Word
-from podpipe.io import transcript_to_dict
+from podpipe.io import ANALYSIS, transcript_to_dict
 from podpipe.stages.analyse.document import build_conversation
 from podpipe.stages.analyse.entities import INTRODUCTION, SELF_INTRO, find_entities, known_names
 from podpipe.stages.analyse.keyphrases import mmr
 from podpipe.stages.analyse.loader import load_transcript_any
 from podpipe.stages.analyse.quotes import statement_cues
 from podpipe.stages.analyse.segmentation import depth_scores, intro_end, segment
-from podpipe.stages.analyse.serialize import analysis_from_dict, analysis_to_dict, read_analysis, write_analysis
 from podpipe.stages.analyse.settings import DEFAULT_FILLER_WORDS, Nlp, nlp_settings
 from podpipe.stages.analyse.text import remove_fillers, split_long_span, split_sentence_spans, split_sentences
 
@@ -341,11 +340,11 @@ def test_analysis_json_round_trip(tmp_path: Path) -> None:
         people=[Mention("Ellen Verhaegen", "PER", "S1", 22.0, "metadata", "Leerkorrel")],
         organisations=[Mention("Leerkorrel", "ORG", source="metadata")],
     )
-    data = analysis_to_dict(analysis)
+    data = ANALYSIS.to_dict(analysis)
     assert data["format"] == "podpipe-analysis" and data["themes"][0]["segment_ids"] == [3, 4, 5]
-    assert analysis_from_dict(json.loads(json.dumps(data))) == analysis
-    path = write_analysis(tmp_path / "analysis.json", analysis)
-    assert read_analysis(path) == analysis
+    assert ANALYSIS.from_dict(json.loads(json.dumps(data))) == analysis
+    path = ANALYSIS.write(tmp_path / "analysis.json", analysis)
+    assert ANALYSIS.read(path) == analysis
 
 
 def test_a_solo_monologue_is_still_split_into_themes() -> None:
@@ -419,6 +418,6 @@ def test_analyse_a_small_interview_end_to_end(tmp_path: Path) -> None:
     people = {p.text: p for p in analysis.people}
     assert people["Tom Wouters"].organisation == "Bijenhof"
     assert people["Lien Claes"].organisation == "Radio Noord"
-    data = analysis_to_dict(analysis)
+    data = ANALYSIS.to_dict(analysis)
     assert data["models"][1]["name"].startswith("multilingual-e5-small")
-    assert read_analysis(write_analysis(tmp_path / "analysis.json", analysis)) == analysis
+    assert ANALYSIS.read(ANALYSIS.write(tmp_path / "analysis.json", analysis)) == analysis

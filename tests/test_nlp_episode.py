@@ -16,9 +16,10 @@ from typing import Any
 import pytest
 
 from podpipe.domain import Analysis, Role, Transcript
-from podpipe.stages.analyse import analyse, load_transcript_any, read_analysis, write_analysis
-from podpipe.stages.analyse.evaluate import score_analysis
+from podpipe.io import ANALYSIS
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
+from podpipe.stages.analyse import analyse, load_transcript_any
+from podpipe.stages.analyse.evaluate import score_analysis
 from podpipe.stages.analyse.settings import Nlp
 from podpipe.stages.analyse.text import count_words, word_jaccard
 
@@ -158,9 +159,9 @@ def test_without_metadata_introductions_still_name_the_guests(
 
 
 def test_analysis_json(analysis: Analysis, tmp_path: Path) -> None:
-    path = write_analysis(tmp_path / "analysis.json", analysis)
+    path = ANALYSIS.write(tmp_path / "analysis.json", analysis)
     data = json.loads(path.read_text(encoding="utf-8"))
     assert data["format"] == "podpipe-analysis"
     assert {"heading", "keyphrases", "start", "end", "segment_ids"} <= set(data["themes"][0])
     assert {"speaker", "text", "start", "end", "theme"} <= set(data["quotes"][0])
-    assert read_analysis(path) == analysis
+    assert ANALYSIS.read(path) == analysis

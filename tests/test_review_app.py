@@ -12,13 +12,12 @@ import pytest
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_review_fixtures import EVIL, SLUG, build_episode
-
 from podpipe.catalog import Status
 from podpipe.config import Settings
 from podpipe.exports.layout import publish
 from podpipe.review import ReviewConfigError, check_bind, create_app, serve
 from podpipe.review.app import CSRF_COOKIE
+from test_review_fixtures import EVIL, SLUG, build_episode
 
 
 class _Form(HTMLParser):
@@ -807,7 +806,7 @@ def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path:
     """The draft builder's own output (names written into its text) opened in the app and renamed."""
     from podpipe.catalog import Catalog
     from podpipe.exports.transcripts import write_transcript_files
-    from podpipe.stages.analyse.serialize import write_analysis
+    from podpipe.io import ANALYSIS
     from podpipe.stages import notes as notes_module
     from tests import shownotes_fixtures as fx
 
@@ -818,7 +817,7 @@ def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path:
     out_dir = tmp_path / "output" / transcript.episode.slug
     out_dir.mkdir(parents=True)
     write_transcript_files(transcript, out_dir)
-    write_analysis(out_dir / "analysis.json", analysis)
+    ANALYSIS.write(out_dir / "analysis.json", analysis)
     notes_module.write_show_notes(notes, transcript, out_dir, settings)
     catalog = Catalog.for_path(tmp_path / "output" / "catalog.sqlite")
     with TestClient(create_app(tmp_path / "output", settings=settings, catalog=catalog), base_url=BASE) as client:

@@ -187,7 +187,7 @@ def _assert_every_file_says_the_same(out_dir: Path) -> None:
 
 def _assert_timeline_names(out_dir: Path) -> None:
     """speakers.png is drawn with the new names: the same picture as one drawn from scratch with them."""
-    from podpipe.stages.diarize.stage import read_rttm, write_speaker_timeline
+    from podpipe.exports.diarization import read_rttm, write_speaker_timeline
     from podpipe.io import read_transcript
 
     transcript = read_transcript(out_dir / "transcript.final.json")

@@ -13,7 +13,7 @@ from podpipe.domain import Analysis, Episode, Quote, Role, Section, Segment, Sho
 from podpipe.exports.layout import episode_output_dir, publish
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
-from podpipe.stages.analyse.serialize import write_analysis
+from podpipe.io import ANALYSIS
 from podpipe.stages import notes as shownotes
 
 SLUG = "ep-042-groeien"
@@ -72,7 +72,7 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
     ]
     out_dir = episode_output_dir(episode, output_root)
     write_transcript_files(transcript, out_dir)
-    write_analysis(out_dir / "analysis.json", Analysis(themes=themes, quotes=quotes))
+    ANALYSIS.write(out_dir / "analysis.json", Analysis(themes=themes, quotes=quotes))
     publish(out_dir, "speakers.png", _png())
     publish(out_dir, "diarization.rttm", "".join(
         f"SPEAKER {SLUG} 1 {s.start:.3f} {s.end - s.start:.3f} <NA> <NA> {s.speaker} <NA> <NA>\n"

@@ -15,11 +15,13 @@ from pathlib import Path
 
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
+from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
+from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
-from podpipe.stages.analyse import analyse, write_analysis
-from podpipe.stages.diarize.stage import write_rttm, write_speaker_timeline
-from podpipe.stages.naming import name_speakers, write_centroids
+from podpipe.io import ANALYSIS, json_text
+from podpipe.stages.analyse import analyse
+from podpipe.stages.naming import name_speakers
 from podpipe.stages.notes import build_show_notes, write_show_notes
 
 
@@ -48,21 +50,23 @@ def draft(
 
 
 def export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diarisation | None = None) -> list[Path]:
-    """Every file of the episode's output folder; the diarisation's files only when there is one."""
+    """Every file of the episode's output folder, each through the manifest that keeps editors' files;
+    the diarisation's files only when there is one."""
     transcript, episode = result.transcript, result.transcript.episode
     out_dir.mkdir(parents=True, exist_ok=True)
     written = write_transcript_files(transcript, out_dir)
     if diarisation is not None:
         names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+        timeline = speaker_timeline_png(diarisation.turns, duration=episode.duration,
+                                        title=episode.title or episode.slug, names=names)
         written += [
-            write_rttm(diarisation.turns, out_dir / "diarization.rttm", episode.slug),
-            write_speaker_timeline(diarisation.turns, out_dir / "speakers.png", duration=episode.duration,
-                                   title=episode.title or episode.slug, names=names),
-            write_centroids(out_dir / "speakers.centroids.json", diarisation.centroids),
+            publish(out_dir, "diarization.rttm", rttm_text(diarisation.turns, episode.slug)),
+            publish(out_dir, "speakers.png", timeline),
+            publish(out_dir, "speakers.centroids.json", centroids_json(diarisation.centroids)),
         ]
     return [
         *written,
-        write_analysis(out_dir / "analysis.json", result.analysis),
+        publish(out_dir, "analysis.json", json_text(ANALYSIS.to_dict(result.analysis))),
         *write_show_notes(result.notes, transcript, out_dir, settings),
         *write_podcasting_files(result.notes, transcript, out_dir, settings),
     ]

@@ -35,7 +35,6 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from podpipe.stages import notes as shownotes
 from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Role, Section, Transcript
@@ -56,6 +55,7 @@ from podpipe.review.security import (
     TokenTooWeak,
     check_token,
 )
+from podpipe.stages import notes as shownotes
 from podpipe.stages.notes.references import resolve, resolved_notes
 
 log = logging.getLogger(__name__)
@@ -128,13 +128,13 @@ def _clock(seconds: float | None) -> str:
 
 
 def _analysis(out_dir: Path) -> Analysis | None:
-    from podpipe.stages.analyse.serialize import read_analysis
+    from podpipe.io import ANALYSIS
 
     path = out_dir / "analysis.json"
     if not path.is_file():
         return None
     try:
-        return read_analysis(path)
+        return ANALYSIS.read(path)
     except Exception:  # noqa: BLE001 - a broken analysis only means no quote candidates
         return None
 

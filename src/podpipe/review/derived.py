@@ -69,7 +69,7 @@ def speaker_timeline(out_dir: Path, stage: Path, transcript: Transcript) -> Path
     if not rttm.is_file():
         return None
     try:
-        from podpipe.stages.diarize.stage import read_rttm, write_speaker_timeline
+        from podpipe.exports.diarization import read_rttm, write_speaker_timeline
 
         names = {s.id: s.display_name for s in transcript.speakers}
         episode = transcript.episode

