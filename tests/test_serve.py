@@ -264,8 +264,8 @@ def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
         with urllib.request.urlopen(serve.record.ui_url, timeout=10) as response:
             assert response.status == 200, "the Prefect UI answers"
         status = wait_for(lambda: (line := run_podpipe("serve", "--status", env=serve_env).stdout).startswith(
-            "schedule: live") and line, 60, "the schedule to be live")
-        assert "next scan due" in status and "CET" in status, status
+            "schedule: live") and "next scan due" in line and line, 60, "the schedule to be live")
+        assert "(every 6 s)" in status and "CET" in status, status
         wait_for(lambda: _completed(api, "scan_inbox") >= 1, 60, "a first scheduled scan (of the empty inbox)")
 
         shutil.copy(clip, inbox / "aflevering.wav")  # dropped while serve runs; no other command
