@@ -30,6 +30,7 @@ from prefect.client.schemas.objects import (
 )
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
+from prefect.logging import get_logger
 from prefect.schedules import Cron, Interval
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
@@ -132,8 +133,9 @@ def serve_inbox(inbox: Path | None = None, output_root: Path | None = None, conf
         "config_file": str(config_file) if config_file else None,
     }
     os.environ[SERVE_PID_ENV] = str(os.getpid())
-    if own_server:
-        crash_abandoned_runs()
+    if own_server and (crashed := crash_abandoned_runs()):
+        get_logger("podpipe").warning("marked %d run(s) of a killed podpipe serve as crashed: %s", len(crashed),
+                                      ", ".join(crashed))
     scan_inbox.serve(
         name=DEPLOYMENT,
         schedule=inbox_schedule(settings),
@@ -184,17 +186,20 @@ def schedule_status(api_url: str, timezone: str) -> tuple[bool, str]:
             return False, "not live: the schedule is paused (podpipe serve was stopped)"
         if deployment.status != DeploymentStatus.READY:
             return False, "not live: no podpipe serve is polling for scans (stopped or killed)"
-        scheduled = client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
-                type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+        running, upcoming = (client.read_flow_runs(
+            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=types))),
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
             sort=FlowRunSort.EXPECTED_START_TIME_ASC, limit=1,
-        )
-    every = _describe(deployment.schedules[0].schedule)
-    if not scheduled or scheduled[0].expected_start_time is None:
-        return True, f"live ({every}); no scan scheduled yet"
-    due = scheduled[0].expected_start_time.astimezone(ZoneInfo(timezone))
-    return True, f"live ({every}); next scan due {due:%Y-%m-%d %H:%M:%S %Z}"
+        ) for types in ([StateType.RUNNING], [StateType.SCHEDULED, StateType.PENDING]))
+    zone = ZoneInfo(timezone)
+    parts = [f"live ({_describe(deployment.schedules[0].schedule)})"]
+    if running and running[0].start_time is not None:
+        parts.append(f"a scan is running since {running[0].start_time.astimezone(zone):%H:%M:%S}")
+    if upcoming and upcoming[0].expected_start_time is not None:
+        parts.append(f"next scan due {upcoming[0].expected_start_time.astimezone(zone):%Y-%m-%d %H:%M:%S %Z}")
+    else:
+        parts.append("no scan scheduled yet (the server schedules them within a minute)")
+    return True, "; ".join(parts)
 
 
 def _describe(schedule: object) -> str:

@@ -13,9 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import podpipe_command, run_podpipe
 from filelock import FileLock
 
-from conftest import podpipe_command, run_podpipe
 from podpipe.catalog import Catalog
 from podpipe.claims import EpisodeBusyError, claim_episode, is_claimed
 from podpipe.lifetime import is_running, start_time
@@ -120,9 +120,9 @@ def test_a_busy_port_falls_back_to_a_free_one(tmp_path: Path) -> None:
 
 def test_a_second_serve_on_the_same_prefect_home_is_refused(tmp_path: Path) -> None:
     (tmp_path / STATE_FILE).write_text(json.dumps({"pid": 1, "started": None, "port": 4321, "serve_pid": 2}))
-    with FileLock(tmp_path / LOCK_FILE, thread_local=False):  # the live serve
-        with pytest.raises(ServeAlreadyRunningError, match="127.0.0.1:4321"):
-            LocalPrefectServer(tmp_path, port=0).start()
+    live_serve = FileLock(tmp_path / LOCK_FILE, thread_local=False)
+    with live_serve, pytest.raises(ServeAlreadyRunningError, match="127.0.0.1:4321"):
+        LocalPrefectServer(tmp_path, port=0).start()
     assert read_record(tmp_path).pid == 1, "the live serve's record is untouched"
 
 
@@ -134,9 +134,8 @@ def test_an_episode_claim_holds_across_processes_and_dies_with_its_holder(tmp_pa
     try:
         assert holder.stdout.readline().strip() == "held"
         assert is_claimed(tmp_path, "abc")
-        with pytest.raises(EpisodeBusyError, match="already being processed"):
-            with claim_episode(tmp_path, "abc"):
-                pass
+        with pytest.raises(EpisodeBusyError, match="already being processed"), claim_episode(tmp_path, "abc"):
+            pass
     finally:
         holder.kill()  # kill -9: the kernel drops the lock
         holder.wait()
@@ -158,6 +157,29 @@ def test_a_child_watching_its_parent_ends_when_the_parent_is_killed(tmp_path: Pa
     process.kill()
     process.wait()
     wait_for(lambda: not is_running(child_pid, child_started) or _zombie(child_pid), 10, "the orphan to exit")
+
+
+def test_a_flow_in_a_multiprocessing_child_exits_although_its_stage_worker_lives_in_a_global(tmp_path: Path) -> None:
+    # The shape of a scan served by `podpipe serve`: Prefect's runner starts it as a spawned child.
+    code = f"""
+import multiprocessing, sys
+sys.path.insert(0, {str(Path(__file__).parents[1] / 'src')!r})
+def scan():
+    global worker
+    from podpipe.worker import StageWorker
+    worker = StageWorker("test stage")
+    print(worker.run(pow, 2, 5, timeout=60), flush=True)
+if __name__ == "__main__":
+    child = multiprocessing.get_context("spawn").Process(target=scan)
+    child.start()
+    child.join(30)
+    print("exited" if not child.is_alive() else "still there", flush=True)
+    child.kill()
+"""
+    script = tmp_path / "served_scan.py"  # a file: spawn imports the child's function from it
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=90, check=False)
+    assert done.stdout.split() == ["32", "exited"], done.stdout + done.stderr[-2000:]
 
 
 # --- the real thing: a Prefect server, the schedule, the models ---------------------------------
@@ -225,6 +247,10 @@ def _flow_runs(api_url: str, flow_name: str) -> list[dict]:
         return json.loads(response.read())
 
 
+def _completed(api_url: str, flow_name: str) -> int:
+    return sum(run["state_type"] == "COMPLETED" for run in _flow_runs(api_url, flow_name))
+
+
 @pytest.mark.models
 def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
     make_speech, tmp_path: Path, serve_env: dict[str, str]
@@ -233,19 +259,22 @@ def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
     inbox.mkdir()
     clip, _ = make_speech(tmp_path / "aflevering.wav", UTTERANCES[:2])
     serve = Serve(serve_env, inbox, output, tmp_path / "serve.log")
+    api = serve.record.api_url
     try:
         with urllib.request.urlopen(serve.record.ui_url, timeout=10) as response:
             assert response.status == 200, "the Prefect UI answers"
         status = wait_for(lambda: (line := run_podpipe("serve", "--status", env=serve_env).stdout).startswith(
-            "schedule: live") and line, 60, "the schedule to be live")
-        assert "next scan due" in status and "CET" in status, status
+            "schedule: live") and "next scan due" in line and line, 60, "the schedule to be live")
+        assert "(every 6 s)" in status and "CET" in status, status
+        wait_for(lambda: _completed(api, "scan_inbox") >= 1, 60, "a first scheduled scan (of the empty inbox)")
 
         shutil.copy(clip, inbox / "aflevering.wav")  # dropped while serve runs; no other command
         draft = output / "aflevering" / "shownotes.draft.md"
         wait_for(draft.is_file, 240, "the draft of the dropped file", poll=1.0)
         (row,) = catalog_of(output).episodes()
         assert row.status == "draft ready"
-        assert any(run["state_type"] == "COMPLETED" for run in _flow_runs(serve.record.api_url, "process_episode"))
+        wait_for(lambda: _completed(api, "process_episode") == 1, 60, "the episode's run to complete")
+        wait_for(lambda: _completed(api, "scan_inbox") >= 3, 60, "the scan that took it, and the next one, to end")
     finally:
         code = serve.stop()
     assert code == 0, serve.text()[-3000:]
@@ -291,7 +320,7 @@ def test_serve_killed_mid_episode_and_started_again_finishes_it_once(
         runs = _flow_runs(again.record.api_url, "process_episode")
         states = sorted(run["state_type"] for run in runs)
         assert states == ["COMPLETED", "CRASHED"], f"the cut-off run marked crashed, one completed: {states}"
-        time.sleep(15)  # more scans come and go: none takes the episode again
+        time.sleep(10)  # more scans come and go: none takes the episode again
         assert len(_flow_runs(again.record.api_url, "process_episode")) == 2
         assert not [p for p in output.rglob("*") if p.name.endswith(".part")], "no half-written file left"
     finally:

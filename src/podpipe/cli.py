@@ -7,7 +7,7 @@ import signal
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -15,6 +15,9 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from podpipe.errors import PodpipeError
 from podpipe.models import offline_environment
+
+if TYPE_CHECKING:
+    from podpipe.config import Settings
 
 app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -216,7 +219,7 @@ def _exit_on_sigterm(signum: int, frame: object) -> None:
 
 
 @contextmanager
-def _prefect_server(settings) -> Iterator[tuple[str, bool]]:  # type: ignore[no-untyped-def]
+def _prefect_server(settings: Settings) -> Iterator[tuple[str, bool]]:
     """(UI address, whether we started the server): PREFECT_API_URL's server, else our own."""
     api_url = os.environ.get("PREFECT_API_URL")
     if api_url:
@@ -238,7 +241,7 @@ def _prefect_server(settings) -> Iterator[tuple[str, bool]]:  # type: ignore[no-
             console.print("stopping the Prefect server")
 
 
-def _schedule_line(settings) -> str:  # type: ignore[no-untyped-def]
+def _schedule_line(settings: Settings) -> str:
     """``schedule: live ...; next scan due ...`` or ``schedule: not live: <why>``."""
     from podpipe.prefect_server import is_healthy, live_server, prefect_home
 

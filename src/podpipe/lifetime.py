@@ -45,7 +45,9 @@ def start_time(pid: int) -> int | None:
 
 
 def is_running(pid: int, started: int | None) -> bool:
-    """Whether ``pid`` is still the process that was started at ``started``."""
+    """Whether ``pid`` is still the process that was started at ``started`` (a zombie is not)."""
+    if _is_zombie(pid):
+        return False
     if started is None:
         try:
             os.kill(pid, 0)

@@ -26,6 +26,7 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Self
 
 from filelock import FileLock, Timeout
 
@@ -140,7 +141,7 @@ class LocalPrefectServer:
     def api_url(self) -> str:
         return f"{self.ui_url}/api"
 
-    def __enter__(self) -> LocalPrefectServer:
+    def __enter__(self) -> Self:
         self.start()
         return self
 
@@ -204,9 +205,11 @@ class LocalPrefectServer:
         try:
             # Its own session: stopping it stops all of it, and Ctrl-C in serve's terminal does
             # not reach it before serve has finished with it.
+            # preexec_fn is safe here: serve starts its server before Prefect (and its threads) is loaded.
             self._process = subprocess.Popen(
                 command, env=self._environment(), stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True, preexec_fn=_end_with_parent if sys.platform == "linux" else None,
+                start_new_session=True,
+                preexec_fn=_end_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
             )
         finally:
             log.close()

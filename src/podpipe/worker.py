@@ -12,9 +12,11 @@ handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -46,6 +48,21 @@ def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_prog
     return fn(*args, progress=progress, **kwargs) if reports_progress else fn(*args, **kwargs)
 
 
+_all_workers: weakref.WeakSet[StageWorker] = weakref.WeakSet()
+
+
+def _stop_all_workers() -> None:
+    for worker in list(_all_workers):
+        worker.stop()
+
+
+# A flow that itself runs in a multiprocessing child (a scan served by `podpipe serve`) ends with
+# multiprocessing joining its children before Python's own exit handlers would shut the pools
+# down: the idle stage workers would wait for work forever and the scan would never exit. A
+# finaliser with a priority runs before that join.
+multiprocessing.util.Finalize(None, _stop_all_workers, exitpriority=10)
+
+
 class StageWorker:
     """One child process for one kind of stage; replaced if it is killed or dies."""
 
@@ -54,6 +71,7 @@ class StageWorker:
         self._pool: ProcessPoolExecutor | None = None
         self._queue: Any = None
         self._lock = threading.Lock()
+        _all_workers.add(self)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
