@@ -24,6 +24,7 @@ from podpipe.nlp.keyphrases import (
     yake_keyphrases,
 )
 from podpipe.nlp.loader import load_transcript_any
+from podpipe.nlp.parsed import parsed_sentences
 from podpipe.nlp.pipeline import (
     Embedder,
     episode_ruler,
@@ -136,6 +137,9 @@ def analyse(transcript: Transcript, settings: Any = None, *, trace: dict[str, An
         people=book.mentions("PER"),
         organisations=book.mentions("ORG"),
         models=[nlp_model_info(nlp, config), embedder.model_info()],
+        sentences=parsed_sentences(
+            conv, {i: t for t, ids in enumerate(theme_sentences) for i in ids}
+        ),
     )
 
 
