@@ -199,7 +199,21 @@ def shared_thread(
     best = max(spread, key=lambda k: (len(spread[k]), counts[k]))
     if len(spread[best]) < max(2, math.ceil(len(themes) / 2)):
         return None
-    return _surface(sentences).get(best, best)
+    return _as_written(sentences, best)
+
+
+def _as_written(sentences: list[ParsedSentence], key: str) -> str:
+    """The concept as the text most often writes it, with its definite article if it has one
+    ("het gesprek", "mensen")."""
+    forms: Counter[str] = Counter()
+    for sentence in sentences:
+        for i, token in enumerate(sentence.tokens):
+            if _is_nominal(token) and concept_key(token) == key:
+                dets = [t.text.lower() for t in sentence.tokens if t.head == i and t.dep == "det"]
+                article = next((d for d in dets if d in ("de", "het")), "")
+                word = token.text if token.text[1:] != token.text[1:].lower() else token.text.lower()
+                forms[f"{article} {word}".strip()] += 1
+    return forms.most_common(1)[0][0] if forms else key
 
 
 def closing_round(sentences: list[ParsedSentence], themes: list[Theme]) -> int | None:
