@@ -243,6 +243,8 @@ def build_show_notes(
             closing_statements, _ = theme_statements(
                 members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
             )
+            if sections:  # its quotes stay in the notes, after the last section's
+                sections[-1].quotes.extend(theme_quotes)
             continue
         statements, _ = theme_statements(
             members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
@@ -290,11 +292,10 @@ def _section(
     host: Person | None,
 ) -> Section:
     labels = concept.labels or [theme.heading or "dit thema"]
-    heading = render_text(env, "heading", config.language, label=labels[0], labels=labels, index=index)
-    paragraphs = render_text(
-        env, "section", config.language, label=labels[0], labels=labels, index=index, host=host,
-        statements=statements,
-    )  # fmt: skip
+    # topic/keyphrases: the names older, editor-written templates use for the label and concepts
+    names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index}
+    heading = render_text(env, "heading", config.language, **names)
+    paragraphs = render_text(env, "section", config.language, **names, host=host, statements=statements)
     keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))
     return Section(
         heading=heading[0] if heading else dutch.capfirst(labels[0]),
