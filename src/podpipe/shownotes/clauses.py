@@ -93,6 +93,9 @@ def _subtree(tokens: list[Token], index: int) -> list[int]:
 def _trim(tokens: list[Token], fillers: set[str], names: set[str]) -> list[Token] | None:
     """Fillers, interjections and tag words out; opening conjunctions and a closing vocative off."""
     drop = {i for i, t in enumerate(tokens) if t.text.lower() in fillers or t.pos == "INTJ"}
+    last = len(tokens) - 1
+    if last >= 2 and tokens[last].pos == "PUNCT" and tokens[last - 2].text == "," and tokens[last - 1].pos == "X":
+        drop.add(last - 1)  # a tag word after the comma at the end (", hè.")
     kept = [i for i in range(len(tokens)) if i not in drop]
     while kept and (tokens[kept[0]].pos in ("CCONJ", "PUNCT")):
         kept.pop(0)
@@ -106,7 +109,10 @@ def _trim(tokens: list[Token], fillers: set[str], names: set[str]) -> list[Token
     result = []
     for old in kept:
         t = tokens[old]
-        head = position.get(t.head, position[old])
+        head_old = t.head
+        while head_old not in position and tokens[head_old].head != head_old:
+            head_old = tokens[head_old].head  # the head was dropped: attach to its head
+        head = position.get(head_old, position[old])
         result.append(Token(t.text, t.lemma, t.pos, t.morph, t.dep, head, t.space))
     return _tidy_punct(result)
 
@@ -132,10 +138,11 @@ def _finite(tokens: list[Token]) -> tuple[int, int] | None:
     if len(roots) != 1:
         return None
     root = roots[0]
-    if is_finite(tokens[root]):
-        return root, root
+    # a finite aux/cop carries the tense even where the tagger also calls the verb finite
     finite = [c for c in _children(tokens, root) if tokens[c].dep in _FINITE_DEPS and is_finite(tokens[c])]
-    return (root, finite[0]) if len(finite) == 1 else None
+    if len(finite) == 1:
+        return root, finite[0]
+    return (root, root) if not finite and is_finite(tokens[root]) else None
 
 
 def _verb_of(tokens: list[Token], pronoun: int) -> int | None:
@@ -265,7 +272,8 @@ def _reordered(
         return inverted, None  # an auxiliary without a verb to help: the parser lost the verb
     nonfinite = [
         n for n, i in enumerate(rest)
-        if i > verb and tokens[i].pos in ("VERB", "AUX") and feats(tokens[i]).get("VerbForm") in ("Inf", "Part")
+        if i > verb and tokens[i].pos in ("VERB", "AUX")
+        and (feats(tokens[i]).get("VerbForm") in ("Inf", "Part") or i == root)  # the verb its aux helps
     ]
     at = nonfinite[0] if nonfinite else len(rest)
     for n, i in enumerate(rest[:at]):
@@ -281,6 +289,8 @@ def _reordered(
             break
     if root != verb and tokens[root].pos in ("VERB", "AUX") and root in rest[:at]:
         return inverted, None  # the verb cluster was not found where it should be: a doubtful parse
+    if any(_main_verb(tokens, i, verb) or _verb_second(tokens, i) for i in rest[at:]):
+        return inverted, None  # "..., dat cijfer had de dienst al lang": a second main clause after a comma
     moved = _join(tokens, words, [verb])
     if particles:
         moved = "".join(words[p] for p in particles) + moved
@@ -290,6 +300,34 @@ def _reordered(
     tail = _join(tokens, order_words, rest[at:])
     sub = (sub_text + (" " + tail if tail and tail[0] not in ",;" else tail)).strip()
     return inverted, sub.rstrip(",;") + "."
+
+
+_SUBORDINATE_DEPS = frozenset(["acl", "acl:relcl", "advcl", "ccomp", "csubj", "xcomp", "mark"])
+
+
+def _main_verb(tokens: list[Token], index: int, verb: int) -> bool:
+    """A finite verb (not ``verb``) that heads no subordinate clause on the way up to the root."""
+    if index == verb or tokens[index].head == index or not is_finite(tokens[index]):
+        return False  # the clause's own verb, or the root that its finite aux helps
+    seen = set()
+    while tokens[index].head != index and index not in seen:
+        seen.add(index)
+        if tokens[index].dep in _SUBORDINATE_DEPS or tokens[index].dep.startswith("aux"):
+            return False
+        if any(tokens[c].dep == "mark" or "PronType=Rel" in tokens[c].morph for c in _children(tokens, index)):
+            return False  # "dat ...", "die ...": it opens a subordinate clause
+        index = tokens[index].head
+    return index != verb
+
+
+def _verb_second(tokens: list[Token], index: int) -> bool:
+    """A finite verb right after a comma and one word ("die heeft honger", "dat cijfer had de dienst")
+    with an argument after it: main-clause order, which a real Dutch relative clause (verb-final) lacks."""
+    if not is_finite(tokens[index]) or index + 1 >= len(tokens) or index < 2:
+        return False
+    before = [tokens[i].text for i in range(max(0, index - 3), index)]
+    follows = tokens[index + 1].pos in ("DET", "NOUN", "ADJ", "PRON", "PROPN", "NUM")
+    return "," in before[-3:] and follows and tokens[index - 1].text != ","
 
 
 def _clausal(tokens: list[Token], index: int) -> bool:

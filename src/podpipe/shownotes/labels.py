@@ -34,7 +34,10 @@ def _is_nominal(token: Token) -> bool:
         return False
     if token.pos in _NOMINAL_POS:
         return True
-    return token.pos == "VERB" and "VerbForm=Inf" in token.morph and token.dep in _NOMINAL_DEPS
+    if token.pos == "VERB" and "VerbForm=Inf" in token.morph and token.dep in _NOMINAL_DEPS:
+        return True
+    # the tagger calls a rare noun an adjective ("een goede chatbot"); as a subject or object it is a noun
+    return token.pos in ("ADJ", "X") and token.dep in ("nsubj", "nsubj:pass", "obj")
 
 
 # Closed-class pronouns the tagger sometimes takes for nouns in Flemish speech ("ge", "gij", "jullie").
