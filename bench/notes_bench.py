@@ -134,7 +134,10 @@ def main() -> None:
             _turn_index[key] = max(
                 (i for i, s in enumerate(transcript.segments) if s.start <= key), default=-1
             )
-    result = {"machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}", **score(notes, data, settings)}
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.python_version()}",
+        **score(notes, data, settings),
+    }
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
     if args.json:

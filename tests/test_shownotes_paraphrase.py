@@ -123,7 +123,12 @@ def test_long_quotes_are_trimmed_with_verbatim_parts() -> None:
     trimmed = trim_quote(quote, max_words=12)
     assert trimmed.text == "Data zonder gesprek is gewoon een dashboard dat niemand opent. [...]"
     assert verbatim_quotes([trimmed], transcript) == [trimmed]
-    forged = Quote(speaker="SPEAKER_01", text="Data zonder gesprek is niets. [...] Cijfers zijn het begin.", start=0, end=1)
+    forged = Quote(
+        speaker="SPEAKER_01",
+        text="Data zonder gesprek is niets. [...] Cijfers zijn het begin.",
+        start=0,
+        end=1,
+    )
     assert verbatim_quotes([forged], transcript) == []
     assert trim_quote(quote, max_words=60) is quote
 

@@ -51,7 +51,9 @@ def parsed_sentences(conv: Conversation, theme_of: dict[int, int] | None = None)
     return records
 
 
-def parse_transcript(transcript: Transcript, themes: list[Theme], settings: Any = None) -> list[ParsedSentence]:
+def parse_transcript(
+    transcript: Transcript, themes: list[Theme], settings: Any = None
+) -> list[ParsedSentence]:
     """The sentences of a transcript parsed now, for an analysis written before it carried them.
 
     A sentence belongs to the theme that holds its first segment.
@@ -61,7 +63,10 @@ def parse_transcript(transcript: Transcript, themes: list[Theme], settings: Any 
 
     config = nlp_settings(settings)
     conv = build_conversation(
-        transcript, load_nlp(settings), config.filler_words, max_sentence_words=max(config.quote_max_words, 40)
+        transcript,
+        load_nlp(settings),
+        config.filler_words,
+        max_sentence_words=max(config.quote_max_words, 40),
     )
     theme_by_segment = {seg: i for i, theme in enumerate(themes) for seg in theme.segment_ids}
     theme_of = {}

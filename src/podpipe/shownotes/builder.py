@@ -18,7 +18,17 @@ from typing import Any
 
 import jinja2
 
-from podpipe.domain import Analysis, ParsedSentence, Quote, Role, Section, ShowNotes, Speaker, Theme, Transcript
+from podpipe.domain import (
+    Analysis,
+    ParsedSentence,
+    Quote,
+    Role,
+    Section,
+    ShowNotes,
+    Speaker,
+    Theme,
+    Transcript,
+)
 from podpipe.naming import speaker_label
 from podpipe.nlp.settings import nlp_settings
 from podpipe.shownotes import dutch

@@ -21,7 +21,9 @@ from podpipe.domain import ParsedSentence, Token
 # Personal pronouns (closed class): how each is rewritten in the third person, by role.
 FIRST_SINGULAR = frozenset(["ik", "mij", "me", "mijn", "m'n", "mezelf", "mijzelf"])
 FIRST_PLURAL = frozenset(["we", "wij", "ons", "onze", "onszelf"])
-SECOND = frozenset(["ge", "gij", "je", "jij", "u", "uw", "jou", "jouw", "jullie", "uzelf", "jezelf", "gijzelf"])
+SECOND = frozenset(
+    ["ge", "gij", "je", "jij", "u", "uw", "jou", "jouw", "jullie", "uzelf", "jezelf", "gijzelf"]
+)
 PERSONAL = FIRST_SINGULAR | FIRST_PLURAL | SECOND
 _GENERIC_SUBJECT = frozenset(["ge", "gij", "je", "jij"])
 # The irregular present of Dutch: first or second person -> third person singular.
@@ -94,7 +96,12 @@ def _trim(tokens: list[Token], fillers: set[str], names: set[str]) -> list[Token
     """Fillers, interjections and tag words out; opening conjunctions and a closing vocative off."""
     drop = {i for i, t in enumerate(tokens) if t.text.lower() in fillers or t.pos == "INTJ"}
     last = len(tokens) - 1
-    if last >= 2 and tokens[last].pos == "PUNCT" and tokens[last - 2].text == "," and tokens[last - 1].pos == "X":
+    if (
+        last >= 2
+        and tokens[last].pos == "PUNCT"
+        and tokens[last - 2].text == ","
+        and tokens[last - 1].pos == "X"
+    ):
         drop.add(last - 1)  # a tag word after the comma at the end (", hè.")
     kept = [i for i in range(len(tokens)) if i not in drop]
     while kept and (tokens[kept[0]].pos in ("CCONJ", "PUNCT")):
@@ -219,14 +226,16 @@ def transform(
     if found is None:
         return None
     root, verb = found
-    subjects = [c for c in _children(tokens, root) + _children(tokens, verb) if tokens[c].dep in _SUBJECT_DEPS]
+    subjects = [
+        c for c in _children(tokens, root) + _children(tokens, verb) if tokens[c].dep in _SUBJECT_DEPS
+    ]
     if not subjects:
         return None  # no subject: an imperative or a fragment
     subject = subjects[0]
     feat = feats(tokens[subject])
-    if tokens[subject].pos == "PRON" and (feat.get("PronType") == "Dem" or feat.get("Person") == "3"):
-        if feat.get("PronType") != "Ind":
-            return None  # "dat", "het", "ze": leans on what was said before
+    pointing = feat.get("PronType") == "Dem" or (feat.get("Person") == "3" and feat.get("PronType") != "Ind")
+    if tokens[subject].pos == "PRON" and pointing:
+        return None  # "dat", "het", "ze": leans on what was said before ("iemand", "niemand" do not)
     first = tokens[0].text.lower()
     if first.startswith(("daar", "hier")) or first in _ANAPHORIC or feats(tokens[0]).get("PronType") == "Dem":
         return None  # a pronominal adverb or demonstrative opening the sentence points back
@@ -271,8 +280,10 @@ def _reordered(
     if tokens[verb].dep.startswith("aux") and tokens[root].pos not in ("VERB", "AUX"):
         return inverted, None  # an auxiliary without a verb to help: the parser lost the verb
     nonfinite = [
-        n for n, i in enumerate(rest)
-        if i > verb and tokens[i].pos in ("VERB", "AUX")
+        n
+        for n, i in enumerate(rest)
+        if i > verb
+        and tokens[i].pos in ("VERB", "AUX")
         and (feats(tokens[i]).get("VerbForm") in ("Inf", "Part") or i == root)  # the verb its aux helps
     ]
     at = nonfinite[0] if nonfinite else len(rest)
@@ -280,7 +291,11 @@ def _reordered(
         if i < verb and not subject_first:
             continue  # the fronted phrase stays in the middle field
         t = tokens[i]
-        clause_start = any(i == _subtree(tokens, c)[0] for c in range(len(tokens)) if tokens[c].dep in _CLAUSE_DEPS and c != root)
+        clause_start = any(
+            i == _subtree(tokens, c)[0]
+            for c in range(len(tokens))
+            if tokens[c].dep in _CLAUSE_DEPS and c != root
+        )
         cluster = i > verb and (
             (t.pos in ("VERB", "AUX") and feats(t).get("VerbForm") in ("Inf", "Part")) or t.dep == "xcomp"
         )
@@ -314,7 +329,9 @@ def _main_verb(tokens: list[Token], index: int, verb: int) -> bool:
         seen.add(index)
         if tokens[index].dep in _SUBORDINATE_DEPS or tokens[index].dep.startswith("aux"):
             return False
-        if any(tokens[c].dep == "mark" or "PronType=Rel" in tokens[c].morph for c in _children(tokens, index)):
+        if any(
+            tokens[c].dep == "mark" or "PronType=Rel" in tokens[c].morph for c in _children(tokens, index)
+        ):
             return False  # "dat ...", "die ...": it opens a subordinate clause
         index = tokens[index].head
     return index != verb

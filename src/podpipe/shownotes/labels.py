@@ -83,7 +83,7 @@ def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
 
 
 def _same_concept(a: str, b: str) -> bool:
-    """"sheet" and "happy sheet", "medewerker" and "nieuwe medewerkers": one concept."""
+    """ "sheet" and "happy sheet", "medewerker" and "nieuwe medewerkers": one concept."""
     head_a, head_b = a.split()[-1], b.split()[-1]
     return head_a.startswith(head_b) or head_b.startswith(head_a)
 
@@ -141,8 +141,11 @@ def theme_concepts(
         topical |= {w.casefold() for p in theme.keyphrases for w in p.split()}
         topical |= {k for k in map(concept_key, _words(theme.keyphrases, nominal))}
         topical |= {  # the host's questions set the topic
-            concept_key(t) for s in members if s.speaker in hosts and s.text.rstrip().endswith("?")
-            for t in s.tokens if _is_nominal(t)
+            concept_key(t)
+            for s in members
+            if s.speaker in hosts and s.text.rstrip().endswith("?")
+            for t in s.tokens
+            if _is_nominal(t)
         }
         inside.update({k: v for k, v in _phrase_counts(members, phrases).items() if v})
         phrase_total = _phrase_counts(sentences, phrases)
@@ -169,7 +172,8 @@ def theme_concepts(
             # a word and a phrase on it ("medewerker", "nieuwe medewerkers"): the phrase is the more
             # specific name when it carries at least half the word's weight
             phrase = next(
-                (p for p in scores if " " in p and _same_concept(p, key) and scores[p] >= scores[key] / 2), key
+                (p for p in scores if " " in p and _same_concept(p, key) and scores[p] >= scores[key] / 2),
+                key,
             )
             labels.append(phrase)
             if len(labels) >= top:
@@ -180,7 +184,10 @@ def theme_concepts(
 
 
 def shared_thread(
-    sentences: list[ParsedSentence], themes: list[int], blocked: set[str], stop_words: set[str] | frozenset[str]
+    sentences: list[ParsedSentence],
+    themes: list[int],
+    blocked: set[str],
+    stop_words: set[str] | frozenset[str],
 ) -> str | None:
     """The concept that runs through the most of ``themes`` (then the most often): the episode's thread."""
     spread: dict[str, set[int]] = {}

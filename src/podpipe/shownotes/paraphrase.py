@@ -35,7 +35,11 @@ class Statement:
     @property
     def clause(self) -> str:
         """The main clause with a lower-case first letter, for after a colon (unless it is a name)."""
-        return self.main if self.self_subject or self.main[1:2].isupper() else self.main[:1].lower() + self.main[1:]
+        return (
+            self.main
+            if self.self_subject or self.main[1:2].isupper()
+            else self.main[:1].lower() + self.main[1:]
+        )
 
 
 def _norm(text: str) -> str:

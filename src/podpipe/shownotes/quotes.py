@@ -26,7 +26,7 @@ def trim_quote(quote: Quote, max_words: int) -> Quote:
     parts = [p for p in parts if p]
     if len(parts) < 2 or count_words(parts[0]) > max_words:
         return quote  # one long sentence: cutting inside it would leave a fragment
-    head, tail = [parts[0]], []
+    head, tail = [parts[0]], list[str]()
     budget = max_words - count_words(parts[0])
     for part in reversed(parts[1:]):
         if count_words(part) > budget:
