@@ -303,7 +303,9 @@ def _section(
 ) -> Section:
     labels = concept.labels or [theme.heading or "dit thema"]
     # topic/keyphrases: the names older, editor-written templates use for the label and concepts
-    names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index}
+    phrases = concept.phrases if len(concept.phrases) == len(labels) else labels
+    names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
+             "phrases": phrases}  # fmt: skip
     heading = render_text(env, "heading", config.language, **names)
     paragraphs = render_text(env, "section", config.language, **names, host=host, statements=statements)
     keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))

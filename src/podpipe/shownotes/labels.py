@@ -25,8 +25,9 @@ _NOMINAL_DEPS = frozenset(["nsubj", "nsubj:pass", "obj", "obl", "nmod", "conj", 
 
 @dataclass(slots=True)
 class ThemeConcepts:
-    labels: list[str]  # best first, as written in the text
+    labels: list[str]  # best first, lemmatised, cased as in the text (for headings)
     salience: dict[str, float] = field(default_factory=dict)  # lemma key -> salience in the theme
+    phrases: list[str] = field(default_factory=list)  # the labels as running text has them ("de chatbot")
 
 
 def _is_nominal(token: Token) -> bool:
@@ -179,7 +180,8 @@ def theme_concepts(
             if len(labels) >= top:
                 break
         written = [surface.get(k, k) if " " not in k else k for k in labels]
-        result.append(ThemeConcepts(labels=written, salience=scores))
+        phrases = [_as_written(members, k) if " " not in k else k for k in labels]
+        result.append(ThemeConcepts(labels=written, salience=scores, phrases=phrases))
     return result
 
 
