@@ -8,7 +8,9 @@ Without ``--draft`` it runs what ``podpipe notes`` runs (analysis, naming, notes
 commit or from audio), against the same labelled episode.
 
 Measures:
-* heading concepts: share of sections whose central concept (their first keyphrase) is in the heading;
+* heading concepts: share of sections whose central concept (their first keyphrase) is in the heading,
+  and labelled themes whose own central concept (one of its first three keywords) is in the heading of
+  a section inside it;
 * raw questions: headings that contain a question sentence of the transcript;
 * person: paraphrase and closing sentences (outside quotes, the configured call to action left out)
   with a first- or second-person pronoun; fragments: such sentences without a finite verb (parser);
@@ -72,6 +74,14 @@ def score(notes: ShowNotes, data: dict[str, Any], settings: Settings) -> dict[st
     labelled = [t for t in data["themes"] if not t["title"].lower().startswith("tot slot")]
     closing = [t for t in data["themes"] if t["title"].lower().startswith("tot slot")]
     found = [any(t["first_turn"] - 1 <= s <= t["last_turn"] for s in starts) for t in labelled]
+    # the labels' own central concepts (first three keywords) in the heading of a section in that theme
+    label_hits = []
+    for theme in labelled:
+        headings = [
+            sec.heading for sec, st in zip(notes.sections, starts, strict=True)
+            if theme["first_turn"] - 1 <= st <= theme["last_turn"]
+        ]  # fmt: skip
+        label_hits.append(any(_names(k, h) for k in theme["keywords"][:3] for h in headings))
     said: dict[str, str] = {}
     for turn in turns:
         said[turn["speaker"]] = said.get(turn["speaker"], "") + " " + " ".join(turn["text"].split())
@@ -81,6 +91,7 @@ def score(notes: ShowNotes, data: dict[str, Any], settings: Settings) -> dict[st
     return {
         "sections": len(notes.sections),
         "heading_concept_share": round(len(with_concept) / max(len(notes.sections), 1), 3),
+        "labelled_concept_in_heading": f"{sum(label_hits)}/{len(label_hits)}",
         "headings_with_raw_question": len(raw),
         "prose_sentences": len(prose),
         "first_second_person_sentences": len(personal),
@@ -96,6 +107,12 @@ def score(notes: ShowNotes, data: dict[str, Any], settings: Settings) -> dict[st
         "headings": [sec.heading for sec in notes.sections],
         "examples": {"person": personal[:5], "fragments": fragments[:5]},
     }
+
+
+def _names(keyword: str, heading: str) -> bool:
+    """Whether the heading names the keyword: each of its words, compared on the first five letters."""
+    stems = {w[:5] for w in _norm(heading).split()}
+    return all(w[:5] in stems for w in _norm(keyword).split() if len(w) > 2)
 
 
 def _turn_at(turns: list[dict[str, Any]], start: float | None) -> int:
