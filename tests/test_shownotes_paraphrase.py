@@ -142,3 +142,21 @@ def test_quote_parts_out_of_order_are_not_verbatim() -> None:
     good = Quote(speaker="A", text="Eerst dit. [...] En tot slot nog iets.", start=0, end=1)
     bad = Quote(speaker="A", text="En tot slot nog iets. [...] Eerst dit.", start=0, end=1)
     assert verbatim_quotes([good, bad], transcript) == [good]
+
+
+def test_notes_use_the_analysis_parse_and_parse_older_analyses_alike(parse) -> None:
+    from podpipe.config import Settings
+    from podpipe.io import ANALYSIS
+    from podpipe.nlp.parsed import parse_transcript
+    from podpipe.shownotes import build_show_notes
+
+    transcript, analysis = fx.transcript(), fx.analysis()
+    sentences = parse_transcript(transcript, analysis.themes)
+    assert sentences[0].theme is None and {s.theme for s in sentences} == {None, 0, 1}  # welcome: no theme
+    assert any("VerbForm=Fin" in t.morph for s in sentences for t in s.tokens)
+    with_parse = ANALYSIS.from_dict(ANALYSIS.to_dict(analysis))
+    with_parse.sentences = sentences
+    assert ANALYSIS.from_dict(ANALYSIS.to_dict(with_parse)) == with_parse  # analysis.json keeps it
+    assert build_show_notes(transcript, with_parse, Settings()) == build_show_notes(
+        transcript, analysis, Settings()
+    )
