@@ -831,5 +831,5 @@ def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path:
     assert "Ellen De Smet (Korrel BV) en Abraham Goossens (Kompaswerk)" in intro
     assert "VOV-podcast" in intro and "Walter Schroven" in intro, "the show's name and the host stay"
     assert "Ellen en Abraham brachten elk hun eigen praktijk mee." in draft
-    assert "Abraham is er duidelijk over" in draft and "Ellen is er duidelijk over" in draft
+    assert "Volgens Abraham " in draft and "Volgens Ellen " in draft, "the paraphrase names the speakers too"
     assert "Leerkorrel" not in draft and "Ellen Verhaegen" not in draft and "Bram " not in draft

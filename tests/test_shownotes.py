@@ -26,6 +26,7 @@ from podpipe.stages.notes import (
     write_show_notes,
 )
 from podpipe.stages.notes.dutch import join_nl, ordinal_word
+from podpipe.stages.notes.quotes import quote_parts
 from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings
 from tests import shownotes_fixtures as fx
 
@@ -283,7 +284,11 @@ def test_episode12_intro_names_everyone(episode12) -> None:
 @pytest.mark.models
 def test_episode12_a_section_per_labelled_theme(episode12) -> None:
     transcript, analysis, notes, labels = episode12
-    assert len(notes.sections) == len(analysis.themes)
+    from podpipe.stages.notes.labels import closing_round
+
+    recap = closing_round(analysis.sentences, analysis.themes)
+    assert recap == len(analysis.themes) - 1  # the episode ends on a closing round ("We zijn bijna rond")
+    assert len(notes.sections) == len(analysis.themes) - 1  # it feeds "Tot slot", not a section
     # every labelled theme (its first turn) falls inside one section's span
     starts = [s.start for s in notes.sections] + [float("inf")]
     found = set()
@@ -304,6 +309,28 @@ def test_episode12_quotes_are_verbatim_with_the_right_speaker(episode12) -> None
         own = " ".join(
             " ".join(seg.text.split()) for seg in transcript.segments if seg.speaker == quote.speaker
         )
-        assert " ".join(quote.text.split()) in own
+        for part in quote_parts(quote.text):  # trimmed quotes: each part verbatim
+            assert part in own
     md = render_markdown(notes, transcript, Settings())
     assert "— Ellen Verhaegen" in md and "— Bram Goossens" in md
+
+
+@pytest.mark.models
+def test_episode12_paraphrase_reads_like_the_article(episode12) -> None:
+    from podpipe.stages.notes.clauses import has_personal
+
+    transcript, _, notes, _ = episode12
+    call_to_action = Settings().shownotes.call_to_action
+    prose = [p for s in notes.sections for p in s.paragraphs] + [
+        p for p in notes.closing.split("\n\n") if p != call_to_action
+    ]
+    sentences = [x for p in prose for x in re.split(r"(?<=[.!?])\s+", p) if x]
+    assert sentences and not [x for x in sentences if has_personal(x)]
+    assert not [x for x in sentences if x.endswith("?")]  # no host question presented as a view
+    asked = {
+        " ".join(q.lower().split()) for seg in transcript.segments for q in re.findall(r"[^.?!]*\?", seg.text)
+    }
+    for section in notes.sections:
+        question = section.heading.split(":", 1)[-1].strip().lower()
+        assert not any(len(question.split()) >= 4 and question in q for q in asked), section.heading
+        assert section.keyphrases[0].lower() in section.heading.lower()

@@ -178,6 +178,32 @@ class Mention:
     organisation: str | None = None  # for a person introduced as "X van Y"
 
 
+@dataclass(frozen=True, slots=True)
+class Token:
+    """One word of a parsed sentence: the parser's analysis, so later stages need no second NLP stack."""
+
+    text: str
+    lemma: str
+    pos: str  # Universal POS tag
+    morph: str  # Universal features, "Number=Sing|Person=1|VerbForm=Fin"
+    dep: str
+    head: int  # index of the head token within the sentence (itself for the root)
+    space: bool = True  # whitespace follows
+
+
+@dataclass(slots=True)
+class ParsedSentence:
+    """A sentence of the conversation as the NLP stage parsed it (verbatim text, fillers kept)."""
+
+    speaker: str | None
+    start: float
+    end: float
+    text: str
+    tokens: list[Token]
+    turn: int = 0  # index of the speaker turn (consecutive segments of one speaker)
+    theme: int | None = None  # index into the analysis' themes
+
+
 @dataclass(slots=True)
 class Analysis:
     """What the NLP stage found in a speaker-attributed transcript."""
@@ -187,3 +213,4 @@ class Analysis:
     people: list[Mention] = field(default_factory=list)
     organisations: list[Mention] = field(default_factory=list)
     models: list[ModelInfo] = field(default_factory=list)
+    sentences: list[ParsedSentence] = field(default_factory=list)

@@ -22,6 +22,7 @@ from podpipe.models.nlp import (
     nlp_model_info,
 )
 from podpipe.stages.analyse.document import Conversation, build_conversation
+from podpipe.stages.analyse.parsed import parsed_sentences
 from podpipe.stages.analyse.entities import find_entities, known_names
 from podpipe.stages.analyse.keyphrases import (
     collect_candidates,
@@ -133,6 +134,9 @@ def analyse(transcript: Transcript, settings: Any = None, *, trace: dict[str, An
         people=book.mentions("PER"),
         organisations=book.mentions("ORG"),
         models=[nlp_model_info(nlp, config), embedder.model_info()],
+        sentences=parsed_sentences(
+            conv, {i: t for t, ids in enumerate(theme_sentences) for i in ids}
+        ),
     )
 
 

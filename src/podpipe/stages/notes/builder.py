@@ -1,13 +1,14 @@
-"""ShowNotes from a named transcript and its analysis: extractive, with Jinja2 text templates.
+"""ShowNotes from a named transcript and its analysis, built from the episode's own words and parse.
 
-No language model: the headings, paraphrases, intro and closing are sentences of the episode put in
-templates (``podpipe/defaults/templates/{intro,heading,section,closing}.<lang>.j2``) that producers edit without
-touching code. Quotes are the analysis' verbatim quotes, checked against the speaker's own words.
+No language model: each theme gets a label (its most salient concept, :mod:`.labels`), a heading in
+the article's question register and two to four third-person sentences (:mod:`.paraphrase`,
+:mod:`.clauses`), all through templates (``podpipe/defaults/templates/{title,intro,heading,section,closing}.<lang>.j2``)
+that producers edit without touching code. The conversation's closing round feeds the closing, not a
+section. Quotes are the analysis' verbatim quotes, trimmed with "[...]" past ``nlp.quote_max_words``.
 """
 
 from __future__ import annotations
 
-import itertools
 import logging
 import re
 from dataclasses import dataclass
@@ -18,202 +19,26 @@ from typing import Any
 import jinja2
 
 from podpipe.config import DEFAULT_TEMPLATES
-from podpipe.domain import Analysis, Quote, Role, Section, Segment, ShowNotes, Speaker, Theme, Transcript
+from podpipe.domain import (
+    Analysis,
+    ParsedSentence,
+    Quote,
+    Role,
+    Section,
+    ShowNotes,
+    Speaker,
+    Theme,
+    Transcript,
+)
 from podpipe.stages.naming import speaker_label
+from podpipe.stages.analyse.settings import nlp_settings
 from podpipe.stages.notes import dutch
+from podpipe.stages.notes.labels import ThemeConcepts, closing_round, shared_thread, theme_concepts
+from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements
+from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
 
 log = logging.getLogger(__name__)
-
-
-_QUESTION_WORDS = frozenset(
-    [
-        "wat",
-        "waarom",
-        "hoe",
-        "wie",
-        "welke",
-        "welk",
-        "waar",
-        "wanneer",
-        "waarmee",
-        "waarover",
-        "is",
-        "zijn",
-        "moet",
-        "moeten",
-        "kan",
-        "kunnen",
-        "heb",
-        "hebben",
-        "werkt",
-        "gaat",
-        "doe",
-        "doen",
-        "zou",
-        "zouden",
-        "wil",
-        "willen",
-        "mag",
-        "mogen",
-        "hoeveel",
-    ]
-)
-_DEICTIC = frozenset(["dat", "dit", "die", "daar", "daarmee", "daarvan", "het", "dan", "zo", "er"])
-# A paraphrase never opens with these: they lean on the sentence before or start a fragment.
-_NO_START = frozenset(
-    [
-        "dat",
-        "dit",
-        "die",
-        "daar",
-        "daarmee",
-        "daarvan",
-        "daarom",
-        "daarna",
-        "dan",
-        "zo",
-        "er",
-        "of",
-        "want",
-        "omdat",
-        "terwijl",
-        "zoals",
-        "als",
-        "hij",
-        "zij",
-        "ze",
-        "het",
-        "hem",
-        "haar",
-        "hun",
-    ]
-)
-# Common finite verbs: a sentence without any is likely a fragment ("Een vraagje na een week.").
-_VERBS = frozenset(
-    [
-        "is",
-        "zijn",
-        "was",
-        "waren",
-        "wordt",
-        "worden",
-        "werd",
-        "werden",
-        "heeft",
-        "hebben",
-        "had",
-        "hadden",
-        "kan",
-        "kunnen",
-        "kon",
-        "konden",
-        "moet",
-        "moeten",
-        "moest",
-        "zal",
-        "zullen",
-        "zou",
-        "zouden",
-        "wil",
-        "willen",
-        "mag",
-        "mogen",
-        "gaat",
-        "gaan",
-        "ging",
-        "komt",
-        "komen",
-        "kwam",
-        "maakt",
-        "maken",
-        "werkt",
-        "werken",
-        "zit",
-        "zitten",
-        "staat",
-        "staan",
-        "blijft",
-        "blijven",
-        "ligt",
-        "liggen",
-        "krijgt",
-        "krijgen",
-        "geeft",
-        "geven",
-        "doet",
-        "doen",
-        "helpt",
-        "helpen",
-        "leert",
-        "leren",
-        "kost",
-        "kosten",
-        "zegt",
-        "zeggen",
-        "vraagt",
-        "vragen",
-        "bouwt",
-        "bouwen",
-        "kijkt",
-        "kijken",
-        "vindt",
-        "vinden",
-        "weet",
-        "weten",
-        "ziet",
-        "zien",
-        "begint",
-        "beginnen",
-        "toont",
-        "tonen",
-        "betekent",
-        "brengt",
-        "brengen",
-        "houdt",
-        "houden",
-        "draait",
-        "draaien",
-        "loopt",
-        "lopen",
-        "hoort",
-        "horen",
-        "gebruikt",
-        "gebruiken",
-        "vertelt",
-        "vertellen",
-        "zorgt",
-        "zorgen",
-        "past",
-        "passen",
-        "telt",
-        "tellen",
-        "verdwijnt",
-        "neemt",
-        "nemen",
-    ]
-)
-_NOT_VERBS = frozenset(
-    [
-        "eerst",
-        "laatst",
-        "meest",
-        "minst",
-        "echt",
-        "recht",
-        "nacht",
-        "macht",
-        "tijdschrift",
-        "budget",
-        "moment",
-        "resultaat",
-        "effect",
-        "product",
-        "concept",
-        "project",
-    ]
-)
-_HEADING_FILLERS = re.compile(r"\b(?:dan|eigenlijk|nu|toch|nog|wel|dus|zo'n beetje)\s+", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -331,209 +156,72 @@ def _norm(text: str) -> str:
     return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
-def _theme_segments(transcript: Transcript, theme: Theme) -> list[tuple[int, Segment]]:
-    ids = [i for i in theme.segment_ids if 0 <= i < len(transcript.segments)]
-    if ids:
-        return [(i, transcript.segments[i]) for i in ids]
-    return [
-        (i, s)
-        for i, s in enumerate(transcript.segments)
-        if theme.start <= s.start < max(theme.end, theme.start)
-    ]
-
-
-def _proper_words(transcript: Transcript) -> set[str]:
-    """Words written with a capital inside a sentence somewhere: names, organisations, tools."""
-    proper: set[str] = set()
-    for segment in transcript.segments:
-        for sentence in dutch.sentences(segment.text):
-            for word in dutch.words(sentence)[1:]:
-                if word[:1].isupper():
-                    proper.add(word)
-    for speaker in transcript.speakers:
-        for part in (speaker.name or "").split() + (speaker.organisation or "").split():
-            proper.add(part)
-    return proper
-
-
-def _clause(text: str, proper: set[str]) -> str:
-    """After a colon a Dutch sentence goes on in lower case, unless it starts with a name."""
-    first = dutch.words(text)[:1]
-    if first and first[0] not in proper and not first[0].isupper():
-        return text[:1].lower() + text[1:]
-    return text
-
-
-def _keyword_score(text: str, keyphrases: list[str]) -> float:
-    norm = f" {_norm(text)} "
-    score = 0.0
-    for rank, phrase in enumerate(keyphrases):
-        key = _norm(phrase)
-        if key and f" {key} " in norm:
-            score += 2.0 / (1 + 0.3 * rank)
-        else:
-            parts = [p for p in key.split() if len(p) > 3]
-            score += 0.5 * sum(f" {p}" in norm for p in parts) / max(len(parts), 1)
-    return score
-
-
-def _question(
-    segments: list[tuple[int, Segment]],
-    keyphrases: list[str],
-    names: list[str],
-    proper: set[str],
-    exclude: str | None = None,
-) -> str | None:
-    """A short question asked in the theme, fit for a heading ("waarom werkt dat zo goed bij onboarding?")."""
-    best, best_score = None, 0.0
-    for _, segment in segments:
-        for sentence in dutch.sentences(segment.text):
-            if not sentence.endswith("?") or ":" in sentence:
-                continue
-            text = dutch.tidy(sentence)
-            if exclude and _norm(text) == _norm(exclude):
-                continue
-            for name in names:  # a vocative: "Ellen, ..." / "..., Bram?"
-                text = re.sub(rf"^{re.escape(name)}\s*,\s*", "", text)
-                text = re.sub(rf",\s*{re.escape(name)}\s*\?$", "?", text)
-            text = _HEADING_FILLERS.sub("", text)
-            head, comma, _ = text.partition(",")
-            if comma and len(dutch.words(head)) >= 4:
-                text = head.rstrip() + "?"
-            count = len(dutch.words(text))
-            if not 4 <= count <= 13:
-                continue
-            words = [w.lower() for w in dutch.words(text)]
-            score = 1.0 + _keyword_score(text, keyphrases) - 0.3 * sum(w in _DEICTIC for w in words)
-            score -= 0.3 * sum(w in dutch.PERSONAL for w in words)
-            if words[0] not in _QUESTION_WORDS:
-                score -= 0.5
-            if score > best_score:
-                best, best_score = text, score
-    return None if best is None else _clause(best, proper)
-
-
-def _opener(
-    segments: list[tuple[int, Segment]], host: Person | None, keyphrases: list[str], proper: set[str]
-) -> str | None:
-    """The host's question that opens the theme, tidied, when it stands on its own (names a keyphrase
-    or refers to nothing before it), in lower case after the template's colon."""
-    if host is None:
-        return None
-    for _, segment in segments[:3]:
-        if segment.speaker != host.id:
-            continue
-        questions = [s for s in dutch.sentences(segment.text) if s.endswith("?")]
-        for question in reversed(questions):
-            text = dutch.tidy(question)
-            words = [w.lower() for w in dutch.words(text)]
-            if not 5 <= len(words) <= 30:
-                continue
-            if _keyword_score(text, keyphrases) >= 1.0 or not _DEICTIC & set(words):
-                return _clause(text, proper)
-    return None
-
-
-@dataclass(slots=True)
-class Statement:
-    speaker: str
-    name: str
-    first: str
-    text: str
-    clause: str
-    start: float
-    score: float
-    same_speaker: bool = False
-
-
-def _statements(
-    segments: list[tuple[int, Segment]],
-    keyphrases: list[str],
-    quotes: list[Quote],
-    people: dict[str, Person],
-    host: Person | None,
-    proper: set[str],
-    limit: int,
-) -> tuple[list[Statement], list[Statement]]:
-    """(chosen, the other candidates best first): the theme's most telling third-person-ready sentences, at most one per speaker first, in time order."""
-    quoted = [_norm(q.text) for q in quotes]
-    candidates: list[Statement] = []
-    guests_spoke = any(host is None or s.speaker != host.id for _, s in segments)
-    for _, segment in segments:
-        if segment.speaker is None or segment.speaker not in people:
-            continue
-        if guests_spoke and host is not None and segment.speaker == host.id:
-            continue
-        sentences = dutch.sentences(segment.text)
-        for position, sentence in enumerate(sentences):
-            if sentence.endswith("?") or dutch.is_personal(sentence):
-                continue
-            text = dutch.tidy(sentence)
-            count = len(dutch.words(text))
-            if not 8 <= count <= 35 or not text.endswith((".", "!", "…")):
-                continue
-            norm = _norm(text)
-            if any(norm in q or q in norm for q in quoted):
-                continue
-            words = [w.lower() for w in dutch.words(text)]
-            if words[0] in _NO_START:
-                continue
-            if not any(
-                w in _VERBS or (len(w) >= 5 and w.endswith("t") and w not in _NOT_VERBS) for w in words
-            ):
-                continue  # no finite verb: a fragment
-            score = _keyword_score(text, keyphrases) + 0.5
-            score -= 0.4 * (position == 0 and len(sentences) > 1 and count < 10)
-            score += 0.3 * (12 <= count <= 28)
-            person = people[segment.speaker]
-            candidates.append(
-                Statement(
-                    speaker=segment.speaker,
-                    name=person.name,
-                    first=person.first,
-                    text=text,
-                    clause=_clause(text, proper),
-                    start=segment.start,
-                    score=score,
-                )
-            )
-    candidates.sort(key=lambda s: -s.score)
-    chosen: list[Statement] = []
-    for statement in candidates:  # the best of each speaker first, then the rest (two per speaker at most)
-        if statement.speaker not in {c.speaker for c in chosen}:
-            chosen.append(statement)
-    for statement in candidates:
-        if statement not in chosen and sum(c.speaker == statement.speaker for c in chosen[:limit]) < 2:
-            chosen.append(statement)
-    chosen = chosen[:limit]
-    rest = [c for c in candidates if c not in chosen]
-    chosen.sort(key=lambda s: s.start)
-    for previous, statement in itertools.pairwise(chosen):
-        statement.same_speaker = previous.speaker == statement.speaker
-    return chosen, rest
-
-
-def verbatim_quotes(quotes: list[Quote], transcript: Transcript) -> list[Quote]:
-    """Only quotes whose words are the speaker's own (whitespace aside)."""
-    said: dict[str | None, str] = {}
-    for segment in transcript.segments:
-        said[segment.speaker] = said.get(segment.speaker, "") + " " + " ".join(segment.text.split())
-    kept = []
-    for quote in quotes:
-        if " ".join(quote.text.split()) in said.get(quote.speaker, ""):
-            kept.append(quote)
-        else:
-            log.warning("quote dropped, not verbatim from %s: %r", quote.speaker, quote.text[:60])
-    return kept
-
-
 # ---------------------------------------------------------------------------------------------
 # The notes
 # ---------------------------------------------------------------------------------------------
 
 
-def _topic(theme: Theme) -> str:
-    return theme.keyphrases[0] if theme.keyphrases else (theme.heading or "dit thema")
+def _sentences(transcript: Transcript, analysis: Analysis, settings: Any) -> list[ParsedSentence]:
+    """The analysis' parsed sentences; an analysis written before it carried them is parsed now."""
+    if analysis.sentences:
+        return list(analysis.sentences)
+    from podpipe.stages.analyse.parsed import parse_transcript
+
+    return parse_transcript(transcript, analysis.themes, settings)
+
+
+def _proper_words(sentences: list[ParsedSentence], transcript: Transcript) -> set[str]:
+    """Words written with a capital inside a sentence somewhere: names, organisations, tools."""
+    proper = {t.text for s in sentences for t in s.tokens[1:] if t.text[:1].isupper()}
+    for speaker in transcript.speakers:
+        proper.update((speaker.name or "").split() + (speaker.organisation or "").split())
+    return proper
+
+
+def _blocked(transcript: Transcript, analysis: Analysis) -> set[str]:
+    """Names are no concepts: the speakers', their organisations', everyone the analysis found."""
+    blocked = {m.text for m in [*analysis.people, *analysis.organisations]}
+    for speaker in transcript.speakers:
+        blocked.update((speaker.name or "").split() + (speaker.organisation or "").split())
+    return blocked | {part for name in list(blocked) for part in name.split()}
+
+
+def _stop_words(settings: Any) -> frozenset[str]:
+    try:
+        from spacy.lang.nl.stop_words import STOP_WORDS
+    except ImportError:  # pragma: no cover - spaCy is a dependency of podpipe
+        return frozenset()
+    return frozenset(STOP_WORDS)
+
+
+def _speakers(people: dict[str, Person], host: Person | None, proper: set[str]) -> Speakers:
+    return Speakers(
+        first={k: p.first for k, p in people.items()},
+        full={k: p.name for k, p in people.items()},
+        host=host.id if host else None,
+        names={part for p in people.values() for part in p.name.split()},
+        proper=proper,
+    )
+
+
+@dataclass(slots=True)
+class _Episode:
+    sentences: list[ParsedSentence]
+    concepts: list[ThemeConcepts]
+    recap: int | None  # the closing round's theme, which feeds the closing instead of a section
+    thread: str | None
+
+
+def _understand(transcript: Transcript, analysis: Analysis, settings: Any, hosts: set[str]) -> _Episode:
+    sentences = _sentences(transcript, analysis, settings)
+    blocked, stop = _blocked(transcript, analysis), _stop_words(settings)
+    concepts = theme_concepts(sentences, analysis.themes, blocked, stop, hosts)
+    for concept, theme in zip(concepts, analysis.themes, strict=True):
+        if not concept.labels and theme.keyphrases:
+            concept.labels = list(theme.keyphrases[:1])
+    recap = closing_round(sentences, analysis.themes)
+    kept = [i for i in range(len(analysis.themes)) if i != recap]
+    return _Episode(sentences, concepts, recap, shared_thread(sentences, kept, blocked, stop))
 
 
 def build_show_notes(
@@ -547,86 +235,46 @@ def build_show_notes(
     """
     config = shownotes_settings(settings)
     env = environment(settings)
-    language = config.language
     host, guests, people = _people(transcript, settings)
     guests = _introduction_order(guests, analysis)
-    names = sorted(
-        {p.first for p in people.values()} | {p.name for p in people.values()}, key=len, reverse=True
-    )
-    proper = _proper_words(transcript)
-    quotes = verbatim_quotes(list(analysis.quotes), transcript)
+    episode_view = _understand(transcript, analysis, settings, {host.id} if host else set())
+    speakers = _speakers(people, host, _proper_words(episode_view.sentences, transcript))
+    max_words = nlp_settings(settings).quote_max_words
+    quotes = verbatim_quotes([trim_quote(q, max_words) for q in analysis.quotes], transcript)
+    fillers = {w.casefold() for w in nlp_settings(settings).filler_words}
 
     sections: list[Section] = []
-    spare: list[Statement] = []  # candidates no section used, for the closing
+    closing_statements: list[Statement] = []
     for index, theme in enumerate(analysis.themes):
-        segments = _theme_segments(transcript, theme)
-        theme_quotes = [q for q in quotes if q.theme == index]
-        if not theme_quotes:
-            theme_quotes = [q for q in quotes if q.theme is None and theme.start <= q.start < theme.end]
-        theme_quotes.sort(key=lambda q: q.start)
-        opener = _opener(segments, host, theme.keyphrases, proper)
-        question = _question(segments, theme.keyphrases, names, proper, exclude=opener)
-        heading = render_text(
-            env,
-            "heading",
-            language,
-            topic=_topic(theme),
-            keyphrases=theme.keyphrases,
-            question=question,
-            index=index,
-            nlp_heading=theme.heading,
-        )
-        budget = config.max_sentences - (1 if opener or theme.keyphrases else 0)
-        statements, rest = _statements(
-            segments, theme.keyphrases, theme_quotes, people, host, proper, max(budget, 1)
-        )
-        spare = rest + spare if rest else spare  # the last theme's candidates first
-        paragraphs = render_text(
-            env,
-            "section",
-            language,
-            topic=_topic(theme),
-            keyphrases=theme.keyphrases,
-            index=index,
-            host=host,
-            opener=opener,
-            statements=statements,
-        )
-        sections.append(
-            Section(
-                heading=heading[0] if heading else dutch.capfirst(_topic(theme)),
-                paragraphs=paragraphs,
-                quotes=theme_quotes,
-                keyphrases=list(theme.keyphrases),
-                start=theme.start,
+        theme_quotes = sorted(_quotes_of(quotes, index, theme), key=lambda q: q.start)
+        members = [s for s in episode_view.sentences if s.theme == index]
+        concept = episode_view.concepts[index]
+        if index == episode_view.recap:
+            closing_statements, _ = theme_statements(
+                members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
             )
+            if sections:  # its quotes stay in the notes, after the last section's
+                sections[-1].quotes.extend(theme_quotes)
+            continue
+        statements, _ = theme_statements(
+            members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
         )
+        sections.append(_section(env, config, index, theme, concept, statements, theme_quotes, host))
 
-    topics = _topics(analysis.themes)
-    episode = transcript.episode
-    number = episode.number or _int(episode.metadata.get("number"))
-    show = show_name(settings) or str(episode.metadata.get("podcast") or "podcast")
-    context = {
-        "show": show,
-        "number": number,
-        "title": episode.title,
-        "host": host,
-        "guests": guests,
-        "topics": topics,
-        "guest_noun": config.guest_noun,
-        "guest_noun_singular": config.guest_noun_singular,
-    }
-    intro = " ".join(render_text(env, "intro", language, **context))
+    labels = [s.keyphrases[0] for s in sections if s.keyphrases]
+    context = _context(transcript, settings, config, host, guests, labels)
+    intro = " ".join(render_text(env, "intro", config.language, **context))
     closing = render_text(
         env,
         "closing",
-        language,
+        config.language,
         **context,
-        last=spare[0] if spare else None,
+        thread=episode_view.thread,
+        statements=closing_statements,
         call_to_action=config.call_to_action,
     )
     notes = ShowNotes(
-        title=_title(analysis.themes, episode.title, config),
+        title=_title(env, config, analysis.themes, episode_view, transcript.episode.title),
         intro=intro,
         sections=sections,
         closing="\n\n".join(closing),
@@ -638,6 +286,60 @@ def build_show_notes(
     return notes
 
 
+def _quotes_of(quotes: list[Quote], index: int, theme: Theme) -> list[Quote]:
+    own = [q for q in quotes if q.theme == index]
+    return own or [q for q in quotes if q.theme is None and theme.start <= q.start < theme.end]
+
+
+def _section(
+    env: jinja2.Environment,
+    config: ShowNotesSettings,
+    index: int,
+    theme: Theme,
+    concept: ThemeConcepts,
+    statements: list[Statement],
+    quotes: list[Quote],
+    host: Person | None,
+) -> Section:
+    labels = concept.labels or [theme.heading or "dit thema"]
+    # topic/keyphrases: the names older, editor-written templates use for the label and concepts
+    phrases = concept.phrases if len(concept.phrases) == len(labels) else labels
+    names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
+             "phrases": phrases}  # fmt: skip
+    heading = render_text(env, "heading", config.language, **names)
+    paragraphs = render_text(env, "section", config.language, **names, host=host, statements=statements)
+    keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))
+    return Section(
+        heading=heading[0] if heading else dutch.capfirst(labels[0]),
+        paragraphs=paragraphs,
+        quotes=quotes,
+        keyphrases=keyphrases,
+        start=theme.start,
+    )
+
+
+def _context(
+    transcript: Transcript,
+    settings: Any,
+    config: ShowNotesSettings,
+    host: Person | None,
+    guests: list[Person],
+    labels: list[str],
+) -> dict[str, Any]:
+    episode = transcript.episode
+    return {
+        "show": show_name(settings) or str(episode.metadata.get("podcast") or "podcast"),
+        "number": episode.number or _int(episode.metadata.get("number")),
+        "title": episode.title,
+        "host": host,
+        "guests": guests,
+        "topics": labels,
+        "labels": labels,
+        "guest_noun": config.guest_noun,
+        "guest_noun_singular": config.guest_noun_singular,
+    }
+
+
 def _int(value: Any) -> int | None:
     try:
         return int(value) if value is not None else None
@@ -645,23 +347,28 @@ def _int(value: Any) -> int | None:
         return None
 
 
-def _topics(themes: list[Theme]) -> list[str]:
-    topics: list[str] = []
-    for theme in themes:
-        topic = _topic(theme)
-        if topic and topic.lower() not in {t.lower() for t in topics}:
-            topics.append(topic)
-    return topics
-
-
-def _title(themes: list[Theme], episode_title: str | None, config: ShowNotesSettings) -> str:
+def _title(
+    env: jinja2.Environment,
+    config: ShowNotesSettings,
+    themes: list[Theme],
+    episode_view: _Episode,
+    episode_title: str | None,
+) -> str:
+    """The sidecar's title when asked for, else the labels of the longest themes, in episode order."""
     if config.title_source == "episode" and episode_title:
         return episode_title
-    dominant = sorted(range(len(themes)), key=lambda i: -(themes[i].end - themes[i].start))[:3]
-    topics = _topics([themes[i] for i in sorted(dominant)])
-    if not topics:
+    kept = [i for i in range(len(themes)) if i != episode_view.recap]
+    dominant = sorted(sorted(kept, key=lambda i: -(themes[i].end - themes[i].start))[:3])
+    concepts: list[str] = []
+    for i in dominant:
+        label = (episode_view.concepts[i].labels or themes[i].keyphrases or [""])[0]
+        if label and label.casefold() not in {c.casefold() for c in concepts}:
+            concepts.append(label)
+    if not concepts:
         return episode_title or "Shownotes"
-    return dutch.capfirst(dutch.join_nl(topics))
+    rendered = render_text(env, "title", config.language, concepts=concepts, thread=episode_view.thread)
+    return rendered[0] if rendered else dutch.capfirst(dutch.join_nl(concepts))
 
 
 __all__ = ["build_show_notes", "environment", "render_text", "verbatim_quotes"]
+

@@ -1,4 +1,8 @@
-"""Small Dutch helpers for templates: numbers and ordinals in words, lists, sentences, clock times."""
+"""Small Dutch helpers for templates: numbers and ordinals in words, lists, clock times, Markdown escaping.
+
+Sentences, fillers and pronouns are the NLP stage's business (its splitter, ``nlp.filler_words``, the
+parse); see :mod:`podpipe.stages.notes.clauses`.
+"""
 
 from __future__ import annotations
 
@@ -56,63 +60,6 @@ def clock(seconds: float | None) -> str:
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
-_SENTENCE_END = re.compile(r"(?<=[.!?…])[\"'”’)]*\s+(?=[\"'“‘(]?[A-ZÀ-Þ0-9])")
-
-
-def sentences(text: str) -> list[str]:
-    """Sentences of a turn (punctuation-based; good enough for Whisper's and hand-written text)."""
-    return [part.strip() for part in _SENTENCE_END.split(" ".join(text.split())) if part.strip()]
-
-
-def words(text: str) -> list[str]:
-    return re.findall(r"[\wÀ-ÿ'’&-]+", text)
-
-
-# First and second person: such a sentence cannot be reported in the third person as it stands.
-PERSONAL = frozenset(
-    [
-        "ik",
-        "me",
-        "mij",
-        "mijn",
-        "m'n",
-        "we",
-        "wij",
-        "ons",
-        "onze",
-        "ge",
-        "gij",
-        "u",
-        "uw",
-        "je",
-        "jij",
-        "jou",
-        "jouw",
-        "jullie",
-        "zelf",
-    ]
-)
-# Openers of spoken Dutch that a written paraphrase drops.
-_OPENERS = re.compile(
-    r"^(?:(?:ja|nee|neen|en|maar|dus|kijk|allez|wel|euh|ehm|uh|oké|ok|goh|tja|ah|oh|want|nu|voilà|inderdaad)\b[,.!]?\s+)+",
-    re.IGNORECASE,
-)
-_TAGS = re.compile(r",?\s+\b(?:hè|he|hoor|zeker|eigenlijk|zo)\b(?=[.!?…]$)", re.IGNORECASE)
-_FILLERS = re.compile(r"\b(?:euh|euhm|ehm|uhm|uh|eh)\b[,]?\s*", re.IGNORECASE)
-
-
-def tidy(sentence: str) -> str:
-    """A spoken sentence made presentable: openers, tag words and fillers removed, first letter capital."""
-    text = _FILLERS.sub("", sentence).strip()
-    text = _OPENERS.sub("", text).strip()
-    text = _TAGS.sub("", text).strip()
-    return capfirst(text)
-
-
-def is_personal(sentence: str) -> bool:
-    return any(word.lower() in PERSONAL for word in words(sentence))
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")

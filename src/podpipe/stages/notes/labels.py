@@ -1,0 +1,253 @@
+"""What each theme is about: concept labels by salience, the shared thread, and the closing round.
+
+A label is the concept the speakers keep returning to *within* a theme and rarely outside it: a noun
+lemma (or one of the analysis' multi-word keyphrases) scored by its count in the theme times the log
+ratio of its rate in the theme to its rate in the rest of the episode. Raw frequency would crown the
+words of the whole conversation ("leren", "mensen"); those become the shared thread instead.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from podpipe.domain import ParsedSentence, Theme, Token
+
+log = logging.getLogger(__name__)
+
+# Noun-like tokens: nouns, names, and infinitives used as nouns ("meten", "microleren" as a subject).
+_NOMINAL_POS = frozenset(["NOUN", "PROPN"])
+_NOMINAL_DEPS = frozenset(["nsubj", "nsubj:pass", "obj", "obl", "nmod", "conj", "appos"])
+
+
+@dataclass(slots=True)
+class ThemeConcepts:
+    labels: list[str]  # best first, lemmatised, cased as in the text (for headings)
+    salience: dict[str, float] = field(default_factory=dict)  # lemma key -> salience in the theme
+    phrases: list[str] = field(default_factory=list)  # the labels as running text has them ("de chatbot")
+
+
+def _is_nominal(token: Token) -> bool:
+    if token.text.casefold() in _PRONOUNS or not any(c.isalpha() for c in token.text):
+        return False
+    if token.pos in _NOMINAL_POS:
+        return True
+    if token.pos == "VERB" and "VerbForm=Inf" in token.morph and token.dep in _NOMINAL_DEPS:
+        return True
+    # the tagger calls a rare noun an adjective ("een goede chatbot"); as a subject or object it is a noun
+    return token.pos in ("ADJ", "X") and token.dep in ("nsubj", "nsubj:pass", "obj")
+
+
+# Closed-class pronouns the tagger sometimes takes for nouns in Flemish speech ("ge", "gij", "jullie").
+_PRONOUNS = frozenset(["ge", "gij", "jullie", "u", "men", "iemand", "niemand", "iedereen", "ik", "we", "wij"])
+
+
+def concept_key(token: Token) -> str:
+    """The token's lemma where it is a plain inflection of the word (plural -s/-en, -'s), else the word.
+
+    The trained lemmatiser guesses on rare words ("microleren" -> "microleur"); a lemma that is not the
+    word minus an inflectional ending is not trusted.
+    """
+    text = token.text.casefold()
+    lemma = (token.lemma or token.text).casefold()
+    if lemma == text:
+        return text
+    stem = re.sub(r"(aa|ee|oo|uu)([^aeiou]+)$", lambda m: m.group(1)[0] + m.group(2), lemma)
+    for base in (lemma, stem):
+        if text.startswith(base) and text[len(base) :] in ("s", "en", "n", "'s", "ën"):
+            return lemma
+    return text
+
+
+def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
+    """How each concept is written: its key in lower case, unless the text capitalises it inside a
+    sentence ("AI", "Slack", "L&D"); a capital that only opens a sentence does not count."""
+    capitals: Counter[tuple[str, str]] = Counter()
+    lower: Counter[str] = Counter()
+    for sentence in sentences:
+        for position, token in enumerate(sentence.tokens):
+            if not _is_nominal(token):
+                continue
+            key = concept_key(token)
+            if position > 0 and token.text != token.text.lower():
+                capitals[(key, token.text if token.text.casefold() == key else key.capitalize())] += 1
+            elif token.text == token.text.lower():
+                lower[key] += 1
+    result: dict[str, str] = {}
+    for (key, form), count in capitals.most_common():
+        if key not in result and count >= lower[key]:
+            result[key] = form
+    return result
+
+
+def _same_concept(a: str, b: str) -> bool:
+    """ "sheet" and "happy sheet", "medewerker" and "nieuwe medewerkers": one concept."""
+    head_a, head_b = a.split()[-1], b.split()[-1]
+    return head_a.startswith(head_b) or head_b.startswith(head_a)
+
+
+def _words(keyphrases: list[str], tokens: list[Token]) -> list[Token]:
+    """The tokens whose text is a word of a keyphrase, so keyphrase words get the tokens' lemmas."""
+    wanted = {w.casefold() for p in keyphrases for w in p.split()}
+    return [t for t in tokens if t.text.casefold() in wanted]
+
+
+def _sub_phrases(keyphrases: list[str]) -> list[str]:
+    """Multi-word keyphrases and their last two words ("beroemde happy sheet" -> "happy sheet")."""
+    phrases: list[str] = []
+    for phrase in keyphrases:
+        words = phrase.casefold().split()
+        for size in range(len(words), 1, -1):
+            part = " ".join(words[-size:])
+            if part not in phrases:
+                phrases.append(part)
+    return phrases
+
+
+def _phrase_counts(sentences: list[ParsedSentence], phrases: list[str]) -> Counter[str]:
+    counts: Counter[str] = Counter()
+    for sentence in sentences:
+        text = f" {' '.join(t.text.casefold() for t in sentence.tokens)} "
+        for phrase in phrases:
+            counts[phrase.casefold()] += text.count(f" {phrase.casefold()} ")
+    return counts
+
+
+def theme_concepts(
+    sentences: list[ParsedSentence],
+    themes: list[Theme],
+    blocked: set[str],
+    stop_words: set[str] | frozenset[str] = frozenset(),
+    hosts: set[str] | frozenset[str] = frozenset(),
+    top: int = 3,
+) -> list[ThemeConcepts]:
+    """Labels of every theme (best first) from the parsed sentences, names (``blocked``) excluded."""
+    by_theme: list[list[ParsedSentence]] = [[] for _ in themes]
+    for sentence in sentences:
+        if sentence.theme is not None and 0 <= sentence.theme < len(themes):
+            by_theme[sentence.theme].append(sentence)
+    nominal = [t for s in sentences for t in s.tokens if _is_nominal(t)]
+    surface = _surface(sentences)
+    blocked_keys = {b.casefold() for b in blocked}
+    total = Counter(concept_key(t) for t in nominal)
+    size = max(len(nominal), 1)
+    result = []
+    for theme, members in zip(themes, by_theme, strict=True):
+        inside = Counter(concept_key(t) for s in members for t in s.tokens if _is_nominal(t))
+        phrases = _sub_phrases(theme.keyphrases)
+        topical = {p.casefold() for p in theme.keyphrases} | set(phrases)
+        topical |= {w.casefold() for p in theme.keyphrases for w in p.split()}
+        topical |= {k for k in map(concept_key, _words(theme.keyphrases, nominal))}
+        topical |= {  # the host's questions set the topic
+            concept_key(t)
+            for s in members
+            if s.speaker in hosts and s.text.rstrip().endswith("?")
+            for t in s.tokens
+            if _is_nominal(t)
+        }
+        inside.update({k: v for k, v in _phrase_counts(members, phrases).items() if v})
+        phrase_total = _phrase_counts(sentences, phrases)
+        n_in = max(sum(1 for s in members for t in s.tokens if _is_nominal(t)), 1)
+        n_out = max(size - n_in, 1)
+        scores: dict[str, float] = {}
+        for key, count in inside.items():
+            if count < 2 or key in blocked_keys or key in stop_words or len(key) < 2:
+                continue
+            if any(part in blocked_keys for part in key.split()):
+                continue
+            rest = (phrase_total[key] if " " in key else total[key]) - count
+            ratio = ((count + 0.5) / n_in) / ((max(rest, 0) + 0.5) / n_out)
+            if ratio > 1.0:
+                scores[key] = count * math.log(ratio)
+        # What the keyphrase stage and the host's questions point at is what the theme is about;
+        # other nouns only label a theme where those give nothing.
+        on_topic = [k for k in scores if k in topical] or list(scores)
+        ranked = sorted(on_topic, key=lambda k: (-scores[k], -len(k.split())))
+        labels: list[str] = []
+        for key in ranked:  # a phrase and its own head word name one concept: keep the better one
+            if any(_same_concept(key, other) for other in labels):
+                continue
+            # a word and a phrase on it ("medewerker", "nieuwe medewerkers"): the phrase is the more
+            # specific name when it carries at least half the word's weight
+            phrase = next(
+                (p for p in scores if " " in p and _same_concept(p, key) and scores[p] >= scores[key] / 2),
+                key,
+            )
+            labels.append(phrase)
+            if len(labels) >= top:
+                break
+        written = [surface.get(k, k) if " " not in k else k for k in labels]
+        phrases = [_as_written(members, k) if " " not in k else k for k in labels]
+        result.append(ThemeConcepts(labels=written, salience=scores, phrases=phrases))
+    return result
+
+
+def shared_thread(
+    sentences: list[ParsedSentence],
+    themes: list[int],
+    blocked: set[str],
+    stop_words: set[str] | frozenset[str],
+) -> str | None:
+    """The concept that runs through the most of ``themes`` (then the most often): the episode's thread."""
+    spread: dict[str, set[int]] = {}
+    counts: Counter[str] = Counter()
+    nominal = []
+    for sentence in sentences:
+        if sentence.theme not in themes:
+            continue
+        for token in sentence.tokens:
+            if _is_nominal(token) and token.pos != "PROPN":
+                key = concept_key(token)
+                if key in stop_words or key in {b.casefold() for b in blocked} or len(key) < 3:
+                    continue
+                spread.setdefault(key, set()).add(sentence.theme)
+                counts[key] += 1
+                nominal.append(token)
+    if not spread:
+        return None
+    best = max(spread, key=lambda k: (len(spread[k]), counts[k]))
+    if len(spread[best]) < max(2, math.ceil(len(themes) / 2)):
+        return None
+    return _as_written(sentences, best)
+
+
+def _as_written(sentences: list[ParsedSentence], key: str) -> str:
+    """The concept as the text most often writes it, with its definite article if it has one
+    ("het gesprek", "mensen")."""
+    forms: Counter[str] = Counter()
+    for sentence in sentences:
+        for i, token in enumerate(sentence.tokens):
+            if _is_nominal(token) and concept_key(token) == key:
+                dets = [t.text.lower() for t in sentence.tokens if t.head == i and t.dep == "det"]
+                article = next((d for d in dets if d in ("de", "het")), "")
+                word = token.text if token.text[1:] != token.text[1:].lower() else token.text.lower()
+                forms[f"{article} {word}".strip()] += 1
+    return forms.most_common(1)[0][0] if forms else key
+
+
+def closing_round(sentences: list[ParsedSentence], themes: list[Theme]) -> int | None:
+    """The index of the last theme when it is the conversation's closing round, else None.
+
+    A closing round introduces nothing: its concepts were all discussed before. Measured as the share
+    of its noun tokens whose lemma occurred in an earlier theme; the last theme is a closing round
+    when that share is at least one half and higher than in any theme before it.
+    """
+    if len(themes) < 3:
+        return None
+    seen: set[str] = set()
+    shares = []
+    for index in range(len(themes)):
+        keys = [concept_key(t) for s in sentences if s.theme == index for t in s.tokens if _is_nominal(t)]
+        shares.append(sum(k in seen for k in keys) / len(keys) if keys else 0.0)
+        seen.update(keys)
+    last = len(themes) - 1
+    log.debug("share of earlier concepts per theme: %s", [round(x, 2) for x in shares])
+    if shares[last] >= 1 / 2 and shares[last] > max(shares[1:last], default=0.0):
+        return last
+    return None
+
+
+__all__ = ["ThemeConcepts", "closing_round", "concept_key", "shared_thread", "theme_concepts"]

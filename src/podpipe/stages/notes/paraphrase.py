@@ -1,0 +1,125 @@
+"""Which statements of a theme the paraphrase reports, each already in the third person.
+
+Candidates are the theme's declarative sentences by the guests (the host only where no guest spoke),
+not already quoted, that :func:`podpipe.stages.notes.clauses.transform` can rewrite safely. They are
+ranked by how much of the theme's salient vocabulary they carry, so the paraphrase reports what the
+theme is about; at most two per speaker, in the order they were said.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from dataclasses import dataclass
+
+from podpipe.domain import ParsedSentence, Quote
+from podpipe.stages.notes.clauses import Clause, transform
+from podpipe.stages.notes.labels import concept_key
+
+
+@dataclass(slots=True)
+class Statement:
+    speaker: str
+    name: str
+    first: str
+    text: str  # what was said, verbatim
+    main: str  # the third-person main clause
+    inverted: str | None  # after a fronted phrase ("Volgens Ellen" + this)
+    sub: str | None  # after "dat"
+    self_subject: bool  # the speaker is the subject ("Ellen heeft ...")
+    start: float
+    score: float
+    same_speaker: bool = False
+
+    @property
+    def clause(self) -> str:
+        """The main clause with a lower-case first letter, for after a colon (unless it is a name)."""
+        return (
+            self.main
+            if self.self_subject or self.main[1:2].isupper()
+            else self.main[:1].lower() + self.main[1:]
+        )
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
+
+
+@dataclass(slots=True)
+class Speakers:
+    """What a theme's statements need to know about the people: first names, full names, the host."""
+
+    first: dict[str, str]
+    full: dict[str, str]
+    host: str | None
+    names: set[str]  # every name word, for vocatives
+    proper: set[str]  # words the transcript capitalises inside a sentence
+
+
+def theme_statements(
+    sentences: list[ParsedSentence],
+    salience: dict[str, float],
+    quotes: list[Quote],
+    people: Speakers,
+    fillers: set[str],
+    limit: int,
+) -> tuple[list[Statement], list[Statement]]:
+    """(chosen in time order, the other candidates best first)."""
+    quoted = [_norm(q.text) for q in quotes]
+    guests_spoke = any(s.speaker != people.host for s in sentences if s.speaker in people.first)
+    top = max(salience.values(), default=1.0) or 1.0
+    candidates: list[Statement] = []
+    for sentence in sentences:
+        speaker = sentence.speaker
+        if speaker is None or speaker not in people.first:
+            continue
+        if guests_spoke and speaker == people.host:
+            continue
+        norm = _norm(sentence.text)
+        if any(norm in q or q in norm for q in quoted):
+            continue  # the quote says it in their own words already
+        clause = transform(sentence, people.first[speaker], fillers, people.names, people.proper)
+        if clause is None or not 6 <= clause.words <= 32:
+            continue
+        candidates.append(_statement(sentence, clause, people, salience, top))
+    candidates.sort(key=lambda s: -s.score)
+    chosen: list[Statement] = []
+    for statement in candidates:  # the best of each speaker first, then the rest, two per speaker at most
+        if statement.speaker not in {c.speaker for c in chosen}:
+            chosen.append(statement)
+    for statement in candidates:
+        if statement not in chosen and sum(c.speaker == statement.speaker for c in chosen) < 2:
+            chosen.append(statement)
+    chosen = chosen[:limit]
+    rest = [c for c in candidates if c not in chosen]
+    chosen.sort(key=lambda s: s.start)
+    for previous, statement in itertools.pairwise(chosen):
+        statement.same_speaker = previous.speaker == statement.speaker
+    return chosen, rest
+
+
+def _statement(
+    sentence: ParsedSentence, clause: Clause, people: Speakers, salience: dict[str, float], top: float
+) -> Statement:
+    keys = {concept_key(t) for t in sentence.tokens}
+    weight = sum(salience.get(k, 0.0) for k in keys) / top
+    # salient words per length (a long sentence says more, but also more beside the point)
+    score = weight / math.sqrt(max(clause.words, 1)) + 0.2 * (10 <= clause.words <= 24)
+    score += 0.1 * (clause.inverted is not None or clause.sub is not None or clause.self_subject)
+    speaker = sentence.speaker or ""
+    return Statement(
+        speaker=speaker,
+        name=people.full[speaker],
+        first=people.first[speaker],
+        text=sentence.text,
+        main=clause.main,
+        inverted=clause.inverted,
+        sub=clause.sub,
+        self_subject=clause.self_subject,
+        start=sentence.start,
+        score=score,
+    )
+
+
+__all__ = ["Speakers", "Statement", "theme_statements"]

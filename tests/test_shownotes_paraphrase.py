@@ -1,0 +1,162 @@
+"""Third-person paraphrase from the parse, theme labels by salience, trimmed quotes (show notes)."""
+
+from __future__ import annotations
+
+import pytest
+
+from podpipe.domain import ParsedSentence, Quote, Segment, Theme, Token, Transcript
+from podpipe.stages.notes.clauses import has_personal, third_singular, transform
+from podpipe.stages.notes.labels import closing_round, shared_thread, theme_concepts
+from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
+from tests import shownotes_fixtures as fx
+
+NAMES = {"Ellen", "Bram", "Walter"}
+
+
+@pytest.fixture(scope="module")
+def parse():
+    from podpipe.models.nlp import load_nlp
+    from podpipe.models.nlp import has_parse
+
+    nlp = load_nlp()
+    if not has_parse(nlp):
+        pytest.skip("podpipe's Dutch pipeline is not installed")
+
+    def run(text: str, theme: int | None = None, speaker: str = "S2") -> ParsedSentence:
+        doc = nlp(text)
+        tokens = [
+            Token(t.text, t.lemma_, t.pos_, str(t.morph), t.dep_, t.head.i, bool(t.whitespace_)) for t in doc
+        ]
+        return ParsedSentence(speaker=speaker, start=0.0, end=1.0, text=text, tokens=tokens, theme=theme)
+
+    return run
+
+
+def clause(parse, text: str):
+    return transform(parse(text), "Ellen", {"euh"}, NAMES, NAMES)
+
+
+def test_first_person_becomes_the_speaker_with_the_verb_agreeing(parse) -> None:
+    result = clause(parse, "Ik heb organisaties gezien met de mooiste dashboards.")
+    assert result is not None and result.self_subject
+    assert result.main.startswith("Ellen heeft organisaties gezien")
+    assert not has_personal(result.main)
+
+
+def test_generic_ge_becomes_men(parse) -> None:
+    result = clause(parse, "Ge moet niet meteen een heel platform kopen.")
+    assert result is not None
+    assert result.main == "Men moet niet meteen een heel platform kopen."
+    assert result.sub == "men niet meteen een heel platform moet kopen."
+
+
+def test_subordinate_order_after_dat(parse) -> None:
+    result = clause(parse, "De meeste organisaties zitten op een berg data.")
+    assert result is not None
+    assert result.inverted == "zitten de meeste organisaties op een berg data."
+    assert result.sub == "de meeste organisaties op een berg data zitten."
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Wat meet ge dan wel?",  # a question is no view
+        "Mijn team moet een opleiding volgen.",  # his or her team? unknown
+        "Kies één doelgroep.",  # no subject
+        "Omdat de mensen daar zitten.",  # a subordinate clause alone
+        "Dat ligt daar allemaal klaar.",  # leans on the sentence before
+        "Bram, gij zegt altijd dat leren daar thuishoort.",  # addressed to Bram: not a generic "ge"
+    ],
+)
+def test_unsafe_sentences_are_refused(parse, text: str) -> None:
+    assert clause(parse, text) is None
+
+
+def test_third_singular() -> None:
+    tok = Token("x", "x", "VERB", "Tense=Pres|VerbForm=Fin", "ROOT", 0)
+    assert [third_singular(f, tok) for f in ("heb", "zijt", "ga", "vind", "kan", "moet", "werk")] == [
+        "heeft", "is", "gaat", "vindt", "kan", "moet", "werkt",
+    ]  # fmt: skip
+    past = Token("had", "hebben", "AUX", "Tense=Past|VerbForm=Fin", "ROOT", 0)
+    assert third_singular("had", past) == "had"
+
+
+def test_labels_are_salient_within_the_theme_and_the_thread_runs_through(parse) -> None:
+    theme_a = [
+        "De chatbot geeft snel een antwoord aan mensen.",
+        "Een goede chatbot verwijst naar de bron.",
+        "Die chatbot kent de procedures van mensen.",
+    ]
+    theme_b = [
+        "De data liggen al klaar voor mensen.",
+        "Niemand kijkt naar de data van de dienst.",
+        "Data zonder gesprek zeggen mensen weinig.",
+    ]
+    sentences = [parse(t, 0) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    themes = [Theme("", ["chatbot"], 0, 1), Theme("", ["data"], 1, 2)]
+    concepts = theme_concepts(sentences, themes, blocked=set())
+    assert concepts[0].labels[0] == "chatbot"
+    assert concepts[1].labels[0] == "data"
+    assert shared_thread(sentences, [0, 1], set(), frozenset()) == "mensen"
+
+
+def test_a_last_theme_that_only_repeats_is_the_closing_round(parse) -> None:
+    texts = [
+        (0, "De chatbot geeft snel een antwoord."),
+        (1, "De data liggen al klaar bij de dienst."),
+        (2, "Een dashboard toont de cijfers van de ploeg."),
+        (3, "De chatbot en de data en het dashboard helpen."),
+    ]
+    sentences = [parse(t, i) for i, t in texts]
+    themes = [Theme("", [], i, i + 1) for i in range(4)]
+    assert closing_round(sentences, themes) == 3
+    assert closing_round(sentences[:3], themes[:3]) is None
+
+
+def test_long_quotes_are_trimmed_with_verbatim_parts() -> None:
+    text = (
+        "Data zonder gesprek is gewoon een dashboard dat niemand opent. "
+        "Cijfers zijn het begin van het gesprek en niet het einde ervan."
+    )
+    transcript = fx.transcript()
+    quote = Quote(speaker="SPEAKER_01", text=text, start=60.5, end=80.0, theme=1)
+    trimmed = trim_quote(quote, max_words=12)
+    assert trimmed.text == "Data zonder gesprek is gewoon een dashboard dat niemand opent. [...]"
+    assert verbatim_quotes([trimmed], transcript) == [trimmed]
+    forged = Quote(
+        speaker="SPEAKER_01",
+        text="Data zonder gesprek is niets. [...] Cijfers zijn het begin.",
+        start=0,
+        end=1,
+    )
+    assert verbatim_quotes([forged], transcript) == []
+    assert trim_quote(quote, max_words=60) is quote
+
+
+def test_quote_parts_out_of_order_are_not_verbatim() -> None:
+    transcript = Transcript(
+        episode=fx.transcript().episode,
+        segments=[Segment(start=0, end=1, text="Eerst dit. Dan dat. En tot slot nog iets.", speaker="A")],
+        language="nl",
+    )
+    good = Quote(speaker="A", text="Eerst dit. [...] En tot slot nog iets.", start=0, end=1)
+    bad = Quote(speaker="A", text="En tot slot nog iets. [...] Eerst dit.", start=0, end=1)
+    assert verbatim_quotes([good, bad], transcript) == [good]
+
+
+def test_notes_use_the_analysis_parse_and_parse_older_analyses_alike(parse) -> None:
+    from podpipe.config import Settings
+    from podpipe.io import ANALYSIS
+    from podpipe.stages.analyse.parsed import parse_transcript
+    from podpipe.stages.notes import build_show_notes
+
+    transcript, analysis = fx.transcript(), fx.analysis()
+    sentences = parse_transcript(transcript, analysis.themes)
+    assert sentences[0].theme is None and {s.theme for s in sentences} == {None, 0, 1}  # welcome: no theme
+    assert any("VerbForm=Fin" in t.morph for s in sentences for t in s.tokens)
+    with_parse = ANALYSIS.from_dict(ANALYSIS.to_dict(analysis))
+    with_parse.sentences = sentences
+    assert ANALYSIS.from_dict(ANALYSIS.to_dict(with_parse)) == with_parse  # analysis.json keeps it
+    assert build_show_notes(transcript, with_parse, Settings()) == build_show_notes(
+        transcript, analysis, Settings()
+    )
