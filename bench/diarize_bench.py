@@ -185,9 +185,9 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
 
     offline_environment()
     from podpipe.config import Diarization, Settings
+    from podpipe.domain import Episode
     from podpipe.models.diarize import load_pipeline
     from podpipe.stages.diarize.stage import diarize
-    from podpipe.domain import Episode
 
     config = Diarization(**{**Diarization().model_dump(), **overrides})
     settings = Settings().model_copy(update={"diarization": config})
@@ -270,7 +270,7 @@ def main() -> None:
         if args.oracle_count:
             command.append("--oracle-count")
         done = subprocess.run(command, check=False, capture_output=True, text=True)
-        line = next((l for l in done.stdout.splitlines() if l.startswith("RESULT ")), None)
+        line = next((out for out in done.stdout.splitlines() if out.startswith("RESULT ")), None)
         if done.returncode or line is None:
             sys.exit(f"{name} failed:\n{done.stderr[-3000:]}")
         results.append(json.loads(line[len("RESULT ") :]))

@@ -24,14 +24,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings
 from podpipe.exports.diarization import read_rttm
-from podpipe.models.diarize import load_pipeline
-from podpipe.stages.diarize.stage import diarize
 from podpipe.models import offline_environment
+from podpipe.models.diarize import load_pipeline
 from podpipe.models.whisper import load_whisper
+from podpipe.stages import ingest as audio
+from podpipe.stages.diarize.stage import diarize
 from podpipe.stages.transcribe import transcribe
 
 
@@ -86,7 +86,8 @@ def main() -> None:
             "PREFECT_HOME": str(tmp_path / "prefect"),
             "PODPIPE_PATHS__WORK": str(tmp_path / "flow-work"),
         }
-        command = [str(Path(sys.executable).with_name("podpipe")), "run", str(source), "--output", str(tmp_path / "out")]
+        podpipe = str(Path(sys.executable).with_name("podpipe"))
+        command = [podpipe, "run", str(source), "--output", str(tmp_path / "out")]
         started = time.perf_counter()
         result = subprocess.run(command, env=env, capture_output=True, text=True)
         flow = time.perf_counter() - started

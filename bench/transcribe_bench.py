@@ -30,11 +30,11 @@ import jiwer
 import numpy as np
 from faster_whisper import BatchedInferencePipeline
 
-from podpipe.stages import ingest as audio
 from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
+from podpipe.stages import ingest as audio
 from podpipe.stages.transcribe import transcribe
 
 PAUSE = 0.6  # seconds of silence between utterances
@@ -103,7 +103,8 @@ def main() -> None:
         corpus = build_corpus(shared, args.group_seconds, Path(tmp))
         audio_seconds = sum(duration for _, _, duration in corpus)
         references = [text for _, text, _ in corpus]
-        print(f"{len(corpus)} files, {audio_seconds:.0f} s of audio, {os.cpu_count()} cores, {platform.processor() or platform.machine()}")
+        cpu = platform.processor() or platform.machine()
+        print(f"{len(corpus)} files, {audio_seconds:.0f} s of audio, {os.cpu_count()} cores, {cpu}")
         waveforms = {path: audio.load_waveform(NormalisedAudio(path, 16_000, duration)) for path, _, duration in corpus}
         load_whisper(settings)  # load time is not transcription time
 

@@ -35,13 +35,13 @@ from prefect.schedules import Cron, Interval
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
-from podpipe.flows.episode import open_catalog, process_episode
 from podpipe.catalog import Status
 from podpipe.claims import EpisodeBusyError, is_claimed
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
-from podpipe.inbox import complete_files, move_to_failed
 from podpipe.files import sha256_file
+from podpipe.flows.episode import open_catalog, process_episode
+from podpipe.inbox import complete_files, move_to_failed
 from podpipe.lifetime import exit_when_parent_dies
 
 FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE}

@@ -13,9 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe.stages import ingest as audio
-REPO = Path(__file__).resolve().parents[1]
 from podpipe.domain import Episode
+from podpipe.stages import ingest as audio
+
+REPO = Path(__file__).resolve().parents[1]
 
 SHARED_REASON = (
     "needs the developers' data folder ../shared (set PODPIPE_SHARED); "

@@ -89,7 +89,8 @@ def analysis(people: list[Mention] | None = None) -> Analysis:
             ),
             Quote(
                 "SPEAKER_02",
-                "De meeste organisaties zitten op een berg data die niemand in L&D bekijkt. <script>alert('x')</script>",
+                "De meeste organisaties zitten op een berg data die niemand in L&D bekijkt. "
+                "<script>alert('x')</script>",
                 45.0,
                 58.0,
                 1,

@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from conftest import ffmpeg_generate
-from podpipe.stages import ingest as audio
 from podpipe.errors import InvalidInputError
+from podpipe.stages import ingest as audio
 
 
 @pytest.mark.parametrize(

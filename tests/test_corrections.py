@@ -5,8 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from podpipe.domain import Episode, Quote, Section, Segment, ShowNotes, Speaker, Transcript, Word
-from podpipe.review.corrections import (apply_corrections, apply_hits, corrected_quotes, find_hits,
-                                        quote_edit_corrections, substitutions)
+from podpipe.review.corrections import (
+    apply_corrections,
+    apply_hits,
+    corrected_quotes,
+    find_hits,
+    quote_edit_corrections,
+    substitutions,
+)
 
 
 def transcript() -> Transcript:

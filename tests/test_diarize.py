@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 from podpipe.config import Diarization, Settings
+from podpipe.domain import Episode, SpeakerTurn
 from podpipe.exports.diarization import read_rttm, rttm_text, write_rttm, write_speaker_timeline
 from podpipe.stages.diarize.stage import _ProgressHook, _relabel_by_first_appearance
-from podpipe.domain import Episode, SpeakerTurn
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("PODPIPE_SHARED", REPO.parent / "shared"))
@@ -172,8 +172,8 @@ def test_pyannote_imports_beside_cpu_torch_with_telemetry_off():
 def test_campplus_matches_the_released_state_dict_and_pools_by_weights():
     import torch
 
-    from podpipe.stages.diarize.campplus import CAMPPlus, load_campplus, statistics_pooling
     from podpipe.models.diarize import packaged_weights
+    from podpipe.stages.diarize.campplus import CAMPPlus, load_campplus, statistics_pooling
 
     _, embedding_path = packaged_weights()
     state = torch.load(embedding_path, map_location="cpu", weights_only=True)
@@ -361,9 +361,9 @@ def test_silence_gives_no_turns(offline):
 @needs_weights
 def test_end_to_end_attribution_and_exports(offline, tmp_path):
     """Diarise the sample, attribute made-up words spread over it, write RTTM and PNG."""
-    from podpipe.stages.diarize.stage import diarize
     from podpipe.domain import Segment, Transcript, Word
     from podpipe.stages.attribute import attribute_speakers
+    from podpipe.stages.diarize.stage import diarize
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
@@ -389,8 +389,7 @@ def test_result_crosses_a_process_boundary():
     """Stage workers pickle what a stage returns."""
     import pickle
 
-    from podpipe.domain import Diarisation
-    from podpipe.domain import ModelInfo
+    from podpipe.domain import Diarisation, ModelInfo
 
     result = Diarisation(
         turns=turns((0, 1, "SPEAKER_00")),
@@ -404,8 +403,8 @@ def test_result_crosses_a_process_boundary():
 @pytest.mark.models
 @needs_weights
 def test_diarize_file_reads_the_normalised_wav(offline):
-    from podpipe.stages.diarize.stage import diarize_file
     from podpipe.domain import NormalisedAudio
+    from podpipe.stages.diarize.stage import diarize_file
 
     need_data(SAMPLE / "sample.wav")
     normalised = NormalisedAudio(SAMPLE / "sample.wav", 16000, 30.0)

@@ -12,9 +12,9 @@ import pytest
 
 from conftest import podpipe_command, run_podpipe
 from podpipe.catalog import Catalog
+from podpipe.errors import InvalidInputError
 from podpipe.inbox import complete_files, is_candidate, move_to_failed
 from podpipe.sidecar import read_sidecar
-from podpipe.errors import InvalidInputError
 
 UTTERANCES = [
     "nl_rhasspy_1120_1601731228", "nl_rhasspy_565_1602084063", "nl_rhasspy_536_1602084422",

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from podpipe.models import whisper as models
 from podpipe.config import load_settings
+from podpipe.models import whisper as models
 
 
 @pytest.mark.models

@@ -92,5 +92,6 @@ def test_writer(tmp_path: Path) -> None:
     assert [p.name for p in paths] == ["chapters.json", "transcript.podcast.json", "episode.feed.xml"]
     chapters = json.loads((tmp_path / "chapters.json").read_text(encoding="utf-8"))
     assert chapters["chapters"][0]["title"] == "Intro" and chapters["podcastName"] == "VOV-podcast"
-    bodies = [s["body"] for s in json.loads((tmp_path / "transcript.podcast.json").read_text(encoding="utf-8"))["segments"]]
+    podcast = json.loads((tmp_path / "transcript.podcast.json").read_text(encoding="utf-8"))
+    bodies = [s["body"] for s in podcast["segments"]]
     assert any("<script>" in body for body in bodies)

@@ -44,7 +44,8 @@ def test_notes_keep_quotes_verbatim() -> None:
     notes = ShowNotes("Met Sofie Willox", "Gast 1 vertelt.", [Section("Waarom Sofie?", ["Gast 1 zegt het."])],
                       "Tot slot, Sofie.")
     referenced = referenced_notes(notes, speakers())
-    assert referenced.intro == "[[speaker:S0]] vertelt." and referenced.sections[0].heading == "Waarom [[speaker:S1:first]]?"
+    assert referenced.intro == "[[speaker:S0]] vertelt."
+    assert referenced.sections[0].heading == "Waarom [[speaker:S1:first]]?"
     assert resolved_notes(referenced, speakers()) == notes
 
 

@@ -109,7 +109,8 @@ def csrf_of(client: TestClient) -> str:
 
 
 def save(client: TestClient, **changes: str) -> None:
-    response = client.post(f"/episodes/{SLUG}/save", data=edit(form_of(page(client)), **changes), follow_redirects=False)
+    fields = edit(form_of(page(client)), **changes)
+    response = client.post(f"/episodes/{SLUG}/save", data=fields, follow_redirects=False)
     assert response.status_code == 303, response.text
 
 
@@ -205,7 +206,8 @@ def test_save_renames_edits_rejects_and_versions(episode) -> None:
     for name in ("transcript.txt", "transcript.vtt", "transcript.srt", "transcript.podcast.json"):
         assert "Sofie Willox" in (out_dir / name).read_text(), name
     transcript = json.loads((out_dir / "transcript.json").read_text())
-    assert {"id": "SPEAKER_01", "name": "Sofie Willox", "organisation": "So We Grow", "role": None} in transcript["speakers"]
+    sofie = {"id": "SPEAKER_01", "name": "Sofie Willox", "organisation": "So We Grow", "role": None}
+    assert sofie in transcript["speakers"]
     draft = (out_dir / "shownotes.draft.md").read_text()
     assert "Groei begint bij mensen" in draft and "Sofie Willox" in draft
     assert "Je moet eerst luisteren" not in draft
@@ -278,7 +280,8 @@ def test_correcting_a_line_keeps_asr_and_reaches_quotes_and_files(episode) -> No
     assert client.post(f"/episodes/{SLUG}/save", data=fields, follow_redirects=False).status_code == 303
     saved = saved_versions(out_dir)[-1]
     assert saved["corrections"] == {"1": "Dank je. Bij So We Grow begint groei altijd bij de mensen zelf."}
-    assert saved["notes"]["sections"][0]["quotes"][0]["text"] == "Bij So We Grow begint groei altijd bij de mensen zelf."
+    quote = saved["notes"]["sections"][0]["quotes"][0]
+    assert quote["text"] == "Bij So We Grow begint groei altijd bij de mensen zelf."
     transcript = json.loads((out_dir / "transcript.json").read_text())
     words = transcript["segments"][1]["words"]
     grow = next(w for w in words if w["text"].strip() == "Grow")
@@ -605,7 +608,8 @@ def test_configured_hosts_are_allowed(tmp_path: Path) -> None:
     output_root, catalog, _ = build_episode(tmp_path)
     settings = Settings()
     settings.review.allowed_hosts = ["review.example.org"]
-    with TestClient(create_app(output_root, settings=settings, catalog=catalog), base_url="http://review.example.org") as c:
+    app = create_app(output_root, settings=settings, catalog=catalog)
+    with TestClient(app, base_url="http://review.example.org") as c:
         assert c.get("/").status_code == 200
         assert c.get("/", headers={"Host": "other.example.org"}).status_code == 400
 
@@ -672,7 +676,8 @@ def test_token_is_required_when_configured(locked) -> None:
     response = login(client, TOKEN)
     assert response.status_code == 303
     cookie = response.headers["set-cookie"]
-    assert "Max-Age=43200" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie.replace("Strict", "strict")
+    assert "Max-Age=43200" in cookie and "HttpOnly" in cookie
+    assert "SameSite=strict" in cookie.replace("Strict", "strict")
     assert "concept klaar" in client.get("/").text
 
 

@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_review_fixtures import SLUG, build_episode
-
 from podpipe.catalog import Status
 from podpipe.config import Settings
 from podpipe.review import create_app
+from test_review_fixtures import SLUG, build_episode
 
 CHROMIUM = Path(os.environ.get("PODPIPE_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",

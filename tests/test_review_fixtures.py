@@ -63,7 +63,8 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
         speakers=[Speaker("SPEAKER_00", None, None, Role.HOST), Speaker("SPEAKER_01", "Gast 1"),
                   Speaker("SPEAKER_02", EVIL)],
     )
-    themes = [Theme("Mensen eerst", ["mensen"], 6.0, 22.0, [1, 2]), Theme("Veranderen", ["luisteren"], 22.0, 40.0, [3, 4])]
+    themes = [Theme("Mensen eerst", ["mensen"], 6.0, 22.0, [1, 2]),
+              Theme("Veranderen", ["luisteren"], 22.0, 40.0, [3, 4])]
     quotes = [
         Quote("SPEAKER_01", "Bij So We Gro begint groei altijd bij de mensen zelf.", 8.0, 14.0, 0),
         Quote("SPEAKER_00", "Wat bedoel je daarmee, Sofie Wilox?", 14.0, 17.0, 0),

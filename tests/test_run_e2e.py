@@ -10,8 +10,8 @@ import jiwer
 import pytest
 
 from conftest import run_podpipe
-from podpipe.stages import ingest as audio
 from podpipe.catalog import Catalog
+from podpipe.stages import ingest as audio
 
 pytestmark = pytest.mark.models
 

@@ -18,8 +18,9 @@ import httpx
 import pytest
 
 from podpipe.catalog import Base, Catalog, Status
-REPO = Path(__file__).resolve().parents[1]
 from podpipe.domain import Episode
+
+REPO = Path(__file__).resolve().parents[1]
 
 POSTGRES = os.environ.get("PODPIPE_TEST_POSTGRES")
 if not POSTGRES:

@@ -13,9 +13,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import podpipe_command, run_podpipe
 from filelock import FileLock
 
+from conftest import podpipe_command, run_podpipe
 from podpipe.catalog import Catalog
 from podpipe.claims import EpisodeBusyError, claim_episode, is_claimed
 from podpipe.lifetime import is_running, start_time

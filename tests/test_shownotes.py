@@ -253,8 +253,8 @@ EPISODE = "transcripts/vov-ep12-microleren.json"
 
 @pytest.fixture(scope="module")
 def episode12():
-    from podpipe.stages.analyse import analyse, load_transcript_any
     from podpipe.models.nlp import MODEL_DIR, embedded_model_available
+    from podpipe.stages.analyse import analyse, load_transcript_any
     from podpipe.stages.analyse.settings import Nlp
 
     shared = Path(os.environ.get("PODPIPE_SHARED", Path(__file__).resolve().parents[1].parent / "shared"))

@@ -15,8 +15,7 @@ NAMES = {"Ellen", "Bram", "Walter"}
 
 @pytest.fixture(scope="module")
 def parse():
-    from podpipe.models.nlp import load_nlp
-    from podpipe.models.nlp import has_parse
+    from podpipe.models.nlp import has_parse, load_nlp
 
     nlp = load_nlp()
     if not has_parse(nlp):

@@ -343,7 +343,10 @@ def evaluate(nlp, docbin: Path) -> dict:
 
     examples = list(Corpus(str(docbin))(nlp))
     scores = nlp.evaluate(examples)
-    pct = lambda k: round(100 * float(scores.get(k) or 0.0), 2)
+
+    def pct(k: str) -> float:
+        return round(100 * float(scores.get(k) or 0.0), 2)
+
     out = {
         "pos": pct("pos_acc"),
         "morph": pct("morph_acc"),

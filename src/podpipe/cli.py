@@ -120,7 +120,9 @@ def run(
 
 @app.command()
 def notes(
-    transcript: Annotated[Path, typer.Argument(help="podpipe's transcript.json, or a speakers-and-turns episode file.")],
+    transcript: Annotated[
+        Path, typer.Argument(help="podpipe's transcript.json, or a speakers-and-turns episode file.")
+    ],
     output: Annotated[Path | None, typer.Option(help="Folder to write into; default output/<slug>/.")] = None,
     config: ConfigOption = None,
 ) -> None:
@@ -189,7 +191,8 @@ def serve(
 ) -> None:
     """Scan the drop folder on the interval or cron schedule from config, with Prefect, until stopped.
 
-    Without PREFECT_API_URL it starts its own Prefect server (UI and API on 127.0.0.1) and stops it on exit; with it, it uses that server.
+    Without PREFECT_API_URL it starts its own Prefect server (UI and API on 127.0.0.1) and stops it on
+    exit; with it, it uses that server.
     """
     _prepare_environment()
     from podpipe.config import load_settings

@@ -108,7 +108,8 @@ class StageWorker:
                 self._drain(progress_queue, on_progress)
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise StageTimeoutError(f"{self.name} ran past its limit of {timeout:.0f} s and was stopped")
+                    raise StageTimeoutError(
+                        f"{self.name} ran past its limit of {timeout:.0f} s and was stopped") from None
                 continue
             except BaseException:
                 self._forget_broken_pool()

@@ -109,7 +109,8 @@ def feed_snippet(transcript: Transcript, settings: Any = None, *, names: dict[st
     if not base:
         lines.append("<!-- set [show] files_url in config/podpipe.toml to make these URLs absolute -->")
     for name, mime, rel in FEED_TRANSCRIPTS:
-        attributes = f"url={quoteattr(base + names.get(name, name))} type={quoteattr(mime)} language={quoteattr(language)}"
+        url = quoteattr(base + names.get(name, name))
+        attributes = f"url={url} type={quoteattr(mime)} language={quoteattr(language)}"
         if rel:
             attributes += f" rel={quoteattr(rel)}"
         lines.append(f"<podcast:transcript {attributes} />")

@@ -23,7 +23,6 @@ from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 from podpipe.files import sha256_file
 
-
 # ---------------------------------------------------------------------------------------------
 # Packaged weights
 # ---------------------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from podpipe.domain import ModelInfo
-from podpipe.errors import ModelUnavailableError
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
 from podpipe.config import Nlp, section_of
+from podpipe.domain import ModelInfo
+from podpipe.errors import ModelUnavailableError
 
 if TYPE_CHECKING:
     from spacy.language import Language

@@ -231,7 +231,8 @@ class ReviewApp:
         return {"slug": out_dir.name, "link": reason is None, "status": status, "reason": reason, "row": row}
 
     async def index(self, request: Request) -> Response:
-        return self.render(request, "index.html", episodes=await run_in_threadpool(self.episodes), output_root=self.root)
+        episodes = await run_in_threadpool(self.episodes)
+        return self.render(request, "index.html", episodes=episodes, output_root=self.root)
 
     def episodes(self) -> list[dict[str, Any]]:
         entries, seen = [], set()

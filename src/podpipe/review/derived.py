@@ -12,12 +12,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from podpipe.stages import notes as shownotes
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import FEED_SNIPPET, chapters_json, feed_snippet, podcast_transcript_json
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import json_text
+from podpipe.stages import notes as shownotes
 
 log = logging.getLogger(__name__)
 

@@ -160,7 +160,10 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     # Quotes over corrected lines take the correction (unless the editor edited the quote itself).
     fixed_notes = corrected_quotes(notes, shown, apply_corrections(asr, new_corrections))
     candidates = list(analysis.quotes) if analysis else []
-    ref = lambda text: reference(text, speakers)
+
+    def ref(text: str) -> str:
+        return reference(text, speakers)
+
     sections, merge_flags = [], []
     for index in _order(form, len(notes.sections)):
         old = notes.sections[index]

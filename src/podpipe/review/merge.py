@@ -52,7 +52,10 @@ def three_way(base_notes: ShowNotes, base_speakers: list[Speaker], base_correcti
                           getattr(mine_notes, name), conflicts) for name in ("title", "intro", "closing")}
     sections = _sections(base_notes, current_notes, mine_notes, conflicts)
     notes = shownotes_from_dict({**fields, "sections": sections})
-    by_id = lambda speakers: {s.id: s for s in speakers}
+
+    def by_id(speakers: list[Speaker]) -> dict[str, Speaker]:
+        return {s.id: s for s in speakers}
+
     b, c, m = by_id(base_speakers), by_id(current_speakers), by_id(mine_speakers)
     speakers = [_pick(f"speaker {sid}", b.get(sid), c.get(sid), m.get(sid), conflicts) or m.get(sid)
                 for sid in dict.fromkeys([*c, *m])]

@@ -27,7 +27,6 @@ from typing import Any
 
 from filelock import FileLock
 
-from podpipe.stages import notes as shownotes
 from podpipe.domain import Role, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
@@ -35,6 +34,7 @@ from podpipe.io import json_text, read_transcript, transcript_from_dict, transcr
 from podpipe.review.checks import confirmed_by_editor
 from podpipe.review.corrections import apply_corrections
 from podpipe.review.derived import final_name, write_derived
+from podpipe.stages import notes as shownotes
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"

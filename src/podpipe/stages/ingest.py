@@ -11,8 +11,7 @@ from slugify import slugify
 
 from podpipe.domain import AudioInfo, Episode, NormalisedAudio
 from podpipe.errors import InvalidInputError
-from podpipe.files import atomic_path
-from podpipe.files import sha256_file
+from podpipe.files import atomic_path, sha256_file
 
 SAMPLE_RATE = 16_000
 MIN_DURATION = 1.0  # seconds; shorter files are rejected

@@ -32,7 +32,6 @@ from typing import Any
 import numpy as np
 
 from podpipe.config import Naming, section_of
-
 from podpipe.domain import Analysis, ModelInfo, Role, Speaker, Transcript
 from podpipe.files import write_text_atomic
 
@@ -204,8 +203,8 @@ def enrol_from_transcript(
 def _diarise_clip(clip: Path, settings: Any) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
-    from podpipe.stages.ingest import describe_episode, load_waveform, normalise
     from podpipe.stages.diarize.stage import diarize
+    from podpipe.stages.ingest import describe_episode, load_waveform, normalise
 
     episode = describe_episode(clip)
     with tempfile.TemporaryDirectory(prefix="podpipe-enrol-") as work:

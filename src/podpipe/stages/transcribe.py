@@ -11,9 +11,9 @@ import numpy as np
 from faster_whisper import BatchedInferencePipeline
 
 from podpipe.config import Settings
-from podpipe.stages.ingest import load_waveform
 from podpipe.domain import Episode, ModelInfo, NormalisedAudio, Segment, Transcript, Word
 from podpipe.models.whisper import load_whisper
+from podpipe.stages.ingest import load_waveform
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from podpipe.models.nlp import (
     nlp_model_info,
 )
 from podpipe.stages.analyse.document import Conversation, build_conversation
-from podpipe.stages.analyse.parsed import parsed_sentences
 from podpipe.stages.analyse.entities import find_entities, known_names
 from podpipe.stages.analyse.keyphrases import (
     collect_candidates,
@@ -32,6 +31,7 @@ from podpipe.stages.analyse.keyphrases import (
     rank_keyphrases,
     yake_keyphrases,
 )
+from podpipe.stages.analyse.parsed import parsed_sentences
 from podpipe.stages.analyse.quotes import select_quotes
 from podpipe.stages.analyse.segmentation import SegmentationTrace, ThemeSpan, segment
 from podpipe.stages.analyse.settings import Nlp, nlp_settings, show_name

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podpipe.config import DEFAULT_FILLER_WORDS, EMBEDDED_NLP_MODEL as EMBEDDED_MODEL, Nlp, section_of
+from podpipe.config import DEFAULT_FILLER_WORDS, Nlp, section_of
+from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
 
 __all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings", "show_name"]
 

@@ -30,8 +30,8 @@ from podpipe.domain import (
     Theme,
     Transcript,
 )
-from podpipe.stages.naming import speaker_label
 from podpipe.stages.analyse.settings import nlp_settings
+from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.labels import ThemeConcepts, closing_round, shared_thread, theme_concepts
 from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements

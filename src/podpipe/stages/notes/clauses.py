@@ -198,7 +198,7 @@ def _person(tokens: list[Token], first_name: str) -> tuple[list[str], bool] | No
 
 def _join(tokens: list[Token], words: list[str], order: list[int]) -> str:
     text = ""
-    for n, i in enumerate(order):
+    for i in order:
         word = words[i]
         if not word:
             continue
