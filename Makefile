@@ -11,7 +11,7 @@ export PODPIPE_SHARED ?= $(SHARED)
 export HF_HUB_OFFLINE ?= 1
 export PYANNOTE_METRICS_ENABLED ?= false
 
-.PHONY: setup system-deps browser demo test test-fast bench clean
+.PHONY: setup system-deps browser demo lint test test-fast bench clean
 
 setup: system-deps $(STAMP)
 
@@ -35,9 +35,14 @@ $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 demo: setup
 	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
 
-## The whole test suite (tests that need ../shared skip where it is absent; the scale-out tests need
+## Lint and types first, then the whole test suite (tests that need ../shared skip where it is absent; the scale-out tests need
 ## a local PostgreSQL, which scripts/postgres-for-tests.sh installs and starts when run as root).
-test: setup browser
+## Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade) and types (mypy on src/podpipe).
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: setup browser lint
 	@pg=$$(bash scripts/postgres-for-tests.sh) && eval "$$pg"; $(BIN)/python -m pytest
 
 ## Unit tests only, without the real models.

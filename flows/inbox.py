@@ -31,7 +31,7 @@ from prefect.client.schemas.objects import (
 from prefect.client.schemas.sorting import FlowRunSort
 from prefect.exceptions import ObjectNotFound
 from prefect.logging import get_logger
-from prefect.schedules import Cron, Interval
+from prefect.schedules import Cron, Interval, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
@@ -113,7 +113,7 @@ def scan_inbox(inbox: Path | None = None, output_root: Path | None = None,
     return report
 
 
-def inbox_schedule(settings: Settings) -> Cron | Interval:
+def inbox_schedule(settings: Settings) -> Schedule:
     if settings.inbox.cron:
         return Cron(settings.inbox.cron, timezone=settings.inbox.timezone)
     return Interval(dt.timedelta(minutes=settings.inbox.interval_minutes), timezone=settings.inbox.timezone)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from podpipe.errors import PodpipeError
 from podpipe.models import offline_environment
@@ -47,11 +47,12 @@ def _prepare_environment() -> None:
 
 
 @contextmanager
-def _errors_exit_2(*kinds: type[Exception]) -> Iterator[None]:
+def _errors_exit_2(*kinds: type[BaseException]) -> Iterator[None]:
     """Bad input ends the command with its message (naming the file) and exit code 2, not a traceback."""
+    expected: tuple[type[BaseException], ...] = (PodpipeError, *kinds)
     try:
         yield
-    except (PodpipeError, *kinds) as error:
+    except expected as error:
         console.print(f"[bold red]error:[/] {error}")
         raise typer.Exit(code=2) from error
 
@@ -68,7 +69,7 @@ class _ProgressBar:
             console=console,
             transient=False,
         )
-        self.tasks: dict[str, int] = {}
+        self.tasks: dict[str, TaskID] = {}
 
     def __call__(self, stage: str, done: float, total: float) -> None:
         if stage not in self.tasks:

@@ -17,7 +17,7 @@ class InvalidInputError(PodpipeError):
         self.path = path
         self.reason = reason
 
-    def __reduce__(self):  # type: ignore[no-untyped-def]
+    def __reduce__(self) -> tuple[type, tuple[Path, str]]:
         # Crosses process boundaries (stage workers) with its fields intact.
         return (type(self), (self.path, self.reason))
 

@@ -61,10 +61,12 @@ class _CueBuilder:
     a change of speaker. A word wider than a line gets a line of its own (nothing can be done better)."""
 
     def __init__(self, layout: Layout) -> None:
-        self.layout, self.cues, self.previous = layout, [], object()
+        self.layout, self.previous = layout, object()
+        self.cues: list[Cue] = []
         self.words: list[Word] = []
         self.lines: list[str] = []
-        self.label, self.speaker = "", None
+        self.label = ""
+        self.speaker: str | None = None
 
     def _open(self, speaker: str | None) -> None:
         self.label = self.layout.label(speaker, speaker != self.previous)

@@ -148,4 +148,6 @@ def _nearest(start: float, end: float, before: SpeakerTurn | None, after: Speake
         return None
     gap_before = start - before.end if before is not None else float("inf")
     gap_after = after.start - end if after is not None else float("inf")
-    return before.speaker if gap_before <= gap_after else after.speaker
+    if after is None or (before is not None and gap_before <= gap_after):
+        return before.speaker if before is not None else None
+    return after.speaker

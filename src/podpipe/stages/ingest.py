@@ -54,7 +54,7 @@ def probe(path: Path) -> AudioInfo:
 def _duration(stream: dict, container: dict) -> float:
     for value in (stream.get("duration"), container.get("duration")):
         try:
-            return float(value)
+            return float(value)  # type: ignore[arg-type]  # None raises TypeError, handled below
         except (TypeError, ValueError):
             continue
     return 0.0

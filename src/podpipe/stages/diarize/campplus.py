@@ -289,7 +289,9 @@ class CAMPPlusEmbedding(Model):
         features = torch.vmap(self._fbank)(waveforms)
         return features - features.mean(dim=1, keepdim=True)
 
-    def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(  # type: ignore[override]  # pyannote's Model.forward takes only waveforms
+        self, waveforms: torch.Tensor, weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
         # Run the trunk once per run of identical consecutive waveforms (see module docstring).
         batch = waveforms.shape[0]
         if batch > 1:

@@ -203,7 +203,7 @@ def farthest_brief_voices(
         else:
             distance = local.active[pool].astype(float)  # no centroid yet: the longest speaker
         best = int(np.argmax(distance))
-        seeds.append(pool.pop(best))
+        seeds.append(int(pool.pop(best)))
         known = np.vstack([known, local.embeddings[seeds[-1:]]])
         if not pool:
             break

@@ -98,7 +98,7 @@ class EmbeddedSpeakerDiarization(SpeakerDiarization):
             hook("embeddings", None, total=num_chunks, completed=num_chunks)
         return embeddings
 
-    def to_diarization(
+    def to_diarization(  # type: ignore[override]  # pyannote's is a staticmethod; this one needs self
         self, segmentations: SlidingWindowFeature, count: SlidingWindowFeature
     ) -> SlidingWindowFeature:
         """pyannote's top-``count`` speakers per frame (ranked by activity summed over chunks), except

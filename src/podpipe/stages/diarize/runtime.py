@@ -76,11 +76,13 @@ def _python_only_extension() -> types.ModuleType:
 
     module = types.ModuleType("torchaudio._extension")
     module.__doc__ = "podpipe: torchaudio without its compiled extension (CPU-only torch)."
-    module._IS_TORCHAUDIO_EXT_AVAILABLE = False
-    module._IS_ALIGN_AVAILABLE = False
-    module._load_lib = _load_lib
-    module._check_cuda_version = lambda: None
-    module.fail_if_no_align = fail_if_no_align
+    module.__dict__.update(
+        _IS_TORCHAUDIO_EXT_AVAILABLE=False,
+        _IS_ALIGN_AVAILABLE=False,
+        _load_lib=_load_lib,
+        _check_cuda_version=lambda: None,
+        fail_if_no_align=fail_if_no_align,
+    )
     return module
 
 

@@ -11,6 +11,7 @@ whenever the notes are shown or written. Quotes already refer to their speaker b
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import replace
 
 from podpipe.domain import ShowNotes, Speaker
@@ -91,7 +92,7 @@ def reference(text: str, speakers: list[Speaker]) -> str:
     return text
 
 
-def _map_text(notes: ShowNotes, change) -> ShowNotes:  # type: ignore[no-untyped-def]
+def _map_text(notes: ShowNotes, change: Callable[[str], str]) -> ShowNotes:
     sections = [replace(s, heading=change(s.heading), paragraphs=[change(p) for p in s.paragraphs],
                         quotes=[replace(q) for q in s.quotes]) for s in notes.sections]
     return ShowNotes(title=change(notes.title), intro=change(notes.intro), sections=sections,
