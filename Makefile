@@ -35,13 +35,14 @@ $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 demo: setup
 	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
 
-## Lint and types first, then the whole test suite (tests that need ../shared skip where it is absent; the scale-out tests need
-## a local PostgreSQL, which scripts/postgres-for-tests.sh installs and starts when run as root).
 ## Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade) and types (mypy on src/podpipe).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
+## Lint and types first, then the whole test suite (tests that need ../shared skip where it is absent;
+## the scale-out tests need a local PostgreSQL, which scripts/postgres-for-tests.sh installs and starts
+## when run as root).
 test: setup browser lint
 	@pg=$$(bash scripts/postgres-for-tests.sh) && eval "$$pg"; $(BIN)/python -m pytest
 
