@@ -175,21 +175,26 @@ def _correct_words(words: list[Word], matches: list[_Match]) -> list[Word]:
     return out
 
 
-def correct_segment(
-    segment: Segment, index: int, terms: Sequence[Term], threshold: float = THRESHOLD
+def _tokens(segment: Segment) -> list[str]:
+    return [w.text for w in segment.words] if segment.words else segment.text.split()
+
+
+def _heard(tokens: Sequence[str], match: _Match) -> str:
+    return " ".join(t.strip() for t in tokens[match.first : match.first + match.length]).strip(".,!?;:")
+
+
+def _apply(
+    segment: Segment, index: int, matches: Sequence[_Match], method: str | None = None
 ) -> tuple[Segment, list[NameCorrection]]:
-    """The segment with misheard cast names spelt canonically, and the corrections made."""
-    tokens = [w.text for w in segment.words] if segment.words else segment.text.split()
-    matches = [
-        m for m in _matches([t.strip() for t in tokens], terms, threshold)
-        if " ".join(t.strip() for t in tokens[m.first : m.first + m.length]).strip(".,!?;:") != m.term.text
-    ]
+    """The segment with each match spelt as its term, and a record of each correction."""
+    tokens = _tokens(segment)
+    matches = [m for m in matches if _heard(tokens, m) != m.term.text]
     if not matches:
         return segment, []
     corrections = []
     for match in matches:
         span_words = segment.words[match.first : match.first + match.length] if segment.words else []
-        heard = " ".join(t.strip() for t in tokens[match.first : match.first + match.length]).strip(".,!?;:")
+        heard = _heard(tokens, match)
         corrections.append(
             NameCorrection(
                 segment=index,
@@ -199,17 +204,43 @@ def correct_segment(
                 canonical=match.term.text,
                 label=match.term.label,
                 score=round(match.score, 3),
-                method="case" if fold(heard) == fold(match.term.text) else match.method,
+                method="case" if fold(heard) == fold(match.term.text) else (method or match.method),
             )
         )
     if segment.words:
-        words = _correct_words(segment.words, matches)
+        words = _correct_words(segment.words, list(matches))
         return replace(segment, words=words, text="".join(w.text for w in words).strip()), corrections
     pieces = list(tokens)
     for match in sorted(matches, key=lambda m: -m.first):
         heard = " ".join(pieces[match.first : match.first + match.length])
         pieces[match.first : match.first + match.length] = [_spelt(heard, match.term.text)]
     return replace(segment, text=" ".join(pieces)), corrections
+
+
+def correct_segment(
+    segment: Segment, index: int, terms: Sequence[Term], threshold: float = THRESHOLD
+) -> tuple[Segment, list[NameCorrection]]:
+    """The segment with misheard cast names spelt canonically, and the corrections made."""
+    return _apply(segment, index, _matches([t.strip() for t in _tokens(segment)], terms, threshold))
+
+
+def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str) -> Transcript:
+    """Every whole-word occurrence of a heard form (case-insensitive) spelt as ``spelling`` says."""
+    forms = [(fold(heard).split(), Term(canonical, "PER", len(canonical.split())), similarity(heard, canonical)[0])
+             for heard, canonical in spelling.items() if fold(heard)]
+    segments, corrections = [], list(transcript.corrections)
+    for index, segment in enumerate(transcript.segments):
+        folded = [fold(t) for t in _tokens(segment)]
+        matches = [
+            _Match(first, len(words), term, score, method)
+            for words, term, score in forms
+            for first in range(len(folded) - len(words) + 1)
+            if folded[first : first + len(words)] == words
+        ]
+        corrected, made = _apply(segment, index, matches, method)
+        segments.append(corrected)
+        corrections.extend(made)
+    return replace(transcript, segments=segments, corrections=corrections)
 
 
 def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD) -> Transcript:
@@ -240,4 +271,4 @@ def correction_notes(transcript: Transcript) -> list[str]:
 
 
 __all__ = ["THRESHOLD", "Term", "cast_terms", "correct_names", "correct_segment", "correction_notes",
-           "dutch_key", "fold", "similarity"]
+           "dutch_key", "fold", "replace_heard", "similarity"]
