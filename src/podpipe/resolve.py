@@ -135,29 +135,38 @@ def _name_forms(member: CastMember) -> str:
     return "|".join(re.escape(form) for form in forms)
 
 
+_GREETING = r"(?:dag|hallo|hoi|dank je|dank u|bedankt|merci|welkom|ja|nee|oké|ok)"
+TAIL = 160  # characters at the end of a turn: what the next speaker answers
+
+
 def conversation_evidence(segments: Sequence[Segment], members: Sequence[CastMember]) -> list[Evidence]:
     """Who answers to a name: "Ellen, laten we bij u beginnen." -> the next speaker is Ellen.
 
-    A name that opens a turn as a vocative ("Bram, hoe meet ge ...?") or closes it points at the next
-    speaker strongly, one said elsewhere in the turn weakly; the one who says it is probably not them.
+    A vocative at the end of a turn (the name opening a sentence, after a greeting or a comma, and
+    followed by a comma or the sentence's end: "Bram, hoe meet ge ...?", "Dag Ellen, welkom.") points
+    at the next speaker strongly, the name anywhere in the turn's end less, elsewhere weakly; the one
+    who says a name is probably not its owner.
     """
     rows = []
     turns = _turns(segments)
     for member in members:
-        pattern = re.compile(rf"\b(?:{_name_forms(member)})\b", re.IGNORECASE)
-        vocative = re.compile(rf"^\W*(?:{_name_forms(member)})\s*[,?!]", re.IGNORECASE)
+        forms = _name_forms(member)
+        pattern = re.compile(rf"\b(?:{forms})\b", re.IGNORECASE)
+        vocative = re.compile(
+            rf"(?:^|[.!?\u2026,]\s+|\b{_GREETING}\s+)(?:{forms})\s*(?:[,?!]|[.\u2026](?:\s|$))", re.IGNORECASE
+        )
         for index, (speaker, text) in enumerate(turns):
             hits = pattern.findall(text)
             if not hits:
                 continue
             following = turns[index + 1][0] if index + 1 < len(turns) else None
             if following is not None and following != speaker:
-                if vocative.search(text):
-                    rows.append(Evidence(following, member.name, "vocative", VOCATIVE_WEIGHT, {"turn": index}))
-                elif pattern.search(text[-160:]):
-                    rows.append(Evidence(following, member.name, "answer", ANSWER_WEIGHT, {"turn": index}))
+                tail = text[-TAIL:]
+                if vocative.search(tail):
+                    rule, weight = "vocative", VOCATIVE_WEIGHT
                 else:
-                    rows.append(Evidence(following, member.name, "answer", ANSWER_WEIGHT / 2, {"turn": index}))
+                    rule, weight = "answer", ANSWER_WEIGHT if pattern.search(tail) else ANSWER_WEIGHT / 2
+                rows.append(Evidence(following, member.name, rule, weight, {"turn": index}))
             rows.append(Evidence(speaker, member.name, "says-name", SAYS_NAME_WEIGHT * len(hits), {"turn": index}))
     return rows
 
