@@ -37,7 +37,10 @@ from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import transcript_to_dict
 from podpipe.models import sha256_file
-from podpipe.naming import enrol_configured_host, name_speakers, write_centroids
+from podpipe.cast import cast_of
+from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
+from podpipe.namefix import correct_names
+from podpipe.naming import decide_host, enrol_configured_host, name_speakers, write_centroids
 from podpipe.nlp import analyse, write_analysis
 from podpipe.shownotes import build_show_notes, write_show_notes
 from podpipe.sidecar import read_sidecar, speaker_count, with_sidecar
@@ -81,14 +84,17 @@ def _cache_key(stage: str, episode: Episode, stage_settings: dict, code: str) ->
 
 def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    stage_settings = settings.transcription.model_dump(mode="json") | {"vocabulary": settings.show.vocabulary}
+    # What Whisper is told depends on the cast (config and sidecar): a new guest list, a new transcript.
+    stage_settings = settings.transcription.model_dump(mode="json") | {
+        "cast": cast_of(parameters["episode"], settings).terms()}
     return _cache_key("transcribe", parameters["episode"], stage_settings,
                       _code_version(transcribe, models, audio))
 
 
 def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    stage_settings = settings.diarization.model_dump(mode="json") | {"num_speakers": parameters["num_speakers"]}
+    stage_settings = settings.diarization.model_dump(mode="json") | {
+        "num_speakers": parameters["num_speakers"], "max_speakers": parameters.get("max_speakers")}
     return _cache_key("diarize", parameters["episode"], stage_settings,
                       _code_version(diarize, podpipe.diarization))
 
@@ -169,9 +175,9 @@ def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Set
 @task(name="diarize", cache_key_fn=_diarize_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
-                 num_speakers: int | None) -> Diarisation:
+                 num_speakers: int | None, max_speakers: int | None = None) -> Diarisation:
     return DIARISATION_WORKER.run(
-        diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+        diarize_file, episode, normalised, settings, num_speakers=num_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
     )
@@ -180,6 +186,17 @@ def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settin
 @task(name="attribute")
 def attribute_task(transcript: Transcript, diarisation: Diarisation) -> Transcript:
     return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model)
+
+
+@task(name="correct names")
+def correct_task(transcript: Transcript, settings: Settings) -> Transcript:
+    return correct_names(transcript, cast_of(transcript.episode, settings))
+
+
+@task(name="host")
+def host_task(transcript: Transcript, settings: Settings, diarisation: Diarisation) -> Transcript:
+    """The host, decided once before the analysis (which leaves the host's welcome and questions out)."""
+    return decide_host(transcript, settings, voiceprints=diarisation.centroids)
 
 
 @task(name="analyse", cache_key_fn=_analyse_cache_key, persist_result=True,
@@ -277,13 +294,16 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
         with cpu_slot(settings), _stage(catalog, episode, "transcribe"), _stage(catalog, episode, "diarize"):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, speaker_count(episode)
+                # The sidecar's count is an upper bound: a listed guest may not say a word.
+                episode, normalised, settings, None, speaker_count(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
         # Cached results may come from the same audio under another name: keep today's identity.
         transcript.episode = episode
         with _stage(catalog, episode, "attribute"):
             transcript = attribute_task(transcript, diarisation)
+            transcript = correct_task(transcript, settings)
+            transcript = host_task(transcript, settings, diarisation)
         with _stage(catalog, episode, "analyse"):
             analysis = analyse_task.with_options(**retry)(transcript, settings)
         with _stage(catalog, episode, "name"):
@@ -296,6 +316,10 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
+    # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
+    # no use; its check box says the same.
+    nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(speech_status(transcript) or "")
+    done_status = nothing if nothing is not None and done_status != Status.APPROVED else done_status
     catalog.set_status(episode.id, done_status, output_dir=out_dir,
                        speakers=[speaker.display_name for speaker in transcript.speakers])
     _summarise(episode, transcript, analysis, notes, out_dir, written, time.perf_counter() - started)

@@ -21,7 +21,7 @@ from podpipe.errors import InvalidInputError
 from podpipe.inbox import complete_files, move_to_failed
 from podpipe.models import sha256_file
 
-FINISHED = {Status.DRAFT_READY, Status.APPROVED}
+FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.NO_SPEECH, Status.OTHER_LANGUAGE}
 
 
 @dataclass

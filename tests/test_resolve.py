@@ -121,6 +121,12 @@ def test_closed_cast_names_without_evidence_but_with_low_confidence() -> None:
     assert all(a.confidence < LOW_CONFIDENCE and a.source == "sidecar" for a in found.values())
 
 
+def test_closed_cast_does_not_guess_among_more_members_than_speakers() -> None:
+    # Three guests, two speakers, one of them named by evidence: the other stays "Gast N".
+    found = resolve(GUESTS, ["B", "C"], [Evidence("B", "Bram Goossens", "vocative", 2.0)], closed=True)
+    assert list(found) == ["B"]
+
+
 def test_closed_cast_leaves_a_speaker_unnamed_when_evidence_rules_everyone_out() -> None:
     rows = [Evidence("C", "Ellen Verhaegen", "voiceprint", -2.0), Evidence("B", "Ellen Verhaegen", "answer", 1.0),
             Evidence("C", "Bram Goossens", "voiceprint", -2.0)]

@@ -488,6 +488,15 @@ def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]
     return replace_heard(transcript, pairs, method="introduction") if pairs else transcript
 
 
+def is_placeholder_name(name: str | None, settings: Any = None) -> bool:
+    """ "Gast 3", "Presentator": a fallback of the naming, nobody's name."""
+    config = naming_settings(settings)
+    if not name or name.strip() == config.host_fallback:
+        return True
+    pattern = re.escape(config.guest_fallback).replace(re.escape("{n}"), r"\d+")
+    return re.fullmatch(pattern, name.strip()) is not None
+
+
 def naming_report(transcript: Transcript) -> dict[str, dict[str, Any]]:
     """label -> how the speaker was named ({"source": ..., "similarity"/"votes": ...}), from transcript.models."""
     for model in transcript.models:

@@ -232,17 +232,21 @@ def resolve(
 ) -> dict[str, Assignment]:
     """speaker -> assignment, by maximum total evidence; each member at most once.
 
-    Closed cast: a pair is kept unless its evidence is against it (total below zero). Open cast: a pair
-    needs at least ``OPEN_MIN_SCORE``.
+    Closed cast: a pair with evidence for it is kept; a pair without any evidence (total zero) only
+    when the sidecar leaves no choice (as many members as speakers), since a guessed name is worse
+    than "Gast N"; a pair with evidence against it never. Open cast: a pair needs ``OPEN_MIN_SCORE``.
     """
     if not members or not speakers:
         return {}
     matrix = evidence_matrix(members, speakers, evidence)
     rows, columns = linear_sum_assignment(matrix, maximize=True)
+    forced = len(members) == len(speakers)
     result = {}
     for i, j in zip(rows, columns):
         score = float(matrix[i, j])
-        if (closed and score < 0) or (not closed and score < OPEN_MIN_SCORE):
+        if closed and (score < 0 or (score == 0 and not forced)):
+            continue
+        if not closed and score < OPEN_MIN_SCORE:
             continue
         member, speaker = members[i], speakers[j]
         used = tuple(e for e in evidence if e.member == member.name and e.speaker == speaker)

@@ -215,7 +215,7 @@ def _collect(
 # Is there anything to name?
 # ---------------------------------------------------------------------------------------------
 
-SPEECH_CHECK_STAGE = "speech-check"
+from podpipe.checks import SPEECH_CHECK_STAGE  # noqa: E402 - the reader lives beside the other checks
 WINDOW_SECONDS = 30.0
 
 
@@ -252,24 +252,3 @@ def check_speech(
     else:
         settings["status"] = "speech"
     return ModelInfo(stage=SPEECH_CHECK_STAGE, name="podpipe speech check", version="1", settings=settings)
-
-
-def speech_check(transcript: Transcript) -> dict[str, object]:
-    """What :func:`check_speech` found for this transcript ({} for transcripts made without it)."""
-    return next((dict(m.settings) for m in transcript.models if m.stage == SPEECH_CHECK_STAGE), {})
-
-
-LANGUAGE_NAMES_NL = {"en": "Engels", "fr": "Frans", "de": "Duits", "es": "Spaans", "it": "Italiaans",
-                     "nl": "Nederlands", "pt": "Portugees", "pl": "Pools", "tr": "Turks", "ar": "Arabisch"}
-
-
-def speech_notes(transcript: Transcript) -> list[str]:
-    """Check-box lines when there is nothing to name: no speech, or another language."""
-    check = speech_check(transcript)
-    if check.get("status") == "no-speech":
-        return [f"Geen spraak gevonden ({check.get('speech_seconds', 0)} s spraak): is dit het juiste bestand?"]
-    if check.get("status") == "other-language":
-        language = str(check.get("language"))
-        return [f"De taal lijkt {LANGUAGE_NAMES_NL.get(language, language)} (niet {check.get('expected')}): "
-                "de tekst is dan een vertaling of onzin; controleer het bestand."]
-    return []

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podpipe.domain import Quote, ShowNotes, Transcript
+from podpipe.checks import draft_checks
 from podpipe.naming import naming_report, unconfirmed_speakers
 from podpipe.shownotes import dutch
 from podpipe.shownotes.builder import _template_name, environment
@@ -76,6 +77,7 @@ def editor_notes(transcript: Transcript) -> list[str]:
             notes.append(
                 f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(entry['source'])}: controleer."
             )
+    notes.extend(draft_checks(transcript))  # speech, uncertain names, corrected names
     if transcript.episode.metadata.get("times_estimated"):
         notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")
     return notes
