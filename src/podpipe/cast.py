@@ -24,16 +24,20 @@ def _person(value: Any, role: Role | None) -> CastMember | None:
         return CastMember(
             name=_text(value.get("name")) or "",
             role=role,
-            organisation=_text(value.get("organisation")),
+            organisation=_text(value.get("organisation")) or _text(value.get("organization")),
             job=_text(value.get("role")),
         )
     return None
 
 
-def _unique(items: Iterable[str | None]) -> tuple[str, ...]:
+def _items(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, list) else [value] if value else []
+
+
+def _unique(items: Iterable[Any]) -> tuple[str, ...]:
     seen: dict[str, str] = {}
     for item in items:
-        if item and item.strip():
+        if isinstance(item, str) and item.strip():
             seen.setdefault(item.strip().casefold(), item.strip())
     return tuple(seen.values())
 
@@ -53,28 +57,33 @@ def build_cast(settings: Any, metadata: Mapping[str, Any] | None = None) -> Cast
         config_host = CastMember(
             name=naming.host_name.strip(), role=Role.HOST, organisation=_text(naming.host_organisation)
         )
-    host = _person(metadata.get("host"), Role.HOST) or config_host
+    hosts = [h for h in (_person(item, Role.HOST) for item in _items(metadata.get("host"))
+                         + _items(metadata.get("hosts"))) if h is not None]
+    host = hosts[0] if hosts else config_host
     if host is not None and config_host is not None and host.name.casefold() == config_host.name.casefold():
         host = CastMember(host.name, Role.HOST, host.organisation or config_host.organisation, host.job)
-    raw_guests = metadata.get("guests") or []
+    raw_guests = _items(metadata.get("guests")) + _items(metadata.get("guest"))
     guests = tuple(g for g in (_person(item, Role.GUEST) for item in raw_guests) if g is not None)
     in_episode = {m.name.casefold() for m in ((host,) if host else ()) + guests}
-    people = tuple(
-        CastMember(name=name)
-        for name in _unique(list(getattr(nlp, "people", None) or []) + list(metadata.get("people") or []))
-        if name.casefold() not in in_episode
-    )
+    listed = [p for p in (_person(item, None) for item in _items(metadata.get("people"))) if p is not None]
+    listed += [CastMember(h.name, None, h.organisation, h.job) for h in hosts[1:]]  # co-hosts
+    listed += [CastMember(name) for name in getattr(nlp, "people", None) or []]
+    people: dict[str, CastMember] = {}
+    for person in listed:
+        if person.name.casefold() not in in_episode:
+            people.setdefault(person.name.casefold(), person)
     organisations = _unique(
-        [m.organisation for m in ((host,) if host else ()) + guests]
+        [m.organisation for m in ((host,) if host else ()) + guests + tuple(people.values())]
         + list(getattr(nlp, "organisations", None) or [])
         + list(metadata.get("organisations") or [])
     )
-    named = {t.casefold() for t in [m.name for m in ((host,) if host else ()) + guests + people] + list(organisations)}
+    members = ((host,) if host else ()) + guests + tuple(people.values())
+    named = {t.casefold() for t in [m.name for m in members] + list(organisations)}
     vocabulary = tuple(t for t in _unique(getattr(show, "vocabulary", None) or []) if t.casefold() not in named)
     return Cast(
         host=host,
         guests=guests,
-        people=people,
+        people=tuple(people.values()),
         organisations=organisations,
         vocabulary=vocabulary,
         closed=bool(guests),
