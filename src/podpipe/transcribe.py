@@ -229,26 +229,33 @@ def _speech_windows(speech: np.ndarray, windows: int) -> np.ndarray:
     return np.concatenate([speech[start : start + size] for start in starts])
 
 
+def speech_verdict(speech_seconds: float, words: int, min_speech: float, language: str | None,
+                   expected: str | None) -> str:
+    """"no-speech", "other-language" or "speech"."""
+    if speech_seconds < min_speech or words == 0:
+        return "no-speech"
+    if expected and language and language != expected:
+        return "other-language"
+    return "speech"
+
+
 def check_speech(
     model, waveform: np.ndarray, expected: str | None, windows: int, min_speech: float, words: int = 1
 ) -> ModelInfo:
     """Whether the audio has speech (Silero VAD, and any words transcribed) and in which language
     (Whisper's language detection on a few windows of the speech); recorded as stage "speech-check"."""
-    from faster_whisper.vad import VadOptions, collect_chunks, get_speech_timestamps
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
 
     chunks = get_speech_timestamps(waveform, VadOptions())
     speech_seconds = sum(c["end"] - c["start"] for c in chunks) / SAMPLE_RATE
     settings: dict[str, object] = {"speech_seconds": round(speech_seconds, 1), "expected": expected}
-    if speech_seconds < min_speech or words == 0:
-        settings["status"] = "no-speech"
-    elif windows and expected:
-        speech = np.concatenate(collect_chunks(waveform, chunks)) if chunks else waveform
-        n = max(1, min(windows, int(len(speech) / SAMPLE_RATE // WINDOW_SECONDS) or 1))
+    language = None
+    if speech_seconds >= min_speech and words and windows and expected:
+        speech = np.concatenate([waveform[c["start"] : c["end"]] for c in chunks])
+        n = max(1, min(windows, int(len(speech) / SAMPLE_RATE // WINDOW_SECONDS)))
         language, probability, _ = model.detect_language(
             _speech_windows(speech, n), language_detection_segments=n
         )
         settings |= {"language": language, "probability": round(float(probability), 3), "windows": n}
-        settings["status"] = "speech" if language == expected else "other-language"
-    else:
-        settings["status"] = "speech"
+    settings["status"] = speech_verdict(speech_seconds, words, min_speech, language, expected)
     return ModelInfo(stage=SPEECH_CHECK_STAGE, name="podpipe speech check", version="1", settings=settings)
