@@ -31,7 +31,7 @@ from bench.transcribe_bench import build_corpus
 from podpipe import audio
 from podpipe.cast import build_cast
 from podpipe.config import load_settings
-from podpipe.domain import Cast, CastMember, Episode, NormalisedAudio, Role, Segment, Transcript
+from podpipe.domain import Cast, CastMember, Episode, NormalisedAudio, Role, Transcript
 from podpipe.models import load_whisper, offline_environment
 from podpipe.namefix import cast_terms, correct_names
 from podpipe.transcribe import hint_options, transcribe

@@ -141,14 +141,14 @@ def test_replace_heard_spells_a_misheard_introduction_everywhere() -> None:
 
 def test_without_a_sidecar_the_config_people_are_the_cast() -> None:
     class Settings:
-        class naming:  # noqa: N801 - a stand-in for the settings section
+        class naming:  # a stand-in for the settings section
             host_name, host_organisation = "Walter Schroven", "VOV"
 
-        class nlp:  # noqa: N801
+        class nlp:
             people, organisations = ["Ellen Verhaegen"], ["VOV", "Leerkorrel"]
 
-        class show:  # noqa: N801
-            vocabulary = ["microleren", "VOV"]
+        class show:
+            vocabulary = ("microleren", "VOV")
 
     cast = build_cast(Settings, {})
     assert not cast.closed and cast.host.name == "Walter Schroven"

@@ -21,7 +21,7 @@ from podpipe.cast import cast_of
 from podpipe.checks import draft_checks, speech_status
 from podpipe.config import load_settings
 from podpipe.diarize import diarize
-from podpipe.domain import Episode, Role
+from podpipe.domain import Role
 from podpipe.namefix import correct_names
 from podpipe.naming import decide_host, name_speakers, naming_report
 from podpipe.nlp import analyse

@@ -39,8 +39,8 @@ def speech_notes(transcript: Transcript) -> list[str]:
     if check.get("status") == OTHER_LANGUAGE:
         language = str(check.get("language"))
         expected = str(check.get("expected"))
-        return [f"De taal lijkt {LANGUAGE_NAMES_NL.get(language, language)}, niet "
-                f"{LANGUAGE_NAMES_NL.get(expected, expected)}: de tekst is dan onbruikbaar; controleer het bestand."]
+        named, wanted = LANGUAGE_NAMES_NL.get(language, language), LANGUAGE_NAMES_NL.get(expected, expected)
+        return [f"De taal lijkt {named}, niet {wanted}: de tekst is dan onbruikbaar; controleer het bestand."]
     return []
 
 

@@ -259,9 +259,9 @@ def host_candidates(members: Sequence[CastMember]) -> list[CastMember]:
 
 
 __all__ = [
+    "LOW_CONFIDENCE",
     "Assignment",
     "Evidence",
-    "LOW_CONFIDENCE",
     "best_member",
     "conversation_evidence",
     "evidence_matrix",

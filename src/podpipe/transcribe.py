@@ -12,6 +12,7 @@ from faster_whisper import BatchedInferencePipeline
 
 from podpipe.audio import load_waveform
 from podpipe.cast import cast_of
+from podpipe.checks import SPEECH_CHECK_STAGE
 from podpipe.config import Settings
 from podpipe.domain import Cast, Episode, ModelInfo, NormalisedAudio, Segment, Transcript, Word
 from podpipe.models import load_whisper
@@ -215,7 +216,6 @@ def _collect(
 # Is there anything to name?
 # ---------------------------------------------------------------------------------------------
 
-from podpipe.checks import SPEECH_CHECK_STAGE  # noqa: E402 - the reader lives beside the other checks
 WINDOW_SECONDS = 30.0
 
 
