@@ -429,8 +429,10 @@ def name_speakers(
     mentions = list(analysis.people) if analysis is not None else heard_self_introductions(transcript)
     taken = {_norm(s.name) for s in speakers.values() if s.name}
     members = _candidates(cast, mentions, taken)
-    # An unnamed host (no host in the cast) is named by the evidence like anyone else.
-    free = [label for label in order if not speakers[label].name]
+    # An unnamed host of an open cast without a host is named by the evidence like anyone else; in a
+    # closed cast the host's chair is no guest's.
+    host_open = not cast.closed and cast.host is None
+    free = [label for label in order if not speakers[label].name and (label != host_label or host_open)]
     if store is None and voiceprints:
         store = VoiceprintStore.from_settings(settings)
     evidence = _guest_evidence(transcript, members, mentions, free, host_label,
