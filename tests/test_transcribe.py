@@ -110,6 +110,13 @@ def test_speech_verdict(seconds: float, words: int, language: str | None, verdic
     assert speech_verdict(seconds, words, 2.0, language, "nl") == verdict
 
 
+def test_dutch_detected_as_a_neighbour_language_is_still_dutch() -> None:
+    from podpipe.transcribe import speech_verdict
+
+    assert speech_verdict(30.0, 50, 2.0, "af", "nl", expected_probability=0.35) == "speech"
+    assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01) == "other-language"
+
+
 def test_language_windows_spread_over_the_speech() -> None:
     import numpy as np
 

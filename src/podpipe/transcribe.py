@@ -217,6 +217,7 @@ def _collect(
 # ---------------------------------------------------------------------------------------------
 
 WINDOW_SECONDS = 30.0
+OTHER_LANGUAGE_MAX_EXPECTED = 0.2  # the expected language's probability below which it is not spoken
 
 
 def _speech_windows(speech: np.ndarray, windows: int) -> np.ndarray:
@@ -230,11 +231,15 @@ def _speech_windows(speech: np.ndarray, windows: int) -> np.ndarray:
 
 
 def speech_verdict(speech_seconds: float, words: int, min_speech: float, language: str | None,
-                   expected: str | None) -> str:
-    """"no-speech", "other-language" or "speech"."""
+                   expected: str | None, expected_probability: float = 0.0) -> str:
+    """"no-speech", "other-language" or "speech".
+
+    Another language only when Whisper gives the expected one little chance: robotic or accented
+    Dutch is often detected as Afrikaans or German, with Dutch a close second.
+    """
     if speech_seconds < min_speech or words == 0:
         return "no-speech"
-    if expected and language and language != expected:
+    if expected and language and language != expected and expected_probability < OTHER_LANGUAGE_MAX_EXPECTED:
         return "other-language"
     return "speech"
 
@@ -253,9 +258,13 @@ def check_speech(
     if speech_seconds >= min_speech and words and windows and expected:
         speech = np.concatenate([waveform[c["start"] : c["end"]] for c in chunks])
         n = max(1, min(windows, int(len(speech) / SAMPLE_RATE // WINDOW_SECONDS)))
-        language, probability, _ = model.detect_language(
+        language, probability, ranked = model.detect_language(
             _speech_windows(speech, n), language_detection_segments=n
         )
-        settings |= {"language": language, "probability": round(float(probability), 3), "windows": n}
-    settings["status"] = speech_verdict(speech_seconds, words, min_speech, language, expected)
+        expected_probability = float(dict(ranked or []).get(expected, probability if language == expected else 0.0))
+        settings |= {"language": language, "probability": round(float(probability), 3), "windows": n,
+                     "expected_probability": round(expected_probability, 3)}
+    else:
+        expected_probability = 0.0
+    settings["status"] = speech_verdict(speech_seconds, words, min_speech, language, expected, expected_probability)
     return ModelInfo(stage=SPEECH_CHECK_STAGE, name="podpipe speech check", version="1", settings=settings)
