@@ -450,7 +450,7 @@ def name_speakers(
                                "cast": "closed" if cast.closed else "open"})
     models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
     named = replace(transcript, speakers=list(speakers.values()), models=models)
-    return correct_introduced_names(named, mentions)
+    return correct_introduced_names(named, mentions, cast)
 
 
 def _fallbacks(speakers: dict[str, Speaker], order: Sequence[str], host_label: str | None,
@@ -471,9 +471,12 @@ def _fallbacks(speakers: dict[str, Speaker], order: Sequence[str], host_label: s
             speaker.role = Role.HOST if label == host_label else Role.GUEST
 
 
-def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]) -> Transcript:
+def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention], cast: Cast) -> Transcript:
     """A self-introduction heard as another name ("Ik ben Moutor") by a speaker named otherwise: that
-    heard form is their name misheard, so it is spelt as their first name wherever it was said."""
+    heard form is their name misheard, so it is spelt as their first name wherever it was said.
+
+    Not when the heard form is a cast member's name: then it is somebody's real name, said in a turn
+    that diarisation may have given to the wrong speaker."""
     by_label = {s.id: s for s in transcript.speakers}
     report = naming_report(transcript)
     pairs: dict[str, str] = {}
@@ -485,7 +488,7 @@ def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]
         parts = speaker.name.split()
         canonical = parts[0] if len(mention.text.split()) == 1 else speaker.name
         if fold(mention.text) not in (fold(canonical), fold(speaker.name)) and best_member(
-                mention.text, [CastMember(speaker.name)])[0] is None:
+                mention.text, [CastMember(speaker.name), *cast.members])[0] is None:
             pairs[mention.text] = canonical
     return replace_heard(transcript, pairs, method="introduction") if pairs else transcript
 
