@@ -145,3 +145,9 @@ def test_confidence_falls_with_a_close_runner_up() -> None:
     close = resolve([ELLEN, BRAM], ["B"], [Evidence("B", "Ellen Verhaegen", "answer", 1.0),
                                            Evidence("B", "Bram Goossens", "answer", 0.5)], closed=True)
     assert clear["B"].confidence == 1.0 and close["B"].confidence < LOW_CONFIDENCE
+
+
+def test_naming_oneself_in_a_self_introduction_is_no_evidence_against() -> None:
+    segments = [seg("A", "Welkom."), seg("B", "Ik ben Bram van Kompaswerk. Ik ben bram, ja."), seg("A", "Fijn.")]
+    rows = [e for e in conversation_evidence(segments, GUESTS) if e.speaker == "B"]
+    assert not any(e.rule == "says-name" for e in rows)

@@ -137,6 +137,7 @@ def _name_forms(member: CastMember) -> str:
 
 _GREETING = r"(?:dag|hallo|hoi|dank je|dank u|bedankt|merci|welkom|ja|nee|oké|ok)"
 TAIL = 160  # characters at the end of a turn: what the next speaker answers
+_SELF_INTRODUCING = re.compile(r"\b(?:ik ben|mijn naam is|ik heet)(?:\s+\w+){0,2}\s*$", re.IGNORECASE)
 
 
 def conversation_evidence(segments: Sequence[Segment], members: Sequence[CastMember]) -> list[Evidence]:
@@ -167,7 +168,11 @@ def conversation_evidence(segments: Sequence[Segment], members: Sequence[CastMem
                 else:
                     rule, weight = "answer", ANSWER_WEIGHT if pattern.search(tail) else ANSWER_WEIGHT / 2
                 rows.append(Evidence(following, member.name, rule, weight, {"turn": index}))
-            rows.append(Evidence(speaker, member.name, "says-name", SAYS_NAME_WEIGHT * len(hits), {"turn": index}))
+            # Naming oneself in a self-introduction ("Ik ben Bram") is no evidence against.
+            said = [m for m in pattern.finditer(text) if not _SELF_INTRODUCING.search(text[: m.start()])]
+            if said:
+                rows.append(Evidence(speaker, member.name, "says-name", SAYS_NAME_WEIGHT * len(said),
+                                     {"turn": index}))
     return rows
 
 
