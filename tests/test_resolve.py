@@ -12,6 +12,7 @@ from podpipe.resolve import (
     first_speech_evidence,
     mention_order_evidence,
     name_score,
+    organisation_evidence,
     resolve,
     self_introduction_evidence,
     voiceprint_evidence,
@@ -151,3 +152,12 @@ def test_naming_oneself_in_a_self_introduction_is_no_evidence_against() -> None:
     segments = [seg("A", "Welkom."), seg("B", "Ik ben Bram van Kompaswerk. Ik ben bram, ja."), seg("A", "Fijn.")]
     rows = [e for e in conversation_evidence(segments, GUESTS) if e.speaker == "B"]
     assert not any(e.rule == "says-name" for e in rows)
+
+
+def test_a_speaker_presenting_their_organisation_is_its_guest() -> None:
+    segments = [seg("A", "Welkom bij Kompaswerk en Leerkorrel."), seg("B", "Ik ben van mannedwee Kompaswerk."),
+                seg("C", "Ik werk bij Leerkorrel, al tien jaar."), seg("D", "Kompaswerk doet dat ook.")]
+    rows = organisation_evidence(segments, GUESTS)
+    assert rules(rows) == {("B", "Bram Goossens", "own-organisation"), ("C", "Ellen Verhaegen", "own-organisation")}
+    shared = [ELLEN, CastMember("Jan Peeters", Role.GUEST, "Leerkorrel")]  # colleagues: says nothing
+    assert organisation_evidence(segments, shared) == []

@@ -101,7 +101,7 @@ def test_a_leak_is_dropped_while_collecting() -> None:
 
 @pytest.mark.parametrize(
     ("seconds", "words", "language", "verdict"),
-    [(0.5, 3, "nl", "no-speech"), (30.0, 0, None, "no-speech"), (30.0, 50, "en", "other-language"),
+    [(0.5, 3, "nl", "no-speech"), (30.0, 0, None, "no-speech"), (30.0, 50, "en", "other-language"),  # sure of it
      (30.0, 50, "nl", "speech"), (30.0, 50, None, "speech")],
 )
 def test_speech_verdict(seconds: float, words: int, language: str | None, verdict: str) -> None:
@@ -114,7 +114,8 @@ def test_dutch_detected_as_a_neighbour_language_is_still_dutch() -> None:
     from podpipe.transcribe import speech_verdict
 
     assert speech_verdict(30.0, 50, 2.0, "af", "nl", expected_probability=0.35) == "speech"
-    assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01) == "other-language"
+    assert speech_verdict(30.0, 50, 2.0, "la", "nl", expected_probability=0.002, probability=0.46) == "speech"
+    assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01, probability=0.9) == "other-language"
 
 
 def test_language_windows_spread_over_the_speech() -> None:

@@ -40,6 +40,7 @@ from podpipe.resolve import (
     conversation_evidence,
     first_speech_evidence,
     mention_order_evidence,
+    organisation_evidence,
     resolve,
     self_introduction_evidence,
     voiceprint_evidence,
@@ -385,6 +386,7 @@ def _guest_evidence(
         voiceprint_evidence(similarities, threshold)
         + self_introduction_evidence(mentions, members)
         + conversation_evidence(transcript.segments, members)
+        + organisation_evidence(transcript.segments, members)
         + mention_order_evidence(transcript.segments, _order(transcript), [m for m in members if m.role == Role.GUEST],
                                  host_label)
     )

@@ -28,6 +28,7 @@ from podpipe.namefix import THRESHOLD, fold, similarity
 VOICE_WEIGHT = 4.0
 SELF_INTRODUCTION_WEIGHT = 4.0
 VOCATIVE_WEIGHT = 2.0
+ORGANISATION_WEIGHT = 2.0  # "ik ben van Kompaswerk": weaker than a name, colleagues share organisations
 ANSWER_WEIGHT = 1.0
 SAYS_NAME_WEIGHT = -0.5  # people seldom name themselves in the third person
 FIRST_SPEECH_WEIGHT = 1.0  # the host opens the episode
@@ -63,6 +64,7 @@ class Assignment:
             return "sidecar"
         rule = max(positive, key=lambda e: e.weight).rule
         return {"vocative": "conversation", "answer": "conversation", "first-speech": "first-speaker",
+                "own-organisation": "self-introduction",
                 "mention-order": "sidecar"}.get(rule, rule)
 
 
@@ -176,6 +178,30 @@ def conversation_evidence(segments: Sequence[Segment], members: Sequence[CastMem
     return rows
 
 
+# "ik ben (Bram) van X", "ik werk bij X", "wij zijn X": the speaker says which organisation is theirs.
+_OWN_ORGANISATION = r"\b(?:ik ben|ik werk|ik kom|wij zijn|we zijn|ik zit)\b[^.?!]{{0,40}}?\b(?:van|bij|voor|op)?\s*" \
+    r"(?:[^.?!]{{0,25}}?\s)?(?:{org})\b"
+
+
+def organisation_evidence(segments: Sequence[Segment], members: Sequence[CastMember]) -> list[Evidence]:
+    """A speaker who presents themselves with a member's organisation is probably that member (when
+    no other member shares it)."""
+    owners: dict[str, list[CastMember]] = {}
+    for member in members:
+        if member.organisation:
+            owners.setdefault(member.organisation, []).append(member)
+    rows = []
+    for organisation, people in owners.items():
+        if len(people) != 1:
+            continue
+        pattern = re.compile(_OWN_ORGANISATION.format(org=re.escape(organisation)), re.IGNORECASE)
+        for index, (speaker, text) in enumerate(_turns(segments)):
+            if pattern.search(text):
+                rows.append(Evidence(speaker, people[0].name, "own-organisation", ORGANISATION_WEIGHT,
+                                     {"organisation": organisation, "turn": index}))
+    return rows
+
+
 def first_speech_evidence(order: Sequence[str], host: CastMember | None) -> list[Evidence]:
     """The host opens the episode."""
     if host is None or not order:
@@ -273,6 +299,7 @@ __all__ = [
     "first_speech_evidence",
     "mention_order_evidence",
     "name_score",
+    "organisation_evidence",
     "resolve",
     "self_introduction_evidence",
     "voiceprint_evidence",
