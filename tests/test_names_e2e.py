@@ -106,8 +106,8 @@ def test_every_speaker_named_whatever_the_sidecar_order(heard, settings, order: 
     organisations = {s.name: s.organisation for s in named.speakers}
     assert organisations["Ellen Verhaegen"] == "Leerkorrel" and organisations["Bram Goossens"] == "Kompaswerk"
     text = " ".join(s.text for s in named.segments)
-    # Misheard names ("Moutor", "Lierko Riel", "Kompas Merk") are spelt as the cast spells them ...
-    assert "Leerkorrel" in text and "Kompaswerk" in text and "Walter" in text
+    # Misheard names ("Ik ben Moutor", "Kompas Merk") are spelt as the cast spells them ...
+    assert "Kompaswerk" in text and "Ik ben Walter" in text and "Moutor" not in text
     assert not any(c.canonical not in {*WHO.values(), *WHO, "Schroven", "Verhaegen", "Goossens", "VOV",
                                        "Leerkorrel", "Kompaswerk"} for c in named.corrections)
     # ... with what was heard kept on the word
