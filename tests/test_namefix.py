@@ -156,3 +156,9 @@ def test_without_a_sidecar_the_config_people_are_the_cast() -> None:
     assert cast.terms() == ["Walter Schroven", "Ellen Verhaegen", "VOV", "Leerkorrel", "microleren"]
     corrected = correct_names(Transcript(_episode(), [_segment("Ellen van Lierko Riel")], "nl"), cast)
     assert corrected.segments[0].text == "Ellen van Leerkorrel"
+
+
+def test_a_two_letter_name_is_not_a_common_word() -> None:
+    cast = Cast(guests=(CastMember("An Janssens", Role.GUEST),), closed=True)
+    corrected, made = correct_segment(_segment("Ik ga aan de slag met an."), 0, cast_terms(cast))
+    assert corrected.text == "Ik ga aan de slag met An." and [c.method for c in made] == ["case"]

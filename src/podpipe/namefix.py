@@ -32,6 +32,7 @@ from podpipe.domain import Cast, NameCorrection, Segment, Transcript, Word
 THRESHOLD = 0.84  # see the module docstring and BENCHMARKS.md
 PHONETIC_FLOOR = 0.7
 SHORT_TERM = 4  # letters of key at or below which only an equal key corrects
+TINY_TERM = 3  # ... and at or below which only the same letters (capitals apart) do
 MAX_SPAN = 3
 
 # Ordered: longer patterns first, so "sch" is not read as "s" + "ch" by a later rule.
@@ -127,8 +128,10 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float) -> 
                 if len(span) < length or not all(fold(token) for token in span):
                     continue
                 score, method = similarity(" ".join(span), term.text)
-                short = len(dutch_key(term.text)) <= SHORT_TERM
-                if score >= 1.0 or (not short and score >= threshold):
+                key_length = len(dutch_key(term.text))
+                if key_length <= TINY_TERM and fold(" ".join(span)) != fold(term.text):
+                    continue  # "An": only "an" itself, never "aan" (equal keys, another word)
+                if score >= 1.0 or (key_length > SHORT_TERM and score >= threshold):
                     found.append(_Match(first, length, term, score, method))
     # Best score first; between equals, the shorter span (it swallows fewer neighbouring words).
     found.sort(key=lambda m: (-m.score, m.length, m.first))
