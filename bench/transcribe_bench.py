@@ -2,7 +2,12 @@
 
 Joins the 150 utterances of ``$PODPIPE_SHARED/audio/flemish-read-speech`` into episode-length files
 (with short pauses, as speech in an episode has) and transcribes them with podpipe's transcription
-stage and, in the same run, with plain faster-whisper on the same model and files.
+stage (the cast told to Whisper as hotwords, as the prompt, or not at all; batched and sequential)
+and, in the same run, with plain faster-whisper on the same model and files.
+
+Then the prompt leak: 30 s clips of faint noise with one utterance (3-5 s) in the middle, transcribed
+with each kind of hint, with and without podpipe's leak guard; counted are segments made of hint
+words only (the leak) and words that are not in the utterance.
 
     .venv/bin/python bench/transcribe_bench.py [--group-seconds 120] [--json bench/results/transcribe.json]
 
@@ -30,12 +35,14 @@ import jiwer
 import numpy as np
 from faster_whisper import BatchedInferencePipeline
 
+from podpipe.cast import build_cast
 from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
+from podpipe.namefix import fold
 from podpipe.stages import ingest as audio
-from podpipe.stages.transcribe import transcribe
+from podpipe.stages.transcribe import hint_words, transcribe
 
 PAUSE = 0.6  # seconds of silence between utterances
 
@@ -45,6 +52,19 @@ def normalise_text(text: str) -> str:
     text = re.sub(r"[^\w\s'-]", " ", text)  # keep letters, digits, apostrophes and hyphens inside words
     text = re.sub(r"(?<!\w)['-]|['-](?!\w)", " ", text)
     return " ".join(text.split())
+
+
+def utterances(shared: Path, work: Path) -> list[tuple[np.ndarray, str]]:
+    """Every utterance as a 16 kHz waveform with its text (normalised once, reused from ``work``)."""
+    speech = shared / "audio" / "flemish-read-speech"
+    with (speech / "metadata.csv").open(encoding="utf-8") as handle:
+        rows = [(row[0], row[1]) for row in csv.reader(handle, delimiter="|") if row]
+    found = []
+    for utterance_id, text in rows:
+        source = speech / "wavs" / f"{utterance_id}.wav"
+        episode = Episode(id=utterance_id, slug=utterance_id, source=source, duration=audio.probe(source).duration)
+        found.append((audio.load_waveform(audio.normalise(episode, work / "utterances")), text))
+    return found
 
 
 def build_corpus(shared: Path, group_seconds: float, work: Path) -> list[tuple[Path, str, float]]:
@@ -86,11 +106,51 @@ def score(name: str, hypotheses: list[str], references: list[str], wall: float, 
     return result
 
 
+def with_transcription(settings, **changes):
+    return settings.model_copy(update={"transcription": settings.transcription.model_copy(update=changes)})
+
+
+def near_silent_clips(corpus_utterances: list[tuple[np.ndarray, str]], count: int) -> list[tuple[np.ndarray, str]]:
+    """30 s of faint noise (-60 dBFS) with one short utterance in the middle."""
+    rng = np.random.default_rng(30)
+    short = [(s, t) for s, t in corpus_utterances if 2.5 <= len(s) / 16_000 <= 5.0][:count]
+    clips = []
+    for samples, text in short:
+        clip = (rng.normal(scale=0.001, size=30 * 16_000)).astype(np.float32)
+        start = (len(clip) - len(samples)) // 2
+        clip[start : start + len(samples)] += samples
+        clips.append((clip, text))
+    return clips
+
+
+def leak_rows(settings, clips: list[tuple[np.ndarray, str]]) -> list[dict]:
+    hints = hint_words(build_cast(settings))
+    rows = []
+    for batched in (True, False):
+        for mode in ("prompt", "hotwords"):
+            for guard in (False, True):
+                run = with_transcription(settings, batched=batched, cast_hints=mode, hint_leak_guard=guard)
+                leaked = extra = 0
+                for index, (clip, text) in enumerate(clips):
+                    episode = Episode(id=f"clip{index}", slug=f"clip{index}", source=Path("clip.wav"), duration=30.0)
+                    segments = transcribe(episode, clip, run).segments
+                    said = set(normalise_text(text).split())
+                    leaked += sum(1 for seg in segments if fold(seg.text) and all(
+                        w in hints for w in fold(seg.text).split()))
+                    extra += sum(1 for seg in segments for w in normalise_text(seg.text).split() if w not in said)
+                row = {"mode": "batched" if batched else "sequential", "hints": mode, "guard": guard,
+                       "clips": len(clips), "hint_only_segments": leaked, "words_not_said": extra}
+                print(row)
+                rows.append(row)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--group-seconds", type=float, default=120.0)
     parser.add_argument("--json", type=Path, help="write the results here as JSON")
     parser.add_argument("--skip-plain", action="store_true", help="only podpipe's stage")
+    parser.add_argument("--leak-clips", type=int, default=8, help="near-silent clips for the leak measure")
     args = parser.parse_args()
 
     offline_environment()
@@ -109,14 +169,17 @@ def main() -> None:
         load_whisper(settings)  # load time is not transcription time
 
         results = []
-        started = time.perf_counter()
-        hypotheses = []
-        for path, _, duration in corpus:
-            episode = Episode(id=path.stem, slug=path.stem, source=path, duration=duration)
-            transcript = transcribe(episode, waveforms[path], settings)
-            hypotheses.append(" ".join(segment.text for segment in transcript.segments))
-        results.append(score("podpipe transcribe (default settings)", hypotheses, references,
-                             time.perf_counter() - started, audio_seconds))
+        for batched in (True, False):
+            for mode in ("none", "prompt", "hotwords"):
+                run = with_transcription(settings, batched=batched, cast_hints=mode)
+                started = time.perf_counter()
+                hypotheses = []
+                for path, _, duration in corpus:
+                    episode = Episode(id=path.stem, slug=path.stem, source=path, duration=duration)
+                    transcript = transcribe(episode, waveforms[path], run)
+                    hypotheses.append(" ".join(segment.text for segment in transcript.segments))
+                name = f"podpipe ({'batched' if batched else 'sequential'}, hints: {mode})"
+                results.append(score(name, hypotheses, references, time.perf_counter() - started, audio_seconds))
 
         if not args.skip_plain:
             model = load_whisper(settings).model
@@ -128,13 +191,14 @@ def main() -> None:
                     segments, _ = plain.transcribe(str(path), language="nl", word_timestamps=True)
                     hypotheses.append(" ".join(segment.text.strip() for segment in segments))
                 results.append(score(name, hypotheses, references, time.perf_counter() - started, audio_seconds))
+        leaks = leak_rows(settings, near_silent_clips(utterances(shared, Path(tmp)), args.leak_clips))
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak resident memory of this process: {peak_mb:.0f} MB")
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({"audio_seconds": audio_seconds, "files": len(corpus),
-                                         "peak_rss_mb": round(peak_mb), "results": results}, indent=2))
+                                         "peak_rss_mb": round(peak_mb), "results": results, "leaks": leaks}, indent=2))
 
 
 if __name__ == "__main__":

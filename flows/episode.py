@@ -28,7 +28,9 @@ from prefect.context import TaskRunContext
 
 import podpipe
 from podpipe import pipeline, progress
+from podpipe.cast import cast_of
 from podpipe.catalog import Catalog, Status
+from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
 from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
@@ -39,7 +41,7 @@ from podpipe.io import transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
 from podpipe.pipeline import Draft
-from podpipe.sidecar import read_sidecar, speaker_bounds, speaker_count, with_sidecar
+from podpipe.sidecar import diarization_bounds, read_sidecar, with_sidecar
 from podpipe.stages import analyse as analyse_stage
 from podpipe.stages import diarize as diarize_stage
 from podpipe.stages import ingest, transcribe
@@ -98,7 +100,9 @@ def _cache_key(stage: str, episode: Episode, stage_settings: dict, code: str) ->
 
 def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
-    stage_settings = settings.transcription.model_dump(mode="json") | {"vocabulary": settings.show.vocabulary}
+    # What Whisper is told depends on the cast (config and sidecar): a new guest list, a new transcript.
+    stage_settings = settings.transcription.model_dump(mode="json") | {
+        "cast": cast_of(parameters["episode"], settings).terms()}
     # The embedded Whisper's weights are pinned by the sha256 sums in models/whisper.py's source.
     return _cache_key("transcribe", parameters["episode"], stage_settings,
                       _fingerprint(transcribe, whisper_models, ingest))
@@ -210,6 +214,12 @@ def attribute_task(transcript: Transcript, diarisation: Diarisation) -> Transcri
     return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model)
 
 
+@task(name="prepare")
+def prepare_task(transcript: Transcript, settings: Settings, diarisation: Diarisation) -> Transcript:
+    """Misheard cast names corrected and the host decided, once, before the analysis: pipeline.prepare."""
+    return pipeline.prepare(transcript, settings, voiceprints=diarisation.centroids)
+
+
 @task(name="analyse", cache_key_fn=_analyse_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
@@ -307,7 +317,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
               _stage(catalog, episode, "diarize") as diarised):
             transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
             diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, speaker_count(episode), *speaker_bounds(episode)
+                episode, normalised, settings, *diarization_bounds(episode)
             )
             transcript, diarisation = transcribing.result(), diarising.result()
             transcribed.model = _model_of(transcript.models, "transcribe")
@@ -316,6 +326,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         transcript.episode = episode
         with _stage(catalog, episode, "attribute"):
             transcript = attribute_task(transcript, diarisation)
+            transcript = prepare_task(transcript, settings, diarisation)
         with _stage(catalog, episode, "analyse") as analysed:
             analysis = analyse_task.with_options(**retry)(transcript, settings)
             analysed.model = _model_of(analysis.models, "nlp")
@@ -327,6 +338,16 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
     except Exception as error:
         catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
+    # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
+    # no use; its check box says the same.
+    nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(speech_status(transcript) or "")
+    done_status = nothing if nothing is not None and done_status != Status.APPROVED else done_status
+    # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
+    # no use; its check box says the same.
+    nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(
+        speech_status(result.transcript) or "")
+    if nothing is not None and done_status != Status.APPROVED:
+        done_status = nothing
     catalog.set_status(episode.id, done_status, output_dir=out_dir,
                        speakers=[speaker.display_name for speaker in result.transcript.speakers])
     _summarise(result, out_dir, written, time.perf_counter() - started)

@@ -44,7 +44,7 @@ from podpipe.flows.episode import open_catalog, process_episode
 from podpipe.inbox import complete_files, move_to_failed
 from podpipe.lifetime import exit_when_parent_dies
 
-FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE}
+FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE, Status.NO_SPEECH, Status.OTHER_LANGUAGE}
 DEPLOYMENT = "podpipe-inbox"
 FULL_NAME = f"scan_inbox/{DEPLOYMENT}"
 # Set by `podpipe serve` for the scans its runner starts (child processes of serve).

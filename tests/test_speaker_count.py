@@ -208,7 +208,7 @@ def test_sidecar_gives_a_count_or_bounds(tmp_path):
 
     from podpipe.domain import Episode
     from podpipe.errors import InvalidInputError
-    from podpipe.sidecar import read_sidecar, speaker_bounds, speaker_count, with_sidecar
+    from podpipe.sidecar import diarization_bounds, read_sidecar, speaker_count, with_sidecar
 
     def episode_with(yaml_text: str) -> Episode:
         audio = tmp_path / "ep.mp3"
@@ -221,11 +221,13 @@ def test_sidecar_gives_a_count_or_bounds(tmp_path):
     show = episode_with(
         "host: {name: An}\nguests: [{name: Bo}, {name: Cas}]\nmin_speakers: 2\nmax_speakers: 5\n"
     )
-    assert speaker_count(show) == 3 and speaker_bounds(show) == (2, 5)
+    assert speaker_count(show) == 3 and diarization_bounds(show) == (None, 2, 5)
     caller = episode_with("host: {name: An}\nguests: [{name: Bo}]\nnum_speakers: 3\n")
-    assert speaker_count(caller) == 3 and speaker_bounds(caller) == (None, None)
+    assert speaker_count(caller) == 3 and diarization_bounds(caller) == (3, None, 3)
     open_show = episode_with("title: Aflevering\nmax_speakers: 4\n")
-    assert speaker_count(open_show) is None and speaker_bounds(open_show) == (None, 4)
+    assert speaker_count(open_show) is None and diarization_bounds(open_show) == (None, None, 4)
+    listed = episode_with("host: {name: An}\nguests: [{name: Bo}, {name: Cas}]\n")
+    assert diarization_bounds(listed) == (None, None, 3), "a guest list is an upper bound: a guest may not speak"
     with pytest.raises(InvalidInputError, match="min_speakers"):
         episode_with("min_speakers: 5\nmax_speakers: 2\n")
 

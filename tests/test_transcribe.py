@@ -66,3 +66,65 @@ def test_a_persistent_loop_and_a_repeated_segment_are_dropped() -> None:
         )
     )
     assert [s.text for s in segments] == ["Hallo."]
+
+
+def test_hint_options_per_mode() -> None:
+    from podpipe.domain import Cast, CastMember, Role
+    from podpipe.stages.transcribe import hint_options
+
+    cast = Cast(host=CastMember("Walter Schroven", Role.HOST), organisations=("VOV",), vocabulary=("L&D",))
+    assert hint_options(cast, "hotwords") == {"hotwords": "Walter Schroven, VOV, L&D", "initial_prompt": None}
+    assert hint_options(cast, "prompt") == {"initial_prompt": "Walter Schroven, VOV, L&D."}
+    assert hint_options(cast, "none") == {"initial_prompt": None}
+
+
+def test_a_leaked_prompt_is_recognised_and_real_speech_is_not() -> None:
+    from podpipe.domain import Cast, CastMember, Role, Word
+    from podpipe.stages.transcribe import hint_words, is_hint_leak
+
+    hints = hint_words(Cast(host=CastMember("Walter Schroven", Role.HOST), organisations=("VOV",),
+                            vocabulary=("L&D",)))
+    leak = Segment(0.0, 2.0, "VOV, L&D.", [Word(0.0, 1.0, " VOV,", 0.3), Word(1.0, 2.0, " L&D.", 0.4)])
+    assert is_hint_leak(leak, hints, no_speech_prob=0.1)  # unsure words
+    sure = Segment(0.0, 1.0, "Walter?", [Word(0.0, 1.0, " Walter?", 0.95)])
+    assert not is_hint_leak(sure, hints, no_speech_prob=0.05)  # a name said alone, clearly
+    assert is_hint_leak(sure, hints, no_speech_prob=0.6)  # ... unless Whisper thinks it is silence
+    speech = Segment(0.0, 2.0, "Dank je, Walter.", [Word(0.0, 2.0, " Dank je, Walter.", 0.2)])
+    assert not is_hint_leak(speech, hints, no_speech_prob=0.9)  # words that were not hinted
+
+
+def test_a_leak_is_dropped_while_collecting() -> None:
+    segments = list(_collect([raw(0.0, 1.0, "VOV."), raw(1.0, 2.0, "Hallo.")], 2.0, 2.4, lambda s: [s], None,
+                             is_leak=lambda segment, no_speech: segment.text == "VOV."))
+    assert [s.text for s in segments] == ["Hallo."]
+
+
+@pytest.mark.parametrize(
+    ("seconds", "words", "language", "verdict"),
+    [(0.5, 3, "nl", "no-speech"), (30.0, 0, None, "no-speech"), (30.0, 50, "en", "other-language"),  # sure of it
+     (30.0, 50, "nl", "speech"), (30.0, 50, None, "speech")],
+)
+def test_speech_verdict(seconds: float, words: int, language: str | None, verdict: str) -> None:
+    from podpipe.stages.transcribe import speech_verdict
+
+    assert speech_verdict(seconds, words, 2.0, language, "nl") == verdict
+
+
+def test_dutch_detected_as_a_neighbour_language_is_still_dutch() -> None:
+    from podpipe.stages.transcribe import speech_verdict
+
+    assert speech_verdict(30.0, 50, 2.0, "af", "nl", expected_probability=0.35) == "speech"
+    assert speech_verdict(30.0, 50, 2.0, "la", "nl", expected_probability=0.002, probability=0.46) == "speech"
+    assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01, probability=0.9) == "other-language"
+
+
+def test_language_windows_spread_over_the_speech() -> None:
+    import numpy as np
+
+    from podpipe.stages.transcribe import SAMPLE_RATE, _speech_windows
+
+    speech = np.arange(200 * SAMPLE_RATE, dtype=np.float32)
+    joined = _speech_windows(speech, 3)
+    assert len(joined) == 90 * SAMPLE_RATE
+    assert joined[0] == 0 and joined[-1] == speech[-1]  # the start and the end of the episode
+    assert len(_speech_windows(speech[: 40 * SAMPLE_RATE], 3)) == 40 * SAMPLE_RATE

@@ -25,6 +25,9 @@ class Status(StrEnum):
     PENDING = "pending"
     PROCESSING = "processing"
     DRAFT_READY = "draft ready"
+    # A draft was made, but there was nothing to name: see the draft's check box.
+    NO_SPEECH = "no speech"
+    OTHER_LANGUAGE = "other language"
     APPROVED = "approved"
     TO_REAPPROVE = "to re-approve"  # approved, then changed in the review app
     FAILED = "failed"

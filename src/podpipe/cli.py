@@ -137,7 +137,7 @@ def notes(
     with _errors_exit_2():
         loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
         out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
-        pipeline.export(pipeline.draft(loaded, settings), out_dir, settings)
+        pipeline.export(pipeline.draft(pipeline.prepare(loaded, settings), settings), out_dir, settings)
     typer.echo(str(out_dir))
 
 

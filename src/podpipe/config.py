@@ -71,6 +71,17 @@ class Transcription(Section):
     word_timestamps: bool = True
     # Segments whose text compresses better than this are repetition loops; they are dropped.
     max_compression_ratio: float = 2.4
+    # How Whisper is told the cast's names, organisations and vocabulary: faster-whisper's
+    # "hotwords" (given to every window, batched or not) or the initial "prompt" (every window when
+    # batched, only the first when sequential). See BENCHMARKS.md for the measurement.
+    cast_hints: Literal["hotwords", "prompt", "none"] = "hotwords"
+    # Drop a segment that is nothing but hint words, said with little confidence: the prompt leaking
+    # into near-silence ("VOV, L&D.").
+    hint_leak_guard: bool = True
+    # Before naming: is there speech, and is it the configured language? Detected on this many
+    # 30 s windows spread over the speech.
+    language_check_windows: int = Field(default=3, ge=0)
+    min_speech_seconds: float = Field(default=2.0, ge=0)
     allow_downloads: bool = False  # hub models only with this on (and a network)
 
 

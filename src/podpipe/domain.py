@@ -54,9 +54,10 @@ class NormalisedAudio:
 class Word:
     start: float
     end: float
-    text: str  # as Whisper wrote it, with its leading space
+    text: str  # as Whisper wrote it, with its leading space (or a cast name's canonical spelling)
     probability: float
     speaker: str | None = None
+    heard: str | None = None  # what Whisper wrote, when a name correction replaced ``text``
 
 
 @dataclass(slots=True)
@@ -90,6 +91,66 @@ class ModelInfo:
     settings: dict[str, object] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class CastMember:
+    """A person the episode may have: the host, a sidecar guest, or one of the show's known people."""
+
+    name: str
+    role: Role | None = None  # HOST or GUEST for who is in this episode; None for the show's other people
+    organisation: str | None = None
+    job: str | None = None  # e.g. "oprichter" (the sidecar's ``role``)
+
+
+@dataclass(frozen=True, slots=True)
+class Cast:
+    """Who and what the episode is about, decided once (config + sidecar) and read by every stage.
+
+    ``closed``: the sidecar listed the guests, so the episode's guests are exactly these.
+    """
+
+    host: CastMember | None = None
+    guests: tuple[CastMember, ...] = ()
+    people: tuple[CastMember, ...] = ()  # the show's known people beside host and guests
+    organisations: tuple[str, ...] = ()  # every organisation: the members' and the show's
+    vocabulary: tuple[str, ...] = ()  # other terms Whisper should spell as the show does
+    closed: bool = False
+
+    @property
+    def members(self) -> tuple[CastMember, ...]:
+        return ((self.host,) if self.host else ()) + self.guests + self.people
+
+    @property
+    def speaking(self) -> tuple[CastMember, ...]:
+        """Who may speak in this episode: host and guests."""
+        return ((self.host,) if self.host else ()) + self.guests
+
+    def terms(self) -> list[str]:
+        """Names, organisations and vocabulary, each once, in that order (what Whisper is told)."""
+        seen: dict[str, None] = {}
+        for term in [m.name for m in self.members] + list(self.organisations) + list(self.vocabulary):
+            if term and term.strip():
+                seen.setdefault(term.strip(), None)
+        return list(seen)
+
+    def member(self, name: str | None) -> CastMember | None:
+        folded = (name or "").casefold().strip()
+        return next((m for m in self.members if m.name.casefold() == folded), None)
+
+
+@dataclass(frozen=True, slots=True)
+class NameCorrection:
+    """A span speech recognition misheard as something else than a cast name, and what it became."""
+
+    segment: int  # index into transcript.segments
+    start: float
+    end: float
+    heard: str  # as Whisper wrote it
+    canonical: str  # the cast's spelling that replaced it
+    label: str  # "PER" or "ORG"
+    score: float  # similarity 0..1 that cleared the threshold
+    method: str = "fuzzy"  # "fuzzy", "phonetic", "introduction"
+
+
 @dataclass(slots=True)
 class Transcript:
     episode: Episode
@@ -97,6 +158,7 @@ class Transcript:
     language: str
     speakers: list[Speaker] = field(default_factory=list)
     models: list[ModelInfo] = field(default_factory=list)
+    corrections: list[NameCorrection] = field(default_factory=list)
 
     @property
     def words(self) -> list[Word]:

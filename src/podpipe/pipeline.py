@@ -1,10 +1,11 @@
 """The stages composed once, for the Prefect flow (``podpipe run``, the inbox) and for ``podpipe notes``.
 
 The audio end (ingest, transcribe, diarize, attribute) runs only in the flow, where each stage is a
-task in a worker process. From a speaker-attributed transcript on, both paths share this module: the
-analysis, the naming and the draft (:func:`draft`), and every file of the output folder
-(:func:`export`). The flow hands in the analysis from its own cached, time-limited task;
-``podpipe notes`` lets :func:`draft` run the stage function.
+task in a worker process. From a speaker-attributed transcript on, both paths share this module: names
+corrected and the host decided (:func:`prepare`), the analysis, the naming and the draft
+(:func:`draft`), and every file of the output folder (:func:`export`). The flow hands in the
+analysis from its own cached, time-limited task; ``podpipe notes`` lets :func:`draft` run the stage
+function.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from podpipe.cast import cast_of
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
 from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
@@ -20,9 +22,19 @@ from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import ANALYSIS, json_text
+from podpipe.namefix import correct_names
 from podpipe.stages.analyse import analyse
-from podpipe.stages.naming import name_speakers
+from podpipe.stages.naming import decide_host, name_speakers
 from podpipe.stages.notes import build_show_notes, write_show_notes
+
+
+def prepare(
+    transcript: Transcript, settings: Settings, *, voiceprints: Mapping[str, Sequence[float]] | None = None
+) -> Transcript:
+    """What the analysis reads: misheard cast names spelt right (the heard form kept beside each) and
+    the host decided, once, by voice or by how they open the episode."""
+    corrected = correct_names(transcript, cast_of(transcript.episode, settings))
+    return decide_host(corrected, settings, voiceprints=voiceprints)
 
 
 @dataclass
@@ -41,8 +53,8 @@ def draft(
     voiceprints: Mapping[str, Sequence[float]] | None = None,
     analysis: Analysis | None = None,
 ) -> Draft:
-    """Analyse a speaker-attributed transcript (unless its analysis is given), name its speakers and
-    write the draft show notes."""
+    """Analyse a prepared transcript (unless its analysis is given), name its speakers and write the
+    draft show notes."""
     if analysis is None:
         analysis = analyse(transcript, settings)
     named = name_speakers(transcript, analysis, settings, voiceprints=voiceprints)

@@ -77,12 +77,16 @@ def speaker_count(episode: Episode) -> int | None:
     return Sidecar.model_validate(episode.metadata).speaker_count if episode.metadata else None
 
 
-def speaker_bounds(episode: Episode) -> tuple[int | None, int | None]:
-    """(min_speakers, max_speakers) from the episode's sidecar; None where it says nothing."""
+def diarization_bounds(episode: Episode) -> tuple[int | None, int | None, int | None]:
+    """(num_speakers, min_speakers, max_speakers) for diarisation from the episode's sidecar.
+
+    A count is given only where the producer says ``num_speakers``; a guest list is an upper bound
+    (``max_speakers`` wins), since a listed guest may not say a word. None where it says nothing.
+    """
     if not episode.metadata:
-        return None, None
+        return None, None, None
     sidecar = Sidecar.model_validate(episode.metadata)
-    return sidecar.min_speakers, sidecar.max_speakers
+    return sidecar.num_speakers, sidecar.min_speakers, sidecar.max_speakers or sidecar.speaker_count
 
 
 def sidecar_path(audio: Path) -> Path | None:

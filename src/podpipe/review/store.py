@@ -305,9 +305,12 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
         spans = [[round(s.start, 3), round(s.end, 3)] for s in transcript.segments if s.speaker == speaker.id]
         named.append({**_speakers_to_json([speaker])[0], "spans": spans})
     hosts = [s for s in named if s["role"] == Role.HOST]
-    for host in hosts:
-        if (host["id"], host["name"]) not in enrolled and _enrol_voiceprint(out_dir, host, transcript, settings):
-            enrolled.add((host["id"], host["name"]))
+    # Confirmed guests are enrolled too, so a returning guest is recognised by voice; placeholders
+    # ("Gast 1", "Presentator") are nobody's name.
+    confirmed = [s for s in named if s["role"] == Role.HOST or not _placeholder(s["name"], settings)]
+    for person in confirmed:
+        if (person["id"], person["name"]) not in enrolled and _enrol_voiceprint(out_dir, person, transcript, settings):
+            enrolled.add((person["id"], person["name"]))
     write_text_atomic(path, json_text({"episode": transcript.episode.id, "speakers": named,
                                        "enrolled": sorted(list(item) for item in enrolled)}))
     if not hosts:
@@ -326,6 +329,14 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
                                  if not (h.get("episode") == entry["episode"] and h.get("speaker") == entry["speaker"])]
             registry["hosts"].append(entry)
         write_text_atomic(registry_path, json_text(registry))
+
+
+def _placeholder(name: str, settings: Any) -> bool:
+    try:
+        from podpipe.stages.naming import is_placeholder_name
+    except ImportError:
+        return True
+    return is_placeholder_name(name, settings)
 
 
 def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Any) -> bool:

@@ -1,21 +1,18 @@
 """Naming the speakers: diarisation says ``SPEAKER_00``, editors need "Walter Schroven (VOV)".
 
-Evidence, strongest first:
+Who can be in the episode is the :class:`~podpipe.domain.Cast` (config + sidecar, :mod:`podpipe.cast`).
 
 1. names already on the transcript (an editor's, or a hand-written episode file) are kept;
-2. the host by voice: a stored voiceprint (a diarisation embedding, see :class:`VoiceprintStore`)
-   compared by cosine similarity with each speaker's centroid embedding of this episode; the best
-   speaker is the host when the similarity clears ``naming.voiceprint_threshold``;
-3. self-introductions found by the NLP stage ("ik ben X", ``Mention.source == "self-introduction"``);
-4. the conversation: a name said right before another speaker answers ("Ellen, laten we bij u
-   beginnen." -> the next speaker is Ellen), with the host's introductions and the sidecar's guests
-   as the candidate names;
-5. the episode sidecar (``episode.metadata``: host, guests with organisation): a single remaining
-   guest for a single unnamed speaker; the host as the first speaker when nothing else says who it is;
-6. fallback: "Gast 1", "Gast 2", ..., marked for the editor.
+2. the host is decided once, before the analysis (:func:`decide_host`): the cast's host by a stored
+   voiceprint (cosine similarity of CAM++ embeddings, see :class:`VoiceprintStore`), by a
+   self-introduction and by who opens the episode;
+3. the other speakers are one assignment (:mod:`podpipe.resolve`) over the evidence: voiceprints of
+   enrolled returning guests, self-introductions (heard names matched to cast names by spelling and
+   sound), the host's introductions and who answers them, vocatives, the order of first speech;
+4. fallback: "Gast 1", "Gast 2", ..., marked for the editor.
 
-How each speaker was named (source, similarity, votes) is recorded in ``transcript.models`` as the
-``ModelInfo`` of stage ``"naming"``; :func:`naming_report` reads it back.
+How each speaker was named (source, evidence, score, confidence) is recorded in ``transcript.models``
+as the ``ModelInfo`` of stage ``"naming"``; :func:`naming_report` reads it back.
 """
 
 from __future__ import annotations
@@ -31,9 +28,23 @@ from typing import Any
 
 import numpy as np
 
+from podpipe.cast import cast_of
 from podpipe.config import Naming, section_of
-from podpipe.domain import Analysis, ModelInfo, Role, Speaker, Transcript
+from podpipe.domain import Analysis, Cast, CastMember, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.files import write_text_atomic
+from podpipe.namefix import fold, replace_heard
+from podpipe.resolve import (
+    Assignment,
+    Evidence,
+    best_member,
+    conversation_evidence,
+    first_speech_evidence,
+    mention_order_evidence,
+    organisation_evidence,
+    resolve,
+    self_introduction_evidence,
+    voiceprint_evidence,
+)
 
 log = logging.getLogger(__name__)
 
@@ -230,34 +241,12 @@ def read_centroids(path: Path) -> dict[str, list[float]]:
 # Naming
 # ---------------------------------------------------------------------------------------------
 
-
-@dataclass(slots=True)
-class _Person:
-    name: str
-    organisation: str | None = None
-    role: Role | None = None
-
-
-def _metadata_people(transcript: Transcript, config: Naming) -> tuple[_Person | None, list[_Person]]:
-    """(host, guests) from the sidecar dump in ``episode.metadata`` and the naming config."""
-    metadata = transcript.episode.metadata or {}
-
-    def person(raw: Any, role: Role) -> _Person | None:
-        if isinstance(raw, str) and raw.strip():
-            return _Person(raw.strip(), None, role)
-        if isinstance(raw, Mapping) and raw.get("name"):
-            org = raw.get("organisation") or raw.get("organization")
-            return _Person(str(raw["name"]).strip(), str(org).strip() if org else None, role)
-        return None
-
-    host = person(metadata.get("host"), Role.HOST)
-    if host is None and config.host_name:
-        host = _Person(config.host_name, config.host_organisation, Role.HOST)
-    elif host is not None and config.host_name and _same_name(host.name, config.host_name):
-        host.organisation = host.organisation or config.host_organisation
-    guests_raw = metadata.get("guests") or []
-    guests = [p for p in (person(g, Role.GUEST) for g in guests_raw if guests_raw) if p is not None]
-    return host, guests
+HOST_STAGE = "host"
+# "ik ben X", "mijn naam is X": a first look for the host's self-introduction before the NLP stage.
+_SELF_INTRODUCTION = re.compile(
+    r"\b(?:ik ben|mijn naam is|ik heet)\s+(?:zoals altijd\s+|weer\s+|uw host\s+|de host\s+)?"
+    r"([A-Z\u00c0-\u017f][\w\u00c0-\u017f'-]+(?:\s+[A-Z\u00c0-\u017f][\w\u00c0-\u017f'-]+)?)"
+)
 
 
 def _norm(text: str) -> str:
@@ -268,48 +257,139 @@ def _same_name(a: str | None, b: str | None) -> bool:
     return bool(a and b) and _norm(a) == _norm(b)  # type: ignore[arg-type]
 
 
-def _first_name(name: str) -> str:
-    return name.split()[0] if name.split() else name
+def _order(transcript: Transcript) -> list[str]:
+    return list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
 
 
-def _conversation_votes(
-    transcript: Transcript, candidates: list[_Person], host_label: str | None
-) -> dict[str, dict[str, float]]:
-    """label -> candidate name -> evidence that the speaker is that person.
-
-    A name said in a turn and answered by the next, other speaker: +1 (+2 when it opens the turn as a
-    vocative, "Ellen, ..."). A speaker who talks about someone in the third person is not them: -0.5.
-    """
-    votes: dict[str, dict[str, float]] = {}
-    turns: list[tuple[str, str]] = []
+def heard_self_introductions(transcript: Transcript) -> list[Mention]:
+    """Self-introductions as the raw text has them (before the NLP stage): "Ik ben Walter, de host"."""
+    found = []
     for segment in transcript.segments:
-        if segment.speaker is None:
-            continue
-        if turns and turns[-1][0] == segment.speaker:
-            turns[-1] = (segment.speaker, turns[-1][1] + " " + segment.text)
-        else:
-            turns.append((segment.speaker, segment.text))
-    patterns = []
-    for person in candidates:
-        full = re.escape(person.name)
-        first = re.escape(_first_name(person.name))
-        patterns.append(
-            (person, re.compile(rf"\b(?:{full}|{first})\b"), re.compile(rf"^\W*(?:{full}|{first})\s*[,?!]"))
+        for match in _SELF_INTRODUCTION.finditer(segment.text):
+            found.append(Mention(match.group(1), "PER", speaker=segment.speaker, start=segment.start,
+                                 source="self-introduction"))
+    return found
+
+
+def _voice_similarities(
+    members: Sequence[CastMember], voiceprints: Mapping[str, Any] | None, store: VoiceprintStore | None
+) -> dict[str, dict[str, float]]:
+    """member name -> {speaker: cosine} for every member with an enrolled voiceprint."""
+    if not voiceprints or store is None:
+        return {}
+    result = {}
+    for member in members:
+        print_ = store.get(member.name)
+        if print_ is not None:
+            result[member.name] = match_voiceprint(print_, voiceprints, 2.0)[1]
+    return result
+
+
+def _evidence_entry(assignment: Assignment) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "source": assignment.source,
+        "score": assignment.score,
+        "confidence": assignment.confidence,
+        "evidence": [{"rule": e.rule, "weight": e.weight, **dict(e.detail)} for e in assignment.evidence],
+    }
+    voice = next((e for e in assignment.evidence if e.rule == "voiceprint"), None)
+    if voice is not None:
+        entry["similarity"] = voice.detail.get("similarity")
+    heard = next((e for e in assignment.evidence if e.rule == "self-introduction"), None)
+    if heard is not None and fold(str(heard.detail.get("heard"))) != fold(assignment.member.name):
+        entry["heard_as"] = heard.detail.get("heard")
+    return entry
+
+
+def decide_host(
+    transcript: Transcript,
+    settings: Any = None,
+    *,
+    voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
+    store: VoiceprintStore | None = None,
+) -> Transcript:
+    """Which speaker hosts, decided once, before the analysis: the cast's host by voiceprint, by a
+    self-introduction and by who opens the episode; without a host in the cast, who opens it.
+
+    The speaker gets role host (and the host's name and organisation); the decision and its evidence
+    are recorded as the ``ModelInfo`` of stage ``"host"``, which :func:`name_speakers` reads.
+    """
+    config = naming_settings(settings)
+    cast = cast_of(transcript.episode, settings)
+    order = _order(transcript)
+    speakers = [replace(s) for s in transcript.speakers]
+    known = {s.id for s in speakers}
+    speakers += [Speaker(id=label) for label in order if label not in known]
+    decision: dict[str, Any] = {"speaker": None}
+    named_host = next((s for s in speakers if s.role == Role.HOST), None)
+    if named_host is not None:
+        decision = {"speaker": named_host.id, "source": "transcript"}
+    elif cast.host is not None and order:
+        store = store or (VoiceprintStore.from_settings(settings) if voiceprints else None)
+        similarities = _voice_similarities([cast.host], voiceprints, store)
+        evidence = (
+            voiceprint_evidence(similarities, config.voiceprint_threshold)
+            + self_introduction_evidence(heard_self_introductions(transcript), [cast.host])
+            + first_speech_evidence(order, cast.host)
         )
-    for index, (speaker, text) in enumerate(turns):
-        following = turns[index + 1][0] if index + 1 < len(turns) else None
-        for person, anywhere, vocative in patterns:
-            hits = anywhere.findall(text)
-            if not hits:
+        found = resolve([cast.host], order, evidence, closed=False)
+        if found:
+            label, assignment = next(iter(found.items()))
+            speaker = next(s for s in speakers if s.id == label)
+            speaker.name = speaker.name or cast.host.name
+            speaker.organisation = speaker.organisation or cast.host.organisation
+            speaker.role = Role.HOST
+            decision = {"speaker": label, **_evidence_entry(assignment)}
+        if similarities:
+            decision["voice"] = {"voiceprint": cast.host.name, "threshold": config.voiceprint_threshold,
+                                 "similarities": similarities[cast.host.name]}
+        elif voiceprints:
+            decision["voice"] = {"voiceprint": None, "reason": f"no voiceprint enrolled for {cast.host.name!r}"}
+    if decision["speaker"] is None and order and cast.host is None:
+        first = next(s for s in speakers if s.id == order[0])
+        if first.role in (None, Role.HOST):
+            first.role = Role.HOST
+            decision = {"speaker": order[0], "source": "first-speaker", "confidence": 0.0}
+    info = ModelInfo(stage=HOST_STAGE, name="podpipe host decision", version="1", settings=decision)
+    models = [m for m in transcript.models if m.stage != HOST_STAGE] + [info]
+    return replace(transcript, speakers=speakers, models=models)
+
+
+def host_decision(transcript: Transcript) -> dict[str, Any] | None:
+    return next((dict(m.settings) for m in transcript.models if m.stage == HOST_STAGE), None)
+
+
+def _candidates(cast: Cast, mentions: Sequence[Mention], taken: set[str]) -> list[CastMember]:
+    """Who the unnamed speakers can be. A closed cast: its guests. An open one: the show's people and
+    every person heard introduced (by themselves or by the host) who is not the host."""
+    members = list(cast.guests) if cast.closed else list(cast.guests) + list(cast.people)
+    if not cast.closed:
+        for mention in mentions:
+            if mention.label != "PER" or mention.source not in ("self-introduction", "introduction"):
                 continue
-            tail = text[-160:]
-            if following is not None and following != speaker:
-                weight = 2.0 if vocative.search(text) or anywhere.search(tail) else 1.0
-                votes.setdefault(following, {}).setdefault(person.name, 0.0)
-                votes[following][person.name] += weight
-            votes.setdefault(speaker, {}).setdefault(person.name, 0.0)
-            votes[speaker][person.name] -= 0.5 * len(hits)
-    return votes
+            if best_member(mention.text, [*members, *cast.speaking])[0] is None:
+                members.append(CastMember(mention.text, Role.GUEST, mention.organisation))
+    return [m for m in members if _norm(m.name) not in taken]
+
+
+def _guest_evidence(
+    transcript: Transcript,
+    members: Sequence[CastMember],
+    mentions: Sequence[Mention],
+    free: Sequence[str],
+    host_label: str | None,
+    voice: tuple[Mapping[str, Any] | None, VoiceprintStore | None, float],
+) -> list[Evidence]:
+    voiceprints, store, threshold = voice
+    similarities = _voice_similarities(members, voiceprints, store)
+    return (
+        voiceprint_evidence(similarities, threshold)
+        + self_introduction_evidence(mentions, members)
+        + conversation_evidence(transcript.segments, members)
+        + organisation_evidence(transcript.segments, members)
+        + mention_order_evidence(transcript.segments, _order(transcript), [m for m in members if m.role == Role.GUEST],
+                                 host_label)
+    )
 
 
 def name_speakers(
@@ -322,146 +402,69 @@ def name_speakers(
 ) -> Transcript:
     """A new transcript whose speakers carry name, organisation and role.
 
-    ``voiceprints``: this episode's centroid embedding per diarisation label
-    (:attr:`podpipe.domain.Diarisation.centroids`); compared with the host's stored voiceprint
-    (``store``, default :meth:`VoiceprintStore.from_settings`).
+    The host comes from :func:`decide_host` (run here when the flow has not run it already); the
+    other speakers from one assignment over the evidence (:mod:`podpipe.resolve`). ``voiceprints``:
+    this episode's centroid embedding per diarisation label, compared with the stored voiceprints of
+    the host and of every enrolled guest.
     """
     config = naming_settings(settings)
-    order = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
-    known = {speaker.id: speaker for speaker in transcript.speakers}
-    speakers = {label: replace(known.get(label) or Speaker(id=label)) for label in order}
-    for speaker in transcript.speakers:  # speakers without segments keep their place at the end
-        speakers.setdefault(speaker.id, replace(speaker))
-    report: dict[str, dict[str, Any]] = {}
     previous = naming_report(transcript)
+    cleared = [replace(s, name=None) if s.name and previous.get(s.id, {}).get("source") == FALLBACK_SOURCE
+               else replace(s) for s in transcript.speakers]  # a fallback of an earlier run is no evidence
+    transcript = replace(transcript, speakers=cleared)
+    if host_decision(transcript) is None or not any(s.role == Role.HOST for s in transcript.speakers):
+        transcript = decide_host(transcript, settings, voiceprints=voiceprints, store=store)
+    host = host_decision(transcript) or {}
+    host_label = host.get("speaker")
+    order = _order(transcript)
+    speakers = {label: Speaker(id=label) for label in order}
+    speakers.update({s.id: replace(s) for s in transcript.speakers})
+    speakers = {label: speakers[label] for label in [*order, *[other for other in speakers if other not in order]]}
+    report: dict[str, dict[str, Any]] = {}
     for label, speaker in speakers.items():
-        if speaker.name and previous.get(label, {}).get("source") == FALLBACK_SOURCE:
-            speaker.name = None  # a fallback of an earlier run is no evidence
-        if speaker.name:
+        if speaker.name and label != host_label:
             report[label] = {"source": "transcript"}
+    if host_label in speakers and speakers[host_label].name:
+        report[host_label] = {k: v for k, v in host.items() if k not in ("speaker", "voice")}
 
-    host, guests = _metadata_people(transcript, config)
+    cast = cast_of(transcript.episode, settings)
+    mentions = list(analysis.people) if analysis is not None else heard_self_introductions(transcript)
     taken = {_norm(s.name) for s in speakers.values() if s.name}
-
-    def assign(label: str, person: _Person, source: str, **extra: Any) -> None:
+    members = _candidates(cast, mentions, taken)
+    # An unnamed host of an open cast without a host is named by the evidence like anyone else; in a
+    # closed cast the host's chair is no guest's.
+    host_open = not cast.closed and cast.host is None
+    free = [label for label in order if not speakers[label].name and (label != host_label or host_open)]
+    if store is None and voiceprints:
+        store = VoiceprintStore.from_settings(settings)
+    evidence = _guest_evidence(transcript, members, mentions, free, host_label,
+                               (voiceprints, store, config.voiceprint_threshold))
+    for label, assignment in resolve(members, free, evidence, closed=cast.closed).items():
         speaker = speakers[label]
-        speaker.name = person.name
-        speaker.organisation = speaker.organisation or person.organisation
-        speaker.role = speaker.role or person.role
-        taken.add(_norm(person.name))
-        report[label] = {"source": source, **extra}
+        speaker.name = assignment.member.name
+        speaker.organisation = speaker.organisation or assignment.member.organisation
+        speaker.role = Role.HOST if label == host_label else Role.GUEST
+        report[label] = _evidence_entry(assignment)
 
-    def unnamed(label: str) -> bool:
-        return not speakers[label].name
+    _fallbacks(speakers, order, host_label, report, config)
+    info = ModelInfo(stage=NAMING_STAGE, name="podpipe speaker naming", version="2",
+                     settings={"speakers": report, **({"voice": host["voice"]} if "voice" in host else {}),
+                               "cast": "closed" if cast.closed else "open"})
+    models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
+    named = replace(transcript, speakers=list(speakers.values()), models=models)
+    return correct_introduced_names(named, mentions, cast)
 
-    # 1. the host by voice
-    host_label = next((label for label, s in speakers.items() if s.role == Role.HOST), None)
-    voice: dict[str, Any] = {}
-    if voiceprints and host is not None:
-        store = store or VoiceprintStore.from_settings(settings)
-        print_ = store.get(host.name)
-        if print_ is not None:
-            best, scores = match_voiceprint(print_, voiceprints, config.voiceprint_threshold)
-            voice = {
-                "voiceprint": host.name,
-                "threshold": config.voiceprint_threshold,
-                "similarities": scores,
-            }
-            if (
-                best is not None
-                and best in speakers
-                and (unnamed(best) or _same_name(speakers[best].name, host.name))
-                and (_norm(host.name) not in taken or _same_name(speakers[best].name, host.name))
-            ):
-                assign(best, host, "voiceprint", similarity=scores[best])
-                speakers[best].role = Role.HOST
-                host_label = best
-        else:
-            voice = {"voiceprint": None, "reason": f"no voiceprint enrolled for {host.name!r}"}
 
-    # 2. self-introductions
-    mentions = list(analysis.people) if analysis is not None else []
-    for mention in mentions:
-        if mention.source != "self-introduction" or mention.speaker not in speakers:
-            continue
-        if unnamed(mention.speaker) and _norm(mention.text) not in taken:
-            opener_is_host = (
-                host is not None and host_label is None and order and mention.speaker == order[0]
-                and _norm(host.name) not in taken and not any(_same_name(g.name, mention.text) for g in guests)
-            )
-            if opener_is_host:
-                # The one who opens the episode and introduces themselves is the configured host, even
-                # when speech recognition misspelt the name ("Ik ben Moutor").
-                assign(mention.speaker, host, "self-introduction", heard_as=mention.text)
-                taken.add(_norm(mention.text))  # that misspelling is nobody else's name
-                host_label = mention.speaker
-                continue
-            role = Role.HOST if host is not None and _same_name(mention.text, host.name) else None
-            org = mention.organisation or (host.organisation if role == Role.HOST and host else None)
-            org = org or next((g.organisation for g in guests if _same_name(g.name, mention.text)), None)
-            assign(mention.speaker, _Person(mention.text, org, role), "self-introduction")
-            if role == Role.HOST:
-                host_label = mention.speaker
-
-    # the host, when nothing said who it is: the first speaker (hosts open the episode)
-    if host_label is None and host is not None and _norm(host.name) not in taken and order:
-        if unnamed(order[0]):
-            assign(order[0], host, "first-speaker")
-            host_label = order[0]
-    elif host_label is None and order and speakers[order[0]].role in (None, Role.HOST):
-        host_label = order[0]
-    if host_label is not None:
-        speakers[host_label].role = speakers[host_label].role or Role.HOST
-
-    # 3. the conversation: introduced people and the sidecar's guests, matched to who answers to their name
-    candidates: dict[str, _Person] = {}
-    for guest in guests:
-        candidates[_norm(guest.name)] = guest
-    for mention in mentions:
-        if mention.label == "PER" and mention.source in (
-            "introduction",
-            "metadata",
-            "config",
-            "self-introduction",
-        ):
-            key = _norm(mention.text)
-            if key not in candidates and (host is None or not _same_name(mention.text, host.name)):
-                candidates[key] = _Person(mention.text, mention.organisation, Role.GUEST)
-            elif key in candidates and not candidates[key].organisation:
-                candidates[key].organisation = mention.organisation
-    free = [p for key, p in candidates.items() if key not in taken]
-    if free:
-        votes = _conversation_votes(transcript, free, host_label)
-        pairs = sorted(
-            ((score, label, name) for label, by in votes.items() for name, score in by.items() if score > 0),
-            reverse=True,
-        )
-        by_name = {p.name: p for p in free}
-        for score, label, name in pairs:
-            if label in speakers and label != host_label and unnamed(label) and _norm(name) not in taken:
-                assign(label, by_name[name], "conversation", votes=round(score, 2))
-
-    # 4. the sidecar: as many guests left as unnamed guest speakers. Guests are usually introduced in
-    # the order they first speak, so those named in the text go by that order, the rest by the
-    # sidecar's; the editor is asked to check (one guest for one speaker is certain, more are not).
-    left = [g for g in guests if _norm(g.name) not in taken]
-    open_labels = [label for label in order if unnamed(label) and label != host_label]
-    if left and len(left) == len(open_labels):
-        text = " ".join(segment.text for segment in transcript.segments).lower()
-        first_mention = {g.name: text.find(g.name.split()[0].lower()) for g in left}
-        left.sort(key=lambda g: first_mention[g.name] if first_mention[g.name] >= 0 else len(text))
-        for label, guest in zip(open_labels, left, strict=True):
-            assign(label, guest, "sidecar", **({} if len(left) == 1 else {"by": "order"}))
-
-    # 5. fallback
+def _fallbacks(speakers: dict[str, Speaker], order: Sequence[str], host_label: str | None,
+               report: dict[str, dict[str, Any]], config: Naming) -> None:
+    """"Presentator" for an unnamed host, "Gast 1", "Gast 2", ... for the rest, marked for the editor."""
     number = 0
     for label in order:
         speaker = speakers[label]
         if label == host_label and not speaker.name:
-            speaker.name = config.host_fallback
+            speaker.name, speaker.role = config.host_fallback, Role.HOST
             report[label] = {"source": FALLBACK_SOURCE}
-            continue
-        if not speaker.name:
+        elif not speaker.name:
             number += 1
             speaker.name = config.guest_fallback.format(n=number)
             speaker.role = speaker.role or Role.GUEST
@@ -469,14 +472,36 @@ def name_speakers(
         elif speaker.role is None:
             speaker.role = Role.HOST if label == host_label else Role.GUEST
 
-    info = ModelInfo(
-        stage=NAMING_STAGE,
-        name="podpipe speaker naming",
-        version="1",
-        settings={"speakers": report, **({"voice": voice} if voice else {})},
-    )
-    models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
-    return replace(transcript, speakers=list(speakers.values()), models=models)
+
+def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention], cast: Cast) -> Transcript:
+    """A self-introduction heard as another name ("Ik ben Moutor") by a speaker named otherwise: that
+    heard form is their name misheard, so it is spelt as their first name wherever it was said.
+
+    Not when the heard form is a cast member's name: then it is somebody's real name, said in a turn
+    that diarisation may have given to the wrong speaker."""
+    by_label = {s.id: s for s in transcript.speakers}
+    report = naming_report(transcript)
+    pairs: dict[str, str] = {}
+    for mention in mentions:
+        speaker = by_label.get(mention.speaker or "")
+        if (mention.source != "self-introduction" or speaker is None or not speaker.name
+                or report.get(speaker.id, {}).get("source") in (FALLBACK_SOURCE, None)):
+            continue
+        parts = speaker.name.split()
+        canonical = parts[0] if len(mention.text.split()) == 1 else speaker.name
+        if fold(mention.text) not in (fold(canonical), fold(speaker.name)) and best_member(
+                mention.text, [CastMember(speaker.name), *cast.members])[0] is None:
+            pairs[mention.text] = canonical
+    return replace_heard(transcript, pairs, method="introduction") if pairs else transcript
+
+
+def is_placeholder_name(name: str | None, settings: Any = None) -> bool:
+    """ "Gast 3", "Presentator": a fallback of the naming, nobody's name."""
+    config = naming_settings(settings)
+    if not name or name.strip() == config.host_fallback:
+        return True
+    pattern = re.escape(config.guest_fallback).replace(re.escape("{n}"), r"\d+")
+    return re.fullmatch(pattern, name.strip()) is not None
 
 
 def naming_report(transcript: Transcript) -> dict[str, dict[str, Any]]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from podpipe.cast import build_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
 
@@ -155,17 +156,6 @@ class EntityBook:
         ]
 
 
-def _metadata_people(metadata: dict[str, Any]) -> Iterable[tuple[str, str | None]]:
-    for key in ("host", "hosts", "guest", "guests", "people"):
-        value = metadata.get(key)
-        items = value if isinstance(value, list) else [value] if value else []
-        for item in items:
-            if isinstance(item, str):
-                yield item, None
-            elif isinstance(item, dict) and item.get("name"):
-                yield str(item["name"]), item.get("organisation") or item.get("organization")
-
-
 def known_names(
     transcript: Transcript,
     config_people: Iterable[str] = (),
@@ -184,16 +174,13 @@ def known_names(
         if speaker.organisation:
             book.add(speaker.organisation, "ORG", "metadata")
             orgs.append(speaker.organisation)
-    for name, org in _metadata_people(transcript.episode.metadata):
-        book.add(name, "PER", "metadata", organisation=org)
-        people.append(name)
-        if org:
-            book.add(org, "ORG", "metadata")
-            orgs.append(org)
-    for org in transcript.episode.metadata.get("organisations", []) or []:
-        if isinstance(org, str):
-            book.add(org, "ORG", "metadata")
-            orgs.append(org)
+    cast = build_cast(None, transcript.episode.metadata)  # the episode's own cast, config apart
+    for member in cast.members:
+        book.add(member.name, "PER", "metadata", organisation=member.organisation)
+        people.append(member.name)
+    for org in cast.organisations:
+        book.add(org, "ORG", "metadata")
+        orgs.append(org)
     for name in config_people:
         book.add(name, "PER", "config")
         people.append(name)

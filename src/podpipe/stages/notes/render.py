@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from podpipe.checks import draft_checks
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_report, unconfirmed_speakers
 from podpipe.stages.notes import dutch
@@ -77,6 +78,7 @@ def editor_notes(transcript: Transcript) -> list[str]:
             notes.append(
                 f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(entry['source'])}: controleer."
             )
+    notes.extend(draft_checks(transcript))  # speech, uncertain names, corrected names
     if transcript.episode.metadata.get("times_estimated"):
         notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")
     return notes

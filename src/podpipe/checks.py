@@ -1,0 +1,66 @@
+"""What the editor must check about names and speech: lines for the draft's check box.
+
+Light on imports (no models): the review app and the show-notes renderer read these.
+"""
+
+from __future__ import annotations
+
+from podpipe.domain import Transcript
+from podpipe.namefix import correction_notes
+from podpipe.resolve import LOW_CONFIDENCE
+from podpipe.stages.naming import naming_report
+
+SPEECH_CHECK_STAGE = "speech-check"
+NO_SPEECH = "no-speech"
+OTHER_LANGUAGE = "other-language"
+# Sources the renderer already asks the editor to check ("... is afgeleid uit ...: controleer.").
+_ALREADY_FLAGGED = ("first-speaker", "sidecar", "conversation", "fallback")
+
+LANGUAGE_NAMES_NL = {"en": "Engels", "fr": "Frans", "de": "Duits", "es": "Spaans", "it": "Italiaans",
+                     "nl": "Nederlands", "pt": "Portugees", "pl": "Pools", "tr": "Turks", "ar": "Arabisch"}
+
+
+def speech_check(transcript: Transcript) -> dict[str, object]:
+    """What transcription's speech check found ({} for transcripts made without it)."""
+    return next((dict(m.settings) for m in transcript.models if m.stage == SPEECH_CHECK_STAGE), {})
+
+
+def speech_status(transcript: Transcript) -> str | None:
+    """``"no-speech"``, ``"other-language"``, or None when there is speech in the expected language."""
+    status = speech_check(transcript).get("status")
+    return str(status) if status in (NO_SPEECH, OTHER_LANGUAGE) else None
+
+
+def speech_notes(transcript: Transcript) -> list[str]:
+    """Check-box lines when there is nothing to name: no speech, or another language."""
+    check = speech_check(transcript)
+    if check.get("status") == NO_SPEECH:
+        return [f"Geen spraak gevonden ({check.get('speech_seconds', 0)} s spraak): is dit het juiste bestand?"]
+    if check.get("status") == OTHER_LANGUAGE:
+        language = str(check.get("language"))
+        expected = str(check.get("expected"))
+        named, wanted = LANGUAGE_NAMES_NL.get(language, language), LANGUAGE_NAMES_NL.get(expected, expected)
+        return [f"De taal lijkt {named}, niet {wanted}: de tekst is dan onbruikbaar; controleer het bestand."]
+    return []
+
+
+def low_confidence_notes(transcript: Transcript) -> list[str]:
+    """Speakers named on little evidence (beside those the renderer flags by their source)."""
+    report = naming_report(transcript)
+    lines = []
+    for speaker in transcript.speakers:
+        entry = report.get(speaker.id, {})
+        confidence = entry.get("confidence")
+        if (isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
+                and entry.get("source") not in _ALREADY_FLAGGED and speaker.name):
+            lines.append(f"{speaker.name} ({speaker.id}) is onzeker herkend (zekerheid {confidence:.2f}): controleer.")
+    return lines
+
+
+def draft_checks(transcript: Transcript) -> list[str]:
+    """Every names-and-speech line for the draft's check box."""
+    return speech_notes(transcript) + low_confidence_notes(transcript) + correction_notes(transcript)
+
+
+__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "speech_check", "speech_notes",
+           "speech_status"]

@@ -1,0 +1,164 @@
+"""Misheard cast names: Dutch spelling keys, similarity, corrections in words and segments."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from podpipe.cast import build_cast
+from podpipe.domain import Cast, CastMember, Episode, Role, Segment, Transcript, Word
+from podpipe.io import transcript_from_dict, transcript_to_dict
+from podpipe.namefix import (
+    THRESHOLD,
+    cast_terms,
+    correct_names,
+    correct_segment,
+    correction_notes,
+    dutch_key,
+    replace_heard,
+    similarity,
+)
+
+CAST = Cast(
+    host=CastMember("Walter Schroven", Role.HOST, "VOV"),
+    guests=(
+        CastMember("Ellen Verhaegen", Role.GUEST, "Leerkorrel"),
+        CastMember("Bram Goossens", Role.GUEST, "Kompaswerk"),
+        CastMember("Stefanie Claes", Role.GUEST, "Learning Lab Vlaanderen"),
+    ),
+    organisations=("VOV", "Leerkorrel", "Kompaswerk", "Learning Lab Vlaanderen"),
+    closed=True,
+)
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Stephanie", "Stefanie"),  # ph / f
+        ("Alexander", "Aleksander"),  # x / ks
+        ("Rijkers", "Ryckers"),  # ij / y, ck / k
+        ("Goosens", "Goossens"),  # double letters
+        ("Claes", "Klaas"),  # c / k, ae / aa
+        ("Verhaeghe", "Verhaege"),  # gh / g
+        ("Van de Velde", "Vandevelde"),  # spaces
+        ("De Smedt", "De Smet"),  # dt / t
+    ],
+)
+def test_dutch_spelling_variants_share_a_key(a: str, b: str) -> None:
+    assert dutch_key(a) == dutch_key(b)
+
+
+def test_different_names_keep_different_keys() -> None:
+    assert dutch_key("Ellen") != dutch_key("Allen")
+    assert dutch_key("Bram") != dutch_key("Ram")
+
+
+def test_similarity_methods() -> None:
+    assert similarity("Verhagen", "Verhaegen") == (1.0, "spelling")
+    score, method = similarity("Lierko Riel", "Leerkorrel")
+    assert method == "phonetic" and score >= THRESHOLD
+    score, method = similarity("Kompas Merk", "Kompaswerk")
+    assert method == "fuzzy" and score >= THRESHOLD
+    assert similarity("leren", "Leerkorrel")[0] < THRESHOLD
+
+
+def _segment(text: str, start: float = 10.0) -> Segment:
+    words, t = [], start
+    for token in text.split():
+        words.append(Word(start=t, end=t + 0.4, text=" " + token, probability=0.9))
+        t += 0.5
+    return Segment(start=start, end=t, text=text, words=words)
+
+
+def test_misheard_organisations_and_names_are_corrected_in_words_and_segment() -> None:
+    segment = _segment("Ik ben Stephanie Klaas van Lerninglap Vlaanderen, samen met Kompas Merk.")
+    corrected, made = correct_segment(segment, 3, cast_terms(CAST))
+    assert corrected.text == "Ik ben Stefanie Claes van Learning Lab Vlaanderen, samen met Kompaswerk."
+    assert "".join(w.text for w in corrected.words).strip() == corrected.text
+    kompas = next(w for w in corrected.words if w.text.startswith(" Kompaswerk"))
+    assert kompas.heard == " Kompas Merk." and kompas.text == " Kompaswerk."
+    assert kompas.end == segment.words[-1].end  # the merged word spans both heard words
+    assert {(c.heard, c.canonical, c.label) for c in made} == {
+        ("Stephanie", "Stefanie", "PER"),
+        ("Klaas", "Claes", "PER"),
+        ("Lerninglap Vlaanderen", "Learning Lab Vlaanderen", "ORG"),
+        ("Kompas Merk", "Kompaswerk", "ORG"),
+    }
+    assert all(c.segment == 3 and c.score >= THRESHOLD for c in made)
+
+
+def test_a_neighbouring_word_is_not_swallowed_and_right_spellings_stay() -> None:
+    corrected, made = correct_segment(_segment("Ellen van Leerkorrel en Bram van Kompaswerk."), 0, cast_terms(CAST))
+    assert made == [] and corrected.text == "Ellen van Leerkorrel en Bram van Kompaswerk."
+
+
+def test_ordinary_words_are_not_names() -> None:
+    text = "Dat is voor allen een goede vraag: leren werkt, zei de ram tegen de kompas."
+    corrected, made = correct_segment(_segment(text), 0, cast_terms(CAST))
+    assert made == [] and corrected.text == text
+
+
+def test_short_names_only_by_equal_key_and_capitals_are_fixed_quietly() -> None:
+    corrected, made = correct_segment(_segment("dank je bram, en vov"), 0, cast_terms(CAST))
+    assert corrected.text == "dank je Bram, en VOV"
+    assert {c.method for c in made} == {"case"}
+    transcript = Transcript(_episode(), [corrected], "nl", corrections=made)
+    assert correction_notes(transcript) == []  # capitals alone are no question for the editor
+
+
+def _episode(metadata: dict | None = None) -> Episode:
+    return Episode(id="a" * 64, slug="ep", source=Path("ep.mp3"), duration=60.0, metadata=metadata or {})
+
+
+def test_correct_names_keeps_the_heard_form_through_a_json_round_trip() -> None:
+    transcript = Transcript(_episode(), [_segment("Welkom."), _segment("Ik ben Ellen Verhagen van Lierko Riel.")], "nl")
+    corrected = correct_names(transcript, CAST)
+    assert corrected.segments[1].text == "Ik ben Ellen Verhaegen van Leerkorrel."
+    assert [(c.segment, c.heard, c.canonical) for c in corrected.corrections] == [
+        (1, "Verhagen", "Verhaegen"),
+        (1, "Lierko Riel", "Leerkorrel"),
+    ]
+    notes = correction_notes(corrected)
+    assert len(notes) == 2 and "Lierko Riel" in notes[1] and "Leerkorrel" in notes[1]
+    again = transcript_from_dict(transcript_to_dict(corrected))
+    assert again.corrections == corrected.corrections
+    assert [w.heard for w in again.segments[1].words if w.heard] == [" Verhagen", " Lierko Riel."]
+
+
+def test_segments_without_words_are_corrected_too() -> None:
+    segment = Segment(start=0.0, end=3.0, text="Bram van Kompas Merk, welkom.")
+    corrected, made = correct_segment(segment, 0, cast_terms(CAST))
+    assert corrected.text == "Bram van Kompaswerk, welkom." and made[0].start == 0.0
+
+
+def test_replace_heard_spells_a_misheard_introduction_everywhere() -> None:
+    transcript = Transcript(_episode(), [_segment("Ik ben Moutor, de host."), _segment("Dank je, moutor.")], "nl")
+    fixed = replace_heard(transcript, {"Moutor": "Walter"}, method="introduction")
+    assert [s.text for s in fixed.segments] == ["Ik ben Walter, de host.", "Dank je, Walter."]
+    assert [c.method for c in fixed.corrections] == ["introduction", "introduction"]
+
+
+def test_without_a_sidecar_the_config_people_are_the_cast() -> None:
+    class Settings:
+        class naming:  # a stand-in for the settings section
+            host_name, host_organisation = "Walter Schroven", "VOV"
+
+        class nlp:
+            people, organisations = ["Ellen Verhaegen"], ["VOV", "Leerkorrel"]
+
+        class show:
+            vocabulary = ("microleren", "VOV")
+
+    cast = build_cast(Settings, {})
+    assert not cast.closed and cast.host.name == "Walter Schroven"
+    assert [m.name for m in cast.people] == ["Ellen Verhaegen"]
+    assert cast.terms() == ["Walter Schroven", "Ellen Verhaegen", "VOV", "Leerkorrel", "microleren"]
+    corrected = correct_names(Transcript(_episode(), [_segment("Ellen van Lierko Riel")], "nl"), cast)
+    assert corrected.segments[0].text == "Ellen van Leerkorrel"
+
+
+def test_a_two_letter_name_is_not_a_common_word() -> None:
+    cast = Cast(guests=(CastMember("An Janssens", Role.GUEST),), closed=True)
+    corrected, made = correct_segment(_segment("Ik ga aan de slag met an."), 0, cast_terms(cast))
+    assert corrected.text == "Ik ga aan de slag met An." and [c.method for c in made] == ["case"]
