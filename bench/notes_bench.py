@@ -111,6 +111,7 @@ def score(
         "quotes": len(quotes),
         "quotes_verbatim_right_speaker": f"{sum(verbatim)}/{len(quotes)}",
         "intro_names": f"{sum(n in notes.intro for n in names)}/{len(names)}",
+        **(_audio_measures(data, heard) if heard is not None else {}),
         "title": notes.title,
         "headings": [sec.heading for sec in notes.sections],
         "examples": {"person": personal[:5], "fragments": fragments[:5]},
@@ -135,8 +136,36 @@ def _quotes_right(quotes: list[Any], data: dict[str, Any], heard: dict[str, Any]
         who = labelled.get(data["turns"][turn]["speaker"]) if 0 <= turn < len(data["turns"]) else None
         words = " ".join(said.get(quote.speaker, "").split())
         parts = [" ".join(p.split()) for p in quote_parts(quote.text)]
-        right.append(all(p in words for p in parts) and named.get(quote.speaker) == who)
+        verbatim = all(p in words for p in parts)
+        right.append(verbatim and named.get(quote.speaker) == who)
+        _audio_quotes.append({"verbatim": verbatim, "speaker": named.get(quote.speaker), "labelled": who})
     return right
+
+
+_audio_quotes: list[dict[str, Any]] = []  # per quote on audio in: verbatim, named speaker, labelled one
+
+
+def _heard(data: dict[str, Any], heard: dict[str, Any]) -> str:
+    """Labelled themes whose central concept (one of its first three keywords) the ASR transcript
+    has at all within the theme's time: the ceiling for heading concepts on audio in."""
+    starts = dict(_turn_starts)
+    hits = []
+    for theme in data["themes"]:
+        if theme["title"].lower().startswith("tot slot"):
+            continue
+        begin, end = starts.get(theme["first_turn"], 0.0), starts.get(theme["last_turn"] + 1, float("inf"))
+        text = " ".join(s["text"] for s in heard["segments"] if begin - 1 <= s["start"] < end)
+        hits.append(any(_names(k, text) for k in theme["keywords"][:3]))
+    return f"{sum(hits)}/{len(hits)}"
+
+
+def _audio_measures(data: dict[str, Any], heard: dict[str, Any]) -> dict[str, Any]:
+    quotes = _audio_quotes
+    return {
+        "labelled_concepts_heard_by_asr": _heard(data, heard),
+        "quotes_verbatim_in_asr": f"{sum(q['verbatim'] for q in quotes)}/{len(quotes)}",
+        "quotes_named_as_labelled_speaker": f"{sum(q['speaker'] == q['labelled'] for q in quotes)}/{len(quotes)}",
+    }
 
 
 def _names(keyword: str, heading: str) -> bool:

@@ -120,6 +120,19 @@ def test_the_concept_the_host_announces_leads_the_label(parse) -> None:
     assert theme_concepts(early, themes, set(), hosts={"S1"})[1].labels[0] == "chatbot"
 
 
+def test_pronouns_are_no_concepts_even_as_nouns() -> None:
+    # garbled ASR: the tagger takes the clitic "m'n" (mijn) for a noun, in a keyphrase too
+    def sentence(theme: int) -> ParsedSentence:
+        tokens = [Token("m'n", "m'n", "NOUN", "", "nsubj", 1), Token("markt", "markt", "NOUN", "", "ROOT", 1)]
+        return ParsedSentence(speaker="S2", start=0.0, end=1.0, text="m'n markt", tokens=tokens, theme=theme)
+
+    sentences = [sentence(0), sentence(0), sentence(0)]
+    sentences.append(ParsedSentence("S2", 0.0, 1.0, "data", [Token("data", "data", "NOUN", "", "ROOT", 0)], theme=1))
+    themes = [Theme("", ["m'n markt"], 0, 1), Theme("", ["data"], 1, 2)]
+    labels = theme_concepts(sentences, themes, blocked=set())[0].labels
+    assert labels == ["markt"]
+
+
 def test_only_known_organisations_are_blocked_as_names() -> None:
     from podpipe.domain import Analysis, Mention, Speaker
     from podpipe.stages.notes.builder import _blocked

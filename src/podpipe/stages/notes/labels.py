@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from podpipe.domain import ParsedSentence, Theme, Token
+from podpipe.stages.notes.clauses import PERSONAL
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,12 @@ class ThemeConcepts:
 
 
 def _is_nominal(token: Token) -> bool:
-    if token.text.casefold() in _PRONOUNS or not any(c.isalpha() for c in token.text):
+    # a pronoun is no concept, also where the tagger takes a clitic for a noun ("m'n", "z'n" in
+    # garbled ASR) or the morphology says so
+    word = token.text.casefold()
+    if word in _PRONOUNS or word in PERSONAL or word in _CLITICS or "PronType=" in token.morph:
+        return False
+    if not any(c.isalpha() for c in token.text):
         return False
     if token.pos in _NOMINAL_POS:
         return True
@@ -44,6 +50,7 @@ def _is_nominal(token: Token) -> bool:
 
 
 # Closed-class pronouns the tagger sometimes takes for nouns in Flemish speech ("ge", "gij", "jullie").
+_CLITICS = frozenset(["z'n", "d'r", "'t", "'k", "'n", "m'n", "m'ne", "z'ne"])
 _PRONOUNS = frozenset(["ge", "gij", "jullie", "u", "men", "iemand", "niemand", "iedereen", "ik", "we", "wij"])
 
 
@@ -192,7 +199,7 @@ def theme_concepts(
         for key, count in inside.items():
             if (count < 2 and key not in announced) or key in blocked_keys or key in stop_words or len(key) < 2:
                 continue
-            if any(part in blocked_keys for part in key.split()):
+            if any(part in blocked_keys or part in PERSONAL or part in _CLITICS for part in key.split()):
                 continue
             rest = (phrase_total[key] if " " in key else total[key]) - count
             ratio = ((count + 0.5) / n_in) / ((max(rest, 0) + 0.5) / n_out)
