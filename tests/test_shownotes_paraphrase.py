@@ -99,6 +99,54 @@ def test_labels_are_salient_within_the_theme_and_the_thread_runs_through(parse) 
     assert shared_thread(sentences, [0, 1], set(), frozenset()) == "mensen"
 
 
+def test_the_concept_the_host_announces_leads_the_label(parse) -> None:
+    before = ["De data liggen al klaar bij de dienst.", "Niemand kijkt naar de data van de dienst."]
+    opening = ["Veel van dat leren gebeurt vandaag in Slack.", "Waarom eigenlijk?"]
+    answers = [
+        "De chatbot geeft snel een antwoord aan de klant.",
+        "Een goede chatbot verwijst naar de bron.",
+        "Die chatbot kent de procedures van de klant.",
+    ]
+    sentences = [parse(t, 0) for t in before] + [parse(t, 1, speaker="S1") for t in opening]
+    sentences += [parse(t, 1) for t in answers]
+    themes = [Theme("", ["data"], 0, 1), Theme("", ["chatbot", "Slack"], 1, 2)]
+    # said once, by the host opening the theme, and picked by the keyphrases: the theme's topic
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[1].labels[:2] == ["Slack", "chatbot"]
+    # not announced by the host (a guest said it): the recurring example wins, the single mention is out
+    assert theme_concepts(sentences, themes, set(), hosts={"S9"})[1].labels == ["chatbot"]
+    # heard before the theme: no announcement
+    early = [parse("We gebruiken Slack voor de data.", 0), *sentences]
+    assert theme_concepts(early, themes, set(), hosts={"S1"})[1].labels[0] == "chatbot"
+
+
+def test_pronouns_are_no_concepts_even_as_nouns() -> None:
+    # garbled ASR: the tagger takes the clitic "m'n" (mijn) for a noun, in a keyphrase too
+    def sentence(theme: int) -> ParsedSentence:
+        tokens = [Token("m'n", "m'n", "NOUN", "", "nsubj", 1), Token("markt", "markt", "NOUN", "", "ROOT", 1)]
+        return ParsedSentence(speaker="S2", start=0.0, end=1.0, text="m'n markt", tokens=tokens, theme=theme)
+
+    sentences = [sentence(0), sentence(0), sentence(0)]
+    sentences.append(ParsedSentence("S2", 0.0, 1.0, "data", [Token("data", "data", "NOUN", "", "ROOT", 0)], theme=1))
+    themes = [Theme("", ["m'n markt"], 0, 1), Theme("", ["data"], 1, 2)]
+    labels = theme_concepts(sentences, themes, blocked=set())[0].labels
+    assert labels == ["markt"]
+
+
+def test_only_known_organisations_are_blocked_as_names() -> None:
+    from podpipe.domain import Analysis, Mention, Speaker
+    from podpipe.stages.notes.builder import _blocked
+
+    analysis = Analysis(
+        themes=[], quotes=[], people=[Mention("Walter Schroven", "PER", source="metadata")],
+        organisations=[Mention("Kompaswerk", "ORG", source="metadata"), Mention("Slack", "ORG", source="proper-noun")],
+    )  # fmt: skip
+    ellen = Speaker(id="S2", name="Ellen Verhaegen", organisation="Leerkorrel")
+    transcript = Transcript(episode=None, segments=[], language="nl", speakers=[ellen])  # type: ignore[arg-type]
+    blocked = _blocked(transcript, analysis)
+    assert {"Walter", "Schroven", "Kompaswerk", "Ellen", "Leerkorrel"} <= blocked
+    assert "Slack" not in blocked
+
+
 def test_a_last_theme_that_only_repeats_is_the_closing_round(parse) -> None:
     texts = [
         (0, "De chatbot geeft snel een antwoord."),

@@ -179,8 +179,14 @@ def _proper_words(sentences: list[ParsedSentence], transcript: Transcript) -> se
 
 
 def _blocked(transcript: Transcript, analysis: Analysis) -> set[str]:
-    """Names are no concepts: the speakers', their organisations', everyone the analysis found."""
-    blocked = {m.text for m in [*analysis.people, *analysis.organisations]}
+    """Names are no concepts: the speakers', their organisations', everyone the analysis found.
+
+    An organisation guessed only from a capital ("proper-noun": "Slack", "Teams", "L&D") is left
+    free: tools, fields and named things ("AI") are what a conversation is about, unlike the people
+    in it and the organisations the sidecar, config or introductions name.
+    """
+    named = [m for m in analysis.organisations if m.source != "proper-noun"]
+    blocked = {m.text for m in [*analysis.people, *named]}
     for speaker in transcript.speakers:
         blocked.update((speaker.name or "").split() + (speaker.organisation or "").split())
     return blocked | {part for name in list(blocked) for part in name.split()}

@@ -3,7 +3,9 @@
 A label is the concept the speakers keep returning to *within* a theme and rarely outside it: a noun
 lemma (or one of the analysis' multi-word keyphrases) scored by its count in the theme times the log
 ratio of its rate in the theme to its rate in the rest of the episode. Raw frequency would crown the
-words of the whole conversation ("leren", "mensen"); those become the shared thread instead.
+words of the whole conversation ("leren", "mensen"); those become the shared thread instead. A concept
+the host names when opening the theme, new to the episode there and picked by the keyphrases, leads
+the label even when said once: the host announces the topic, the guests then give its examples.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from podpipe.domain import ParsedSentence, Theme, Token
+from podpipe.stages.notes.clauses import PERSONAL
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +34,12 @@ class ThemeConcepts:
 
 
 def _is_nominal(token: Token) -> bool:
-    if token.text.casefold() in _PRONOUNS or not any(c.isalpha() for c in token.text):
+    # a pronoun is no concept, also where the tagger takes a clitic for a noun ("m'n", "z'n" in
+    # garbled ASR) or the morphology says so
+    word = token.text.casefold()
+    if word in _PRONOUNS or word in PERSONAL or word in _CLITICS or "PronType=" in token.morph:
+        return False
+    if not any(c.isalpha() for c in token.text):
         return False
     if token.pos in _NOMINAL_POS:
         return True
@@ -42,6 +50,7 @@ def _is_nominal(token: Token) -> bool:
 
 
 # Closed-class pronouns the tagger sometimes takes for nouns in Flemish speech ("ge", "gij", "jullie").
+_CLITICS = frozenset(["z'n", "d'r", "'t", "'k", "'n", "m'n", "m'ne", "z'ne"])
 _PRONOUNS = frozenset(["ge", "gij", "jullie", "u", "men", "iemand", "niemand", "iedereen", "ik", "we", "wij"])
 
 
@@ -116,6 +125,39 @@ def _phrase_counts(sentences: list[ParsedSentence], phrases: list[str]) -> Count
     return counts
 
 
+def topical_words(keyphrases: list[str], nominal: list[Token]) -> set[str]:
+    """The concept keys of the keyphrases' words (their lemmas where the text has the word)."""
+    words = {w.casefold() for p in keyphrases for w in p.split()}
+    return words | {concept_key(t) for t in _words(keyphrases, nominal)}
+
+
+def _announced(
+    sentences: list[ParsedSentence], members: list[ParsedSentence], hosts: set[str] | frozenset[str]
+) -> set[str]:
+    """The concepts the host brings up in the turn that opens the theme, new to the episode there.
+
+    A host moves the conversation on by naming the next topic ("veel van dat leren gebeurt in Teams
+    of in Slack. Waarom?"); the guests then talk around it in their own words, so the topic itself may
+    be said only once while the examples recur. Only the host's opening sentences count (up to the
+    first sentence of someone else), and only concepts not heard before the theme: a word from the
+    introduction or an earlier theme is no announcement.
+    """
+    if not members or members[0].speaker not in hosts:
+        return set()
+    opening = []
+    for sentence in members:
+        if sentence.speaker not in hosts:
+            break
+        opening.append(sentence)
+    before = set()
+    for sentence in sentences:
+        if sentence is members[0]:
+            break
+        before.update(concept_key(t) for t in sentence.tokens if _is_nominal(t))
+    keys = {concept_key(t) for s in opening for t in s.tokens if _is_nominal(t)}
+    return keys - before
+
+
 def theme_concepts(
     sentences: list[ParsedSentence],
     themes: list[Theme],
@@ -148,15 +190,16 @@ def theme_concepts(
             for t in s.tokens
             if _is_nominal(t)
         }
+        announced = _announced(sentences, members, hosts) & topical_words(theme.keyphrases, nominal)
         inside.update({k: v for k, v in _phrase_counts(members, phrases).items() if v})
         phrase_total = _phrase_counts(sentences, phrases)
         n_in = max(sum(1 for s in members for t in s.tokens if _is_nominal(t)), 1)
         n_out = max(size - n_in, 1)
         scores: dict[str, float] = {}
         for key, count in inside.items():
-            if count < 2 or key in blocked_keys or key in stop_words or len(key) < 2:
+            if (count < 2 and key not in announced) or key in blocked_keys or key in stop_words or len(key) < 2:
                 continue
-            if any(part in blocked_keys for part in key.split()):
+            if any(part in blocked_keys or part in PERSONAL or part in _CLITICS for part in key.split()):
                 continue
             rest = (phrase_total[key] if " " in key else total[key]) - count
             ratio = ((count + 0.5) / n_in) / ((max(rest, 0) + 0.5) / n_out)
@@ -165,7 +208,7 @@ def theme_concepts(
         # What the keyphrase stage and the host's questions point at is what the theme is about;
         # other nouns only label a theme where those give nothing.
         on_topic = [k for k in scores if k in topical] or list(scores)
-        ranked = sorted(on_topic, key=lambda k: (-scores[k], -len(k.split())))
+        ranked = _rank(on_topic, scores, announced, recurring={k for k, v in inside.items() if v >= 2})
         labels: list[str] = []
         for key in ranked:  # a phrase and its own head word name one concept: keep the better one
             if any(_same_concept(key, other) for other in labels):
@@ -180,9 +223,20 @@ def theme_concepts(
             if len(labels) >= top:
                 break
         written = [surface.get(k, k) if " " not in k else k for k in labels]
-        phrases = [_as_written(members, k) if " " not in k else k for k in labels]
+        phrases = [_as_written(members, k, surface.get(k)) if " " not in k else k for k in labels]
         result.append(ThemeConcepts(labels=written, salience=scores, phrases=phrases))
     return result
+
+
+def _rank(keys: list[str], scores: dict[str, float], announced: set[str], recurring: set[str]) -> list[str]:
+    """Best first by salience, led by the best concept the host announced for the theme.
+
+    The announcement names what the theme is about, so it leads even when the guests' examples are
+    said more often; a concept said once is only admitted as that lead, never as a second label.
+    """
+    ranked = sorted(keys, key=lambda k: (-scores[k], -len(k.split())))
+    lead = [k for k in ranked if k in announced][:1]
+    return lead + [k for k in ranked if k not in lead and k in recurring]
 
 
 def shared_thread(
@@ -214,9 +268,9 @@ def shared_thread(
     return _as_written(sentences, best)
 
 
-def _as_written(sentences: list[ParsedSentence], key: str) -> str:
+def _as_written(sentences: list[ParsedSentence], key: str, cased: str | None = None) -> str:
     """The concept as the text most often writes it, with its definite article if it has one
-    ("het gesprek", "mensen")."""
+    ("het gesprek", "mensen"); ``cased``: how the text capitalises it inside a sentence ("Slack")."""
     forms: Counter[str] = Counter()
     for sentence in sentences:
         for i, token in enumerate(sentence.tokens):
@@ -224,6 +278,8 @@ def _as_written(sentences: list[ParsedSentence], key: str) -> str:
                 dets = [t.text.lower() for t in sentence.tokens if t.head == i and t.dep == "det"]
                 article = next((d for d in dets if d in ("de", "het")), "")
                 word = token.text if token.text[1:] != token.text[1:].lower() else token.text.lower()
+                if cased is not None and word.casefold() == cased.casefold():
+                    word = cased
                 forms[f"{article} {word}".strip()] += 1
     return forms.most_common(1)[0][0] if forms else key
 
