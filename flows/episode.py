@@ -305,7 +305,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
     # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
     # stays approved.
     previous = Status(catalog.register(episode).status)
-    done_status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
+    done_status: Status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
     catalog.set_status(episode.id, Status.PROCESSING)
     try:
         with _stage(catalog, episode, "ingest"):

@@ -74,7 +74,7 @@ class Transcription(Section):
     # How Whisper is told the cast's names, organisations and vocabulary: faster-whisper's
     # "hotwords" (given to every window, batched or not) or the initial "prompt" (every window when
     # batched, only the first when sequential). See BENCHMARKS.md for the measurement.
-    cast_hints: Literal["hotwords", "prompt", "none"] = "hotwords"
+    cast_hints: Literal["hotwords", "prompt", "none"] = "none"
     # Drop a segment that is nothing but hint words, said with little confidence: the prompt leaking
     # into near-silence ("VOV, L&D.").
     hint_leak_guard: bool = True

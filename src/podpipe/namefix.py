@@ -138,10 +138,10 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float) -> 
     taken: set[int] = set()
     chosen = []
     for match in found:
-        span = set(range(match.first, match.first + match.length))
-        if span & taken:
+        covered = set(range(match.first, match.first + match.length))
+        if covered & taken:
             continue
-        taken |= span
+        taken |= covered
         chosen.append(match)
     return sorted(chosen, key=lambda m: m.first)
 

@@ -58,7 +58,7 @@ def is_hint_leak(segment: Segment, hints: frozenset[str], no_speech_prob: float)
     words = fold(segment.text).split()
     if not words or not hints or not all(word in hints for word in words):
         return False
-    confidence = np.mean([w.probability for w in segment.words]) if segment.words else 0.0
+    confidence = float(np.mean([w.probability for w in segment.words])) if segment.words else 0.0
     return no_speech_prob >= LEAK_NO_SPEECH or confidence < LEAK_WORD_PROBABILITY
 
 

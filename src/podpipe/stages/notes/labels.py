@@ -149,7 +149,7 @@ def _announced(
         if sentence.speaker not in hosts:
             break
         opening.append(sentence)
-    before = set()
+    before: set[str] = set()
     for sentence in sentences:
         if sentence is members[0]:
             break
