@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from podpipe.config import Settings
 from podpipe.domain import Cast, CastMember, Episode, Role
 
 
@@ -42,7 +43,7 @@ def _unique(items: Iterable[Any]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def build_cast(settings: Any, metadata: Mapping[str, Any] | None = None) -> Cast:
+def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = None) -> Cast:
     """The cast from the settings (host, show people, organisations, vocabulary) and a sidecar dump.
 
     The sidecar's host wins over the config's (a stand-in presenter); the config's organisation fills
@@ -90,7 +91,7 @@ def build_cast(settings: Any, metadata: Mapping[str, Any] | None = None) -> Cast
     )
 
 
-def cast_of(episode: Episode, settings: Any) -> Cast:
+def cast_of(episode: Episode, settings: Settings | None) -> Cast:
     """The episode's cast: its sidecar (``episode.metadata``) with the settings."""
     return build_cast(settings, episode.metadata)
 

@@ -14,7 +14,7 @@ import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
 from pydantic_settings import (
@@ -344,7 +344,9 @@ def init_project(folder: Path) -> list[Path]:
 SectionT = TypeVar("SectionT", bound=BaseModel)
 
 
-def section_of(settings: Any, name: str, section_type: type[SectionT]) -> SectionT:
+def section_of(
+    settings: Settings | BaseModel | dict[str, object] | None, name: str, section_type: type[SectionT]
+) -> SectionT:
     """One section, from whatever a caller holds: Settings, the section itself, a dict, or None (defaults)."""
     if settings is None:
         return section_type()

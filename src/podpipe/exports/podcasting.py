@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from podpipe.config import Settings
 from podpipe.domain import Analysis, ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.transcripts import Layout, caption_cues
@@ -36,7 +37,7 @@ FEED_TRANSCRIPTS = [
 JSON_CUES = Layout(line_chars=84, max_lines=1)  # one sentence-ish entry per cue, no line breaks
 
 
-def _show_name(settings: Any) -> str | None:
+def _show_name(settings: Settings | None) -> str | None:
     show = getattr(settings, "show", None)
     name = getattr(show, "name", None) if show is not None else None
     return str(name) if name else None
@@ -44,7 +45,7 @@ def _show_name(settings: Any) -> str | None:
 
 def chapters_json(
     source: ShowNotes | Analysis, transcript: Transcript, *, intro_title: str = INTRO_TITLE,
-    settings: Any = None,
+    settings: Settings | None = None,
 ) -> dict[str, Any]:
     """``{"version": "1.2.0", "chapters": [{"startTime", "endTime", "title"}, ...]}`` in time order;
     ``podcastName`` from ``[show] name``."""
@@ -93,7 +94,9 @@ def podcast_transcript_json(transcript: Transcript) -> dict[str, Any]:
     return {"version": TRANSCRIPT_VERSION, "segments": segments}
 
 
-def feed_snippet(transcript: Transcript, settings: Any = None, *, names: dict[str, str] | None = None) -> str:
+def feed_snippet(
+    transcript: Transcript, settings: Settings | None = None, *, names: dict[str, str] | None = None
+) -> str:
     """The ``<podcast:transcript>`` and ``<podcast:chapters>`` tags for the episode's RSS ``<item>``.
 
     URLs start with ``[show] files_url`` (``{slug}`` filled in); without it they are the bare file
@@ -120,7 +123,7 @@ def feed_snippet(transcript: Transcript, settings: Any = None, *, names: dict[st
 
 
 def write_podcasting_files(
-    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, settings: Any = None
+    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, settings: Settings | None = None
 ) -> list[Path]:
     """``chapters.json``, ``transcript.podcast.json`` and ``episode.feed.xml``, atomically, never over an
     editor's change."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
-from podpipe.config import Nlp, section_of
+from podpipe.config import Nlp, Settings, section_of
 from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 
@@ -97,7 +97,7 @@ def embedded_model_available() -> bool:
     return (MODEL_DIR / "config.cfg").is_file() and (MODEL_DIR / "meta.json").is_file()
 
 
-def load_nlp(settings: Any = None) -> Language:
+def load_nlp(settings: Settings | None = None) -> Language:
     """The spaCy pipeline named in ``settings.nlp.model`` with an EntityRuler, loaded once per process."""
     config = section_of(settings, "nlp", Nlp)
     show = getattr(getattr(settings, "show", None), "name", None)
@@ -255,7 +255,7 @@ _embedders: dict[int, Embedder] = {}
 _embedder_lock = threading.Lock()
 
 
-def load_embedder(settings: Any = None) -> Embedder:
+def load_embedder(settings: Settings | None = None) -> Embedder:
     """The process-wide embedder."""
     threads = section_of(settings, "nlp", Nlp).embedding_threads
     with _embedder_lock:

@@ -157,7 +157,7 @@ def _html_body(html: str) -> str:
 class ReviewApp:
     """The handlers; one instance per app, holding the output root, catalogue, settings and templates."""
 
-    def __init__(self, output_root: Path, settings: Any, catalog: Catalog, token: str | None) -> None:
+    def __init__(self, output_root: Path, settings: Settings, catalog: Catalog, token: str | None) -> None:
         self.root, self.settings, self.catalog, self.token = output_root, settings, catalog, token
         review = getattr(settings, "review", None)
         self.t = translator(getattr(review, "language", "nl"))
@@ -547,7 +547,7 @@ class ReviewApp:
                            title=self.t(f"error.{status}") if f"error.{status}" in self.t.known else self.t("error"))
 
 
-def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | None = None,
+def create_app(output_root: Path, *, settings: Settings | None = None, catalog: Catalog | None = None,
                token: str | None = None, allowed_hosts: list[str] | None = None, bind: str | None = None) -> Starlette:
     """The app over ``output_root``. ``allowed_hosts``: Host names it answers to (default: loopback,
     ``bind`` and ``[review] allowed_hosts``)."""
@@ -590,7 +590,7 @@ def create_app(output_root: Path, *, settings: Any = None, catalog: Catalog | No
     return app
 
 
-def serve(output_root: Path, *, settings: Any, host: str | None = None, port: int | None = None) -> None:
+def serve(output_root: Path, *, settings: Settings, host: str | None = None, port: int | None = None) -> None:
     """Run the app with uvicorn; refuses a non-loopback bind without a token (ReviewConfigError)."""
     import uvicorn
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
+from podpipe.config import Settings
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import FEED_SNIPPET, chapters_json, feed_snippet, podcast_transcript_json
@@ -43,7 +43,7 @@ def publishable_files(final: bool) -> list[str]:
     return names + TRANSCRIPT_FILES + PODCASTING_FILES + [FEED_SNIPPET, TIMELINE]
 
 
-def write_derived(out_dir: Path, stage: Path, notes: ShowNotes, transcript: Transcript, settings: Any, *,
+def write_derived(out_dir: Path, stage: Path, notes: ShowNotes, transcript: Transcript, settings: Settings, *,
                   final: bool = False) -> list[Path]:
     """Write every derived file into ``stage`` (the caller moves them into ``out_dir``).
 

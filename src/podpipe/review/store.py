@@ -27,6 +27,7 @@ from typing import Any
 
 from filelock import FileLock
 
+from podpipe.config import Settings
 from podpipe.domain import Role, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
@@ -200,7 +201,7 @@ def _keep_version_zero(out_dir: Path) -> None:
     write_text_atomic(out_dir / VERSIONS / f"0000-{_now()}.json", json_text(document))
 
 
-def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Any,
+def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Settings,
          note: str = "save", corrections: dict[int, str] | None = None) -> EpisodeState:
     """Record a new version on top of ``base_version`` and rewrite every derived file from it.
 
@@ -245,7 +246,9 @@ def review_status(out_dir: Path, current_version: int) -> str:
     return "approved" if int(record.get("version", -1)) == current_version else "to re-approve"
 
 
-def approve(out_dir: Path, *, settings: Any, checks: dict[str, str] | None = None) -> tuple[EpisodeState, list[Path]]:
+def approve(
+    out_dir: Path, *, settings: Settings, checks: dict[str, str] | None = None
+) -> tuple[EpisodeState, list[Path]]:
     """Write the ``.final`` of every publishable file from the newest version, protect them, and
     record the approval (``checks``: each check's id -> "ok" or "waived")."""
     with _lock(out_dir):
@@ -286,7 +289,7 @@ def _write_editor_files(out_dir: Path, write: Callable[[Path], list[Path]],
         shutil.rmtree(stage, ignore_errors=True)
 
 
-def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transcript, settings: Any) -> None:
+def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transcript, settings: Settings) -> None:
     """Named speakers of this episode (with their spans), and each confirmed host's voiceprint.
 
     A host's voiceprint is enrolled once per episode and name, from the episode's
@@ -331,7 +334,7 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
         write_text_atomic(registry_path, json_text(registry))
 
 
-def _placeholder(name: str, settings: Any) -> bool:
+def _placeholder(name: str, settings: Settings) -> bool:
     try:
         from podpipe.stages.naming import is_placeholder_name
     except ImportError:
@@ -339,7 +342,7 @@ def _placeholder(name: str, settings: Any) -> bool:
     return is_placeholder_name(name, settings)
 
 
-def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Any) -> bool:
+def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Settings) -> bool:
     try:
         from podpipe.stages.naming import VoiceprintStore, read_centroids
     except ImportError:

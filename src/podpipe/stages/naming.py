@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from podpipe.cast import cast_of
-from podpipe.config import Naming, section_of
+from podpipe.config import Naming, Settings, section_of
 from podpipe.domain import Analysis, Cast, CastMember, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.files import write_text_atomic
 from podpipe.namefix import fold, replace_heard
@@ -52,7 +52,7 @@ NAMING_STAGE = "naming"
 FALLBACK_SOURCE = "fallback"
 
 
-def naming_settings(settings: Any = None) -> Naming:
+def naming_settings(settings: Settings | None = None) -> Naming:
     return section_of(settings, "naming", Naming)
 
 
@@ -89,7 +89,7 @@ class VoiceprintStore:
         self.directory = Path(directory)
 
     @classmethod
-    def from_settings(cls, settings: Any) -> VoiceprintStore:
+    def from_settings(cls, settings: Settings | None) -> VoiceprintStore:
         config = naming_settings(settings)
         directory = config.voiceprints_dir
         paths = getattr(settings, "paths", None)
@@ -166,7 +166,7 @@ def match_voiceprint(
     return (best if scores[best] >= threshold else None), scores
 
 
-def enrol_voiceprint(name: str, clip: Path, settings: Any, *, diarise: Any = None) -> Voiceprint:
+def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any = None) -> Voiceprint:
     """Enrol ``name`` from a clip where they speak (mostly) alone: the centroid of its dominant speaker.
 
     ``diarise(path, settings) -> Diarisation`` (default: normalise the clip and run
@@ -183,7 +183,7 @@ def enrol_voiceprint(name: str, clip: Path, settings: Any, *, diarise: Any = Non
     return VoiceprintStore.from_settings(settings).add(name, centroids[dominant], model=result.model.name)
 
 
-def enrol_configured_host(settings: Any, *, diarise: Any = None) -> Voiceprint | None:
+def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voiceprint | None:
     """The configured host's voiceprint from ``naming.host_reference_clip``, once: None when there is
     no clip, or the store has them already."""
     config = naming_settings(settings)
@@ -195,7 +195,7 @@ def enrol_configured_host(settings: Any, *, diarise: Any = None) -> Voiceprint |
 
 
 def enrol_from_transcript(
-    transcript: Transcript, centroids: Mapping[str, Sequence[float]], settings: Any, model: str | None = None
+    transcript: Transcript, centroids: Mapping[str, Sequence[float]], settings: Settings, model: str | None = None
 ) -> list[Voiceprint]:
     """Enrol (average into the store) every named, non-fallback speaker of an approved transcript."""
     report = naming_report(transcript)
@@ -211,7 +211,7 @@ def enrol_from_transcript(
     return prints
 
 
-def _diarise_clip(clip: Path, settings: Any) -> Any:  # pragma: no cover - needs the diarisation models
+def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
     from podpipe.stages.diarize.stage import diarize
@@ -303,7 +303,7 @@ def _evidence_entry(assignment: Assignment) -> dict[str, Any]:
 
 def decide_host(
     transcript: Transcript,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -395,7 +395,7 @@ def _guest_evidence(
 def name_speakers(
     transcript: Transcript,
     analysis: Analysis | None,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -495,7 +495,7 @@ def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]
     return replace_heard(transcript, pairs, method="introduction") if pairs else transcript
 
 
-def is_placeholder_name(name: str | None, settings: Any = None) -> bool:
+def is_placeholder_name(name: str | None, settings: Settings | None = None) -> bool:
     """ "Gast 3", "Presentator": a fallback of the naming, nobody's name."""
     config = naming_settings(settings)
     if not name or name.strip() == config.host_fallback:
@@ -521,7 +521,7 @@ def unconfirmed_speakers(transcript: Transcript) -> list[Speaker]:
     ]
 
 
-def speaker_label(speaker: Speaker, settings: Any = None) -> str:
+def speaker_label(speaker: Speaker, settings: Settings | None = None) -> str:
     """ "Name (organisation)", or the host's description from the config."""
     config = naming_settings(settings)
     name = speaker.display_name

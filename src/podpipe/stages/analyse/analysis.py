@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from podpipe.config import Settings
 from podpipe.domain import Analysis, Theme, Transcript
 from podpipe.models.nlp import (
     Embedder,
@@ -39,7 +40,9 @@ from podpipe.stages.analyse.settings import Nlp, nlp_settings, show_name
 log = logging.getLogger(__name__)
 
 
-def analyse(transcript: Transcript, settings: Any = None, *, trace: dict[str, Any] | None = None) -> Analysis:
+def analyse(
+    transcript: Transcript, settings: Settings | None = None, *, trace: dict[str, Any] | None = None
+) -> Analysis:
     """Themes (3-6, with keyphrases, span and start time), quotes, people and organisations.
 
     ``settings``: podpipe's Settings (``settings.nlp`` if it has one, else the defaults of

@@ -6,8 +6,9 @@ Analysis keeps one NLP stack (one sentence splitter, one pipeline, one filler li
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from podpipe.config import Settings
 from podpipe.domain import ParsedSentence, Theme, Token, Transcript
 from podpipe.stages.analyse.document import Conversation, build_conversation
 
@@ -52,7 +53,7 @@ def parsed_sentences(conv: Conversation, theme_of: dict[int, int] | None = None)
 
 
 def parse_transcript(
-    transcript: Transcript, themes: list[Theme], settings: Any = None
+    transcript: Transcript, themes: list[Theme], settings: Settings | None = None
 ) -> list[ParsedSentence]:
     """The sentences of a transcript parsed now, for an analysis written before it carried them.
 

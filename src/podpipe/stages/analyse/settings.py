@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from podpipe.config import DEFAULT_FILLER_WORDS, Nlp, section_of
+from podpipe.config import DEFAULT_FILLER_WORDS, Nlp, Settings, section_of
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
 
 __all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings", "show_name"]
 
 
 
-def nlp_settings(settings: Any = None) -> Nlp:
+def nlp_settings(settings: Settings | None = None) -> Nlp:
     """The ``Nlp`` section of ``settings`` (a podpipe Settings, an ``Nlp``, a dict or None)."""
     return section_of(settings, "nlp", Nlp)
 
 
-def show_name(settings: Any) -> str | None:
+def show_name(settings: Settings | None) -> str | None:
     show = getattr(settings, "show", None)
     return getattr(show, "name", None) if show is not None else None

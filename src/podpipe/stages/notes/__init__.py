@@ -10,8 +10,8 @@ Public API::
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
+from podpipe.config import Settings
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.io import json_text
@@ -41,7 +41,7 @@ def show_notes_names(final: bool = False) -> dict[str, str]:
 
 
 def write_show_notes(
-    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Any = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Settings | None = None, *, final: bool = False
 ) -> list[Path]:
     """``shownotes.json`` and ``shownotes.{draft|final}.{md,html,docx}``, atomically, never over an
     editor's changed or approved file (those get a ``.v<N>`` sibling, see exports.layout)."""

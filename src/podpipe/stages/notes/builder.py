@@ -18,7 +18,7 @@ from typing import Any
 
 import jinja2
 
-from podpipe.config import DEFAULT_TEMPLATES
+from podpipe.config import DEFAULT_TEMPLATES, Settings
 from podpipe.domain import (
     Analysis,
     ParsedSentence,
@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 
 
-def template_dirs(config: ShowNotesSettings, settings: Any = None) -> list[Path]:
+def template_dirs(config: ShowNotesSettings, settings: Settings | None = None) -> list[Path]:
     configured = resolve_path(settings, config.templates)
     return [configured] if configured == DEFAULT_TEMPLATES else [configured, DEFAULT_TEMPLATES]
 
@@ -73,7 +73,7 @@ def _environment(dirs: tuple[Path, ...], autoescape: bool) -> jinja2.Environment
     return env
 
 
-def environment(settings: Any = None, *, autoescape: bool = False) -> jinja2.Environment:
+def environment(settings: Settings | None = None, *, autoescape: bool = False) -> jinja2.Environment:
     config = shownotes_settings(settings)
     return _environment(tuple(template_dirs(config, settings)), autoescape)
 
@@ -115,7 +115,7 @@ class Person:
     role: str | None
 
 
-def _person(speaker: Speaker, settings: Any) -> Person:
+def _person(speaker: Speaker, settings: Settings | None) -> Person:
     name = speaker.display_name
     return Person(
         id=speaker.id,
@@ -127,7 +127,7 @@ def _person(speaker: Speaker, settings: Any) -> Person:
     )
 
 
-def _people(transcript: Transcript, settings: Any) -> tuple[Person | None, list[Person], dict[str, Person]]:
+def _people(transcript: Transcript, settings: Settings | None) -> tuple[Person | None, list[Person], dict[str, Person]]:
     order = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
     speakers = [transcript.speaker(label) or Speaker(id=label) for label in order]
     by_id = {s.id: _person(s, settings) for s in [*speakers, *transcript.speakers]}
@@ -161,7 +161,7 @@ def _norm(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def _sentences(transcript: Transcript, analysis: Analysis, settings: Any) -> list[ParsedSentence]:
+def _sentences(transcript: Transcript, analysis: Analysis, settings: Settings | None) -> list[ParsedSentence]:
     """The analysis' parsed sentences; an analysis written before it carried them is parsed now."""
     if analysis.sentences:
         return list(analysis.sentences)
@@ -192,7 +192,7 @@ def _blocked(transcript: Transcript, analysis: Analysis) -> set[str]:
     return blocked | {part for name in list(blocked) for part in name.split()}
 
 
-def _stop_words(settings: Any) -> frozenset[str]:
+def _stop_words(settings: Settings | None) -> frozenset[str]:
     try:
         from spacy.lang.nl.stop_words import STOP_WORDS
     except ImportError:  # pragma: no cover - spaCy is a dependency of podpipe
@@ -218,7 +218,7 @@ class _Episode:
     thread: str | None
 
 
-def _understand(transcript: Transcript, analysis: Analysis, settings: Any, hosts: set[str]) -> _Episode:
+def _understand(transcript: Transcript, analysis: Analysis, settings: Settings | None, hosts: set[str]) -> _Episode:
     sentences = _sentences(transcript, analysis, settings)
     blocked, stop = _blocked(transcript, analysis), _stop_words(settings)
     concepts = theme_concepts(sentences, analysis.themes, blocked, stop, hosts)
@@ -231,7 +231,7 @@ def _understand(transcript: Transcript, analysis: Analysis, settings: Any, hosts
 
 
 def build_show_notes(
-    transcript: Transcript, analysis: Analysis, settings: Any = None, *, transport: Any = None
+    transcript: Transcript, analysis: Analysis, settings: Settings | None = None, *, transport: Any = None
 ) -> ShowNotes:
     """Title, intro, one section per theme (question-style heading, paraphrase, verbatim quotes), closing.
 
@@ -326,7 +326,7 @@ def _section(
 
 def _context(
     transcript: Transcript,
-    settings: Any,
+    settings: Settings | None,
     config: ShowNotesSettings,
     host: Person | None,
     guests: list[Person],

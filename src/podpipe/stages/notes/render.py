@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podpipe.checks import draft_checks
+from podpipe.config import Settings
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_report, unconfirmed_speakers
 from podpipe.stages.notes import dutch
@@ -37,7 +38,7 @@ class SectionView:
     keyphrases: list[str] = field(default_factory=list)
 
 
-def timestamp_href(seconds: float | None, transcript: Transcript, settings: Any = None) -> str:
+def timestamp_href(seconds: float | None, transcript: Transcript, settings: Settings | None = None) -> str:
     config = shownotes_settings(settings)
     seconds = max(0.0, seconds or 0.0)
     return config.timestamp_link.format(
@@ -54,7 +55,7 @@ def _anchor(text: str, used: set[str]) -> str:
     return anchor
 
 
-def _quote_item(quote: Quote, transcript: Transcript, settings: Any) -> Item:
+def _quote_item(quote: Quote, transcript: Transcript, settings: Settings | None) -> Item:
     speaker = transcript.speaker(quote.speaker)
     return Item(
         kind="quote",
@@ -93,7 +94,7 @@ def _source_nl(source: str) -> str:
 
 
 def view(
-    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
 ) -> dict[str, Any]:
     """What the Markdown and HTML templates render: sections with paragraphs and quotes interleaved."""
     config = shownotes_settings(settings)
@@ -143,7 +144,7 @@ md_url = dutch.md_url
 
 
 def render_markdown(
-    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
 ) -> str:
     env = environment(settings)
     template = env.get_template(_template_name(env, "shownotes.md", ""))
@@ -152,7 +153,7 @@ def render_markdown(
 
 
 def render_html(
-    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
 ) -> str:
     env = environment(settings, autoescape=True)
     template = env.get_template(_template_name(env, "shownotes.html", ""))
@@ -160,7 +161,7 @@ def render_html(
 
 
 def render_docx(
-    notes: ShowNotes, transcript: Transcript, settings: Any = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
 ) -> bytes:
     """A Word document with real styles: Title, Heading 1 per section, Quote for quotes."""
     from docx import Document

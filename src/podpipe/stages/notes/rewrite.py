@@ -11,10 +11,10 @@ import json
 import logging
 import os
 from dataclasses import replace
-from typing import Any
 
 import httpx
 
+from podpipe.config import Settings
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.stages.notes.settings import shownotes_settings
 
@@ -32,7 +32,7 @@ SYSTEM_PROMPT = (
 def rewrite_show_notes(
     notes: ShowNotes,
     transcript: Transcript,
-    settings: Any = None,
+    settings: Settings | None = None,
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> ShowNotes:
