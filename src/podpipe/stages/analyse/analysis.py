@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -51,14 +52,7 @@ def analyse(
     """
     config = nlp_settings(settings)
     timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = round(now - clock, 3)
-        clock = now
-
+    lap = _stopwatch(timings)
     nlp = load_nlp(settings)
     embedder = load_embedder(settings)
     lap("load")
@@ -77,18 +71,7 @@ def analyse(
     pos = has_pos(nlp)
     stop_words = nlp.Defaults.stop_words
     spans_by_sentence = [_sentence_span(conv, s.index) for s in conv.sentences]
-    lemma_lists = [
-        content_lemmas(span, stop_words, pos) if span is not None else [] for span in spans_by_sentence
-    ]
-    lexical = lexical_matrix(lemma_lists)
-    theme_spans, seg_trace = segment(
-        conv,
-        vectors,
-        min_themes=config.min_themes,
-        max_themes=config.max_themes,
-        skip_intro=config.skip_intro,
-        lexical=lexical,
-    )
+    theme_spans, seg_trace = _segment(conv, vectors, spans_by_sentence, stop_words, pos, config)
     lap("segment")
 
     # Names are no keyphrases: every person, and the organisations of the people who speak or are introduced.
@@ -112,15 +95,9 @@ def analyse(
     lap("keyphrases")
     theme_sentences = [_sentences_of(conv, span) for span in theme_spans]
     quotes = select_quotes(
-        conv,
-        theme_sentences,
-        vectors,
-        min_words=config.quote_min_words,
-        max_words=config.quote_max_words,
-        per_theme_min=config.quotes_per_theme_min,
-        per_theme_max=config.quotes_per_theme_max,
-        allow_host=config.quote_host,
-        filler_words=config.filler_words,
+        conv, theme_sentences, vectors, min_words=config.quote_min_words, max_words=config.quote_max_words,
+        per_theme_min=config.quotes_per_theme_min, per_theme_max=config.quotes_per_theme_max,
+        allow_host=config.quote_host, filler_words=config.filler_words,
     )
     lap("quotes")
     if trace is not None:
@@ -141,6 +118,28 @@ def analyse(
             conv, {i: t for t, ids in enumerate(theme_sentences) for i in ids}
         ),
     )
+
+
+def _stopwatch(timings: dict[str, float]) -> Callable[[str], None]:
+    """``lap(name)`` records the seconds since the previous lap under ``name``."""
+    clock = [time.perf_counter()]
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = round(now - clock[0], 3)
+        clock[0] = now
+
+    return lap
+
+
+def _segment(conv: Conversation, vectors: np.ndarray, spans_by_sentence: list[Any], stop_words: set[str],
+             pos: bool, config: Nlp) -> tuple[list[ThemeSpan], SegmentationTrace]:
+    """Theme spans from the sentence vectors and the sentences' content lemmas."""
+    lemma_lists = [
+        content_lemmas(span, stop_words, pos) if span is not None else [] for span in spans_by_sentence
+    ]
+    return segment(conv, vectors, min_themes=config.min_themes, max_themes=config.max_themes,
+                   skip_intro=config.skip_intro, lexical=lexical_matrix(lemma_lists))
 
 
 def _sentence_span(conv: Conversation, index: int) -> Any:
