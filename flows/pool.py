@@ -118,8 +118,8 @@ def ensure_deployment(settings: Settings, pool: str | None = None) -> UUID:
 
 def crash_automations(settings: Settings, deployment_id: UUID) -> list[AutomationCore]:
     """Lost heartbeat -> Crashed; Crashed -> Scheduled again, for this deployment's runs only."""
-    runs = {"prefect.resource.id": "prefect.flow-run.*"}
-    of_deployment = {"prefect.resource.id": f"prefect.deployment.{deployment_id}"}
+    runs: dict[str, str | list[str]] = {"prefect.resource.id": "prefect.flow-run.*"}
+    of_deployment: dict[str, str | list[str]] = {"prefect.resource.id": f"prefect.deployment.{deployment_id}"}
     ended = {f"prefect.flow-run.{state}" for state in ("Completed", "Failed", "Cancelled", "Crashed",
                                                         "AwaitingRetry", "Scheduled")}
     lost = AutomationCore(
@@ -130,7 +130,7 @@ def crash_automations(settings: Settings, deployment_id: UUID) -> list[Automatio
             expect={"prefect.flow-run.heartbeat", *ended}, for_each={"prefect.resource.id"},
             posture=Posture.Proactive, threshold=1, within=dt.timedelta(seconds=settings.pool.lost_after_seconds),
         ),
-        actions=[ChangeFlowRunState(state=StateType.CRASHED, message=(
+        actions=[ChangeFlowRunState(name=None, state=StateType.CRASHED, force=False, message=(
             f"no heartbeat for {settings.pool.lost_after_seconds} s: its worker or machine died"))],
     )
     rerun = AutomationCore(
@@ -140,7 +140,8 @@ def crash_automations(settings: Settings, deployment_id: UUID) -> list[Automatio
             match=runs, match_related=of_deployment, expect={"prefect.flow-run.Crashed"},
             for_each={"prefect.resource.id"}, posture=Posture.Reactive, threshold=1, within=dt.timedelta(0),
         ),
-        actions=[ChangeFlowRunState(state=StateType.SCHEDULED, name="AwaitingRetry",
+        # Not forced: Prefect refuses to reschedule a run that is not crashed (or has no deployment).
+        actions=[ChangeFlowRunState(state=StateType.SCHEDULED, name="AwaitingRetry", force=False,
                                     message="crashed; run again on a live worker")],
     )
     return [lost, rerun]
@@ -164,16 +165,19 @@ def dispatch_episode(source: Path, episode_id: str, parameters: dict[str, Any], 
         )
     for run in earlier:
         if run.state is None or not run.state.is_final():
-            return Dispatched(run.name, run.state.name if run.state else "-", new=False)
+            return Dispatched(run.name, _state_name(run), new=False)
     # All earlier runs ended (the catalogue says the episode is not done: it failed, or was reset):
     # a new key, the same for every scan that sees the same history.
     key = episode_id if not earlier else f"{episode_id}:{len(earlier)}"
-    flow_run = run_deployment(
+    flow_run: FlowRun = run_deployment(  # type: ignore[assignment] # the sync call returns the run
         name=deployment_name(settings), parameters={"source": str(source), **parameters}, timeout=0,
         as_subflow=False, idempotency_key=key, tags=[tag], flow_run_name=f"{source.stem}-{episode_id[:8]}",
     )
-    return Dispatched(flow_run.name, flow_run.state.name if flow_run.state else "Scheduled",
-                      new=flow_run.id not in {run.id for run in earlier})
+    return Dispatched(flow_run.name, _state_name(flow_run), new=flow_run.id not in {run.id for run in earlier})
+
+
+def _state_name(run: FlowRun) -> str:
+    return (run.state.name or run.state.type.value) if run.state else "-"
 
 
 @dataclass(frozen=True)
@@ -196,9 +200,14 @@ def assignments(settings: Settings, limit: int = 50) -> list[Assignment]:
             sort=FlowRunSort.START_TIME_DESC, limit=limit,
         )
     return [Assignment(episode=Path(str(run.parameters.get("source", "?"))).name,
-                       state=run.state.name if run.state else "-",
-                       worker=run.labels.get(WORKER_NAME_LABEL) if run.labels else None, run_name=run.name)
+                       state=_state_name(run), worker=_worker_of(run), run_name=run.name)
             for run in runs]
+
+
+def _worker_of(run: FlowRun) -> str | None:
+    # BaseWorker labels each run it takes with its name.
+    name = (run.labels or {}).get(WORKER_NAME_LABEL)
+    return str(name) if name is not None else None
 
 
 def active_runs(settings: Settings) -> list[FlowRun]:

@@ -92,7 +92,8 @@ class Cluster:
         return self.root / name / "work"
 
     def _start_server(self) -> None:
-        env = self.machine_env("server") | {"PREFECT_API_DATABASE_CONNECTION_URL": self._url(self.databases[0], "asyncpg")}
+        database = self._url(self.databases[0], "asyncpg")
+        env = self.machine_env("server") | {"PREFECT_API_DATABASE_CONNECTION_URL": database}
         log = (self.root / "server.log").open("ab")
         self._server = subprocess.Popen(
             [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(self.port)],

@@ -19,7 +19,6 @@ from filelock import FileLock, Timeout
 
 from podpipe.errors import PodpipeError
 
-
 MACHINE_ENV = "PODPIPE_MACHINE"
 
 
