@@ -26,8 +26,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.pool_cluster import Cluster  # noqa: E402 - the harness the test uses
-from tests.test_pool import EPISODES  # noqa: E402
+from tests.pool_cluster import EPISODES, Cluster  # noqa: E402 - the harness and episodes of the test
 
 SPEECH = "audio/flemish-read-speech/wavs"
 
@@ -44,7 +43,8 @@ def make_episode(shared: Path, utterances: list[str], target: Path) -> None:
 
 
 def run(workers: int, shared: Path, postgres: str) -> dict:
-    with tempfile.TemporaryDirectory(prefix="podpipe-pool-bench-") as folder, Cluster(Path(folder), postgres) as cluster:
+    with (tempfile.TemporaryDirectory(prefix="podpipe-pool-bench-") as folder,
+          Cluster(Path(folder), postgres) as cluster):
         for number, utterances in enumerate(EPISODES, start=1):
             make_episode(shared, utterances, cluster.inbox / f"aflevering-{number}.wav")
         names = [f"machine-{chr(ord('a') + i)}" for i in range(workers)]

@@ -24,6 +24,16 @@ import psycopg
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 POOL = "podpipe-test"
+# Six episodes of one or two read utterances each (3 to 9 s): short, so that the test is about the
+# orchestration, not the models.
+EPISODES = [
+    ["nl_rhasspy_565_1602084063"],
+    ["nl_rhasspy_1145_1601730588", "nl_rhasspy_516_1602169927"],
+    ["nl_rhasspy_1120_1601731228"],
+    ["nl_rhasspy_536_1602084422", "nl_rhasspy_1004_1601817762"],
+    ["nl_rhasspy_1038_1601732757"],
+    ["nl_rhasspy_104_1602426725", "nl_rhasspy_1053_1601732460"],
+]
 
 
 def _free_port() -> int:

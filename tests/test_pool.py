@@ -19,7 +19,7 @@ import pytest
 
 from podpipe.catalog import Catalog
 from podpipe.files import sha256_file
-from tests.pool_cluster import BIN, REPO, Cluster
+from tests.pool_cluster import BIN, EPISODES, REPO, Cluster
 
 POSTGRES = os.environ.get("PODPIPE_TEST_POSTGRES")
 if not POSTGRES:
@@ -27,17 +27,6 @@ if not POSTGRES:
     if os.environ.get("CI"):
         pytest.fail(reason, pytrace=False)
     pytest.skip(reason, allow_module_level=True)
-
-# Six episodes of one or two read utterances each (3 to 9 s): short, so that the test is about the
-# orchestration, not the models.
-EPISODES = [
-    ["nl_rhasspy_565_1602084063"],
-    ["nl_rhasspy_1145_1601730588", "nl_rhasspy_516_1602169927"],
-    ["nl_rhasspy_1120_1601731228"],
-    ["nl_rhasspy_536_1602084422", "nl_rhasspy_1004_1601817762"],
-    ["nl_rhasspy_1038_1601732757"],
-    ["nl_rhasspy_104_1602426725", "nl_rhasspy_1053_1601732460"],
-]
 
 
 def _worker(run: dict[str, Any]) -> str | None:
