@@ -45,7 +45,7 @@ def _free_port() -> int:
 class Cluster:
     """``with Cluster(root, postgres) as cluster:`` a server up; ``start_worker``, ``scan``, ``runs``."""
 
-    def __init__(self, root: Path, postgres: str, lost_after_seconds: int = 35) -> None:
+    def __init__(self, root: Path, postgres: str, lost_after_seconds: int = 50) -> None:
         self.root = root
         self.postgres = postgres  # postgresql://user:password@host:port
         suffix = secrets.token_hex(4)

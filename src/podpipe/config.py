@@ -97,7 +97,7 @@ class Pool(Section):
     # A run whose flow-run heartbeat stops for this long (its worker or machine died) is marked
     # crashed and run again by any live worker, up to crash_reruns times.
     heartbeat_seconds: int = Field(default=30, ge=30)  # Prefect's minimum is 30 s
-    lost_after_seconds: int = Field(default=75, ge=31)
+    lost_after_seconds: int = Field(default=90, ge=31)
     crash_reruns: int = Field(default=2, ge=0)
 
 
