@@ -100,7 +100,9 @@ def ensure_deployment(settings: Settings, pool: str | None = None) -> UUID:
     pool = pool or settings.pool.name
     with get_client(sync_client=True) as client:
         try:
-            client.create_work_pool(WorkPoolCreate(name=pool, type=ProcessWorker.type))
+            # With the process worker's job template, as `prefect work-pool create --type process` makes it.
+            client.create_work_pool(WorkPoolCreate(name=pool, type=ProcessWorker.type,
+                                                   base_job_template=ProcessWorker.get_default_base_job_template()))
         except ObjectAlreadyExists:
             pass
         flow_id = client.create_flow_from_name(process_episode.name)
