@@ -166,7 +166,8 @@ def dispatch_episode(source: Path, episode_id: str, parameters: dict[str, Any], 
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
         )
     for run in earlier:
-        if run.state is None or not run.state.is_final():
+        # Crashed counts as active: the rerun automation is about to put it back on the pool.
+        if run.state is None or not run.state.is_final() or run.state.type == StateType.CRASHED:
             return Dispatched(run.name, _state_name(run), new=False)
     # All earlier runs ended (the catalogue says the episode is not done: it failed, or was reset):
     # a new key, the same for every scan that sees the same history.
