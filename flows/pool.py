@@ -265,7 +265,12 @@ def _run_episode(flow_run: FlowRun) -> None:
                 f"crashed {flow_run.run_count} times; not started again (the next scan tries a new run)")))
         return
     state = run_flow(process_episode, flow_run=flow_run, return_type="state")
-    error = state.result(raise_on_failure=False) if state.is_failed() else None  # type: ignore[union-attr]
+    if not state.is_failed():  # type: ignore[union-attr]
+        return
+    try:
+        error = state.result(raise_on_failure=False)  # type: ignore[union-attr]
+    except Exception:  # noqa: BLE001 - an error we cannot read back is not bad input
+        return
     if isinstance(error, InvalidInputError):
         # As a local scan does: bad input leaves the inbox, with its reason beside it.
         move_to_failed(Path(flow_run.parameters["source"]), settings.resolve(settings.paths.failed), error.reason)
