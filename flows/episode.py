@@ -55,7 +55,7 @@ PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
 CPU_LIMIT = f"podpipe-cpu-{machine_name()}"
 # The holder renews its lease every 3/4 of this; the server's repossessor takes the slot back this
 # long after a holder died (kill -9), even when the server itself was restarted in between.
-CPU_LEASE_SECONDS = 30
+CPU_LEASE_SECONDS = 60  # the least the server accepts (lease_duration >= 60)
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
 DIARISATION_WORKER = StageWorker("diarisation")

@@ -92,6 +92,7 @@ class Cluster:
         self.close()
 
     def machine_env(self, name: str) -> dict[str, str]:
+        (self.root / name / "prefect").mkdir(parents=True, exist_ok=True)
         return self.env | {
             "PREFECT_HOME": str(self.root / name / "prefect"),
             "PODPIPE_PATHS__WORK": str(self.work_dir(name)),
