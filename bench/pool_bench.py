@@ -42,6 +42,14 @@ def make_episode(shared: Path, utterances: list[str], target: Path) -> None:
                     f"{parts}{joined}concat=n={len(utterances)}:v=0:a=1", str(target)], check=True)
 
 
+def all_completed(cluster: Cluster) -> bool:
+    runs = cluster.runs()
+    failed = [run["name"] for run in runs if run["state_type"] in ("FAILED", "CRASHED")]
+    if failed:  # no rerun is part of this benchmark: stop at once
+        raise RuntimeError(f"runs failed: {failed}")
+    return len(runs) == len(EPISODES) and all(run["state_type"] == "COMPLETED" for run in runs)
+
+
 def run(workers: int, shared: Path, postgres: str) -> dict:
     with (tempfile.TemporaryDirectory(prefix="podpipe-pool-bench-") as folder,
           Cluster(Path(folder), postgres) as cluster):
@@ -53,8 +61,7 @@ def run(workers: int, shared: Path, postgres: str) -> dict:
         cluster.wait_for_workers(*names)
         started = time.monotonic()
         cluster.scan()
-        cluster.wait_until(lambda: len(runs := cluster.runs()) == len(EPISODES)
-                           and all(r["state_type"] == "COMPLETED" for r in runs), 900, "six episodes")
+        cluster.wait_until(lambda: all_completed(cluster), 900, "six episodes")
         wall = time.monotonic() - started
         runs = cluster.runs()
         return {
