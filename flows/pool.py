@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime as dt
+import logging
 import os
 import socket
 import warnings
@@ -63,11 +64,13 @@ from prefect.states import Failed
 from prefect.utilities.callables import parameter_schema
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
+from podpipe.catalog import Status
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
-from podpipe.flows.episode import process_episode
+from podpipe.flows.episode import open_catalog, process_episode
 from podpipe.inbox import move_to_failed
 from podpipe.prefect_server import live_server, prefect_home
+from podpipe.workfiles import remove_leftovers
 
 # The deployment's entrypoint: the installed module, so no checkout is needed where a worker runs.
 ENTRYPOINT = "podpipe.flows.episode:process_episode"
@@ -75,6 +78,7 @@ EPISODE_TAG = "podpipe-episode:"  # + the first 16 hex digits of the audio's sha
 ACTIVE = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED, StateType.CANCELLING]
 IN_PROCESS = "in-process"  # the infrastructure id of a run an EpisodeWorker runs in its own process
 WORKER_NAME_LABEL = "prefect.worker.name"
+FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE}
 
 
 def pool_in_use(settings: Settings) -> bool:
@@ -276,9 +280,20 @@ def _run_episode(flow_run: FlowRun) -> None:
         move_to_failed(Path(flow_run.parameters["source"]), settings.resolve(settings.paths.failed), error.reason)
 
 
+def _remove_leftovers(settings: Settings) -> None:
+    """A machine killed mid-episode left that episode's WAV in its work/; another machine finished it."""
+    catalog = open_catalog(settings, settings.resolve(settings.paths.output))
+    finished = {row.id for row in catalog.episodes() if row.status in FINISHED}
+    freed = remove_leftovers(settings.resolve(settings.paths.work), finished)
+    if freed:
+        logging.getLogger("podpipe.worker").info("removed %.1f MB of work files of episodes done elsewhere",
+                                                 freed / 1e6)
+
+
 def start_worker(pool: str, name: str | None, settings: Settings) -> None:
     """Poll ``pool`` until stopped, one episode at a time, in this process (models load once)."""
     deployment_id = ensure_deployment(settings, pool)
+    _remove_leftovers(settings)
 
     async def main() -> None:
         worker = EpisodeWorker(work_pool_name=pool, name=name or socket.gethostname(), limit=1,

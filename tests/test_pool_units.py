@@ -15,7 +15,7 @@ from podpipe.claims import machine_name
 from podpipe.config import load_settings
 from podpipe.lifetime import start_time
 from podpipe.prefect_server import STATE_FILE
-from podpipe.workfiles import episode_work_files, remove_work_files
+from podpipe.workfiles import episode_work_files, remove_leftovers, remove_work_files
 
 EPISODE = "ab" * 32
 OTHER = "cd" * 32
@@ -36,6 +36,17 @@ def test_an_episodes_work_files_go_and_no_other_ones(tmp_path: Path) -> None:
     assert all(path.exists() for path in kept)
     assert remove_work_files(tmp_path, EPISODE) == 0  # a second time: nothing left, no error
     assert remove_work_files(tmp_path / "missing", EPISODE) == 0
+
+
+def test_a_killed_machines_leftovers_go_once_the_episode_is_done_elsewhere(tmp_path: Path) -> None:
+    done_elsewhere = tmp_path / f"{EPISODE[:16]}.16k.wav"
+    partial = tmp_path / f".{EPISODE[:16]}.16k.wav.77.part"
+    unfinished = tmp_path / f"{OTHER[:16]}.16k.wav"  # still to be resumed: kept
+    for path in (done_elsewhere, partial, unfinished):
+        path.write_bytes(b"w" * 100)
+    (tmp_path / ".cpu.lock").touch()
+    assert remove_leftovers(tmp_path, {EPISODE, "ef" * 32}) == 200
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([unfinished.name, ".cpu.lock"])
 
 
 @pytest.fixture

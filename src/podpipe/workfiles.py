@@ -36,3 +36,17 @@ def remove_work_files(work_dir: Path, episode_id: str) -> int:
             continue  # another process (the same episode rerun elsewhere) removed it first
         freed += size
     return freed
+
+
+def remove_leftovers(work_dir: Path, finished_ids: set[str]) -> int:
+    """Delete the work files of episodes that are finished (by another machine, after this one was
+    killed mid-episode); returns the bytes freed. Unfinished episodes keep theirs for their resumption."""
+    prefixes = {episode_id[:PREFIX_LENGTH] for episode_id in finished_ids}
+    if not work_dir.is_dir():
+        return 0
+    freed = 0
+    for path in work_dir.iterdir():
+        prefix = path.name.lstrip(".").split(".", 1)[0]
+        if path.is_file() and prefix in prefixes:
+            freed += remove_work_files(work_dir, prefix)
+    return freed
