@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from podpipe.domain import Episode
@@ -86,9 +86,9 @@ class Catalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             Base.metadata.create_all(self.engine)
-        except (OperationalError, IntegrityError):
+        except (OperationalError, IntegrityError, ProgrammingError):
             # Another process created the tables between our check and our CREATE: they are there now.
-            # (PostgreSQL says so as a unique violation in its type catalogue: two workers starting.)
+            # (PostgreSQL says so as a unique violation in its type catalogue or a duplicate table.)
             Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
