@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,7 +30,7 @@ from podpipe import pipeline, progress
 from podpipe.cast import cast_of
 from podpipe.catalog import Catalog, Status
 from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
-from podpipe.claims import claim_episode
+from podpipe.claims import claim_episode, machine_name
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
 from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, StageTimeoutError
@@ -51,10 +50,11 @@ from podpipe.stages.diarize.stage import diarize_file
 from podpipe.stages.naming import enrol_configured_host
 from podpipe.stages.transcribe import transcribe_file
 from podpipe.worker import StageWorker
+from podpipe.workfiles import remove_work_files
 
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
 # One episode's model stages per machine at a time, whatever number of flows run on it.
-CPU_LIMIT = f"podpipe-cpu-{socket.gethostname()}"
+CPU_LIMIT = f"podpipe-cpu-{machine_name()}"
 # The holder renews its lease every 3/4 of this; the server's repossessor takes the slot back this
 # long after a holder died (kill -9), even when the server itself was restarted in between.
 CPU_LEASE_SECONDS = 60  # the server accepts no shorter lease
@@ -351,6 +351,11 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
     catalog.set_status(episode.id, done_status, output_dir=out_dir,
                        speakers=[speaker.display_name for speaker in result.transcript.speakers])
     _summarise(result, out_dir, written, time.perf_counter() - started)
+    if not settings.pipeline.keep_work_files:
+        # Stages cached, outputs written: the normalised audio is read by nothing any more. A failed
+        # episode keeps it, so that its next attempt resumes without decoding again.
+        freed = remove_work_files(work_dir, episode.id)
+        get_run_logger().info("removed %.1f MB of work files of %s", freed / 1e6, episode.slug)
     return out_dir
 
 

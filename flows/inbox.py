@@ -41,6 +41,7 @@ from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
 from podpipe.files import sha256_file
 from podpipe.flows.episode import open_catalog, process_episode
+from podpipe.flows.pool import dispatch_episode, ensure_deployment, pool_in_use
 from podpipe.inbox import complete_files, move_to_failed
 from podpipe.lifetime import exit_when_parent_dies
 
@@ -59,6 +60,7 @@ class ScanReport:
     skipped: list[Path] = field(default_factory=list)  # already processed (same audio)
     retry_later: list[Path] = field(default_factory=list)  # transient errors: they stay in the inbox
     running: list[Path] = field(default_factory=list)  # another process is on it now: left to it
+    queued: list[Path] = field(default_factory=list)  # handed to the work pool by this scan
 
 
 @flow(name="scan_inbox")
@@ -75,12 +77,17 @@ def scan_inbox(inbox: Path | None = None, output_root: Path | None = None,
     logger = get_run_logger()
     catalog = open_catalog(settings, output_root)
     report = ScanReport()
+    # With a Prefect server of the user's and a pool configured, workers anywhere run the episodes.
+    deployment_id = ensure_deployment(settings) if pool_in_use(settings) else None
 
     for source in complete_files(inbox, settings.inbox.settle_seconds):
         episode_id = sha256_file(source)
         row = catalog.get(episode_id)
         if row is not None and row.status in FINISHED:
             report.skipped.append(source)
+            continue
+        if deployment_id is not None:
+            _hand_to_pool(source, episode_id, output_root, config_file, settings, deployment_id, report)
             continue
         # "processing" in the catalogue and claimed: really running (a previous scan, `podpipe run`).
         # Not claimed: its process died, and this scan resumes it from the cached stages.
@@ -99,18 +106,39 @@ def scan_inbox(inbox: Path | None = None, output_root: Path | None = None,
             report.retry_later.append(source)
             logger.error("%s failed and stays in the inbox for the next scan: %s", source.name, error)
 
-    logger.info("scan of %s: %d processed, %d refused, %d already done, %d to retry, %d running elsewhere", inbox,
-                len(report.processed), len(report.failed), len(report.skipped), len(report.retry_later),
-                len(report.running))
-    if report.processed or report.failed or report.retry_later:
+    logger.info("scan of %s: %d processed, %d refused, %d already done, %d to retry, %d running elsewhere, "
+                "%d queued on the pool", inbox, len(report.processed), len(report.failed), len(report.skipped),
+                len(report.retry_later), len(report.running), len(report.queued))
+    if report.processed or report.failed or report.retry_later or report.queued:
         create_table_artifact(
             key="inbox-scan",
             table=[{"file": p.name, "result": result} for result, paths in (
-                ("processed", report.processed), ("refused", report.failed), ("retry later", report.retry_later)
+                ("processed", report.processed), ("refused", report.failed), ("retry later", report.retry_later),
+                ("queued on the pool", report.queued),
             ) for p in paths],
             description=f"scan of {inbox}",
         )
     return report
+
+
+def _hand_to_pool(source: Path, episode_id: str, output_root: Path, config_file: Path | None, settings: Settings,
+                  deployment_id: object, report: ScanReport) -> None:
+    """One run of the episode deployment per episode (flows/pool.py says how it stays one)."""
+    logger = get_run_logger()
+    parameters = {"output_root": str(output_root), "config_file": str(config_file) if config_file else None}
+    try:
+        dispatched = dispatch_episode(source, episode_id, parameters, settings, deployment_id)  # type: ignore[arg-type]
+    except Exception as error:  # noqa: BLE001 - the server's trouble with one episode must not stop the batch
+        report.retry_later.append(source)
+        logger.error("%s could not be handed to the work pool; the next scan tries again: %s", source.name, error)
+        return
+    if dispatched.new:
+        report.queued.append(source)
+        logger.info("%s queued on work pool %s as %s", source.name, settings.pool.name, dispatched.run_name)
+    else:
+        report.running.append(source)
+        logger.info("%s already has run %s (%s) on the pool; left to it", source.name, dispatched.run_name,
+                    dispatched.state)
 
 
 def inbox_schedule(settings: Settings) -> Schedule:

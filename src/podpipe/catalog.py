@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
 from podpipe.domain import Episode
@@ -90,8 +90,9 @@ class Catalog:
             event.listen(self.engine, "connect", _sqlite_pragmas)
         try:
             Base.metadata.create_all(self.engine)
-        except OperationalError:
+        except (OperationalError, IntegrityError, ProgrammingError):
             # Another process created the tables between our check and our CREATE: they are there now.
+            # (PostgreSQL says so as a unique violation in its type catalogue or a duplicate table.)
             Base.metadata.create_all(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 

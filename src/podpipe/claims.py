@@ -9,6 +9,8 @@ a scan that finds an episode claimed knows it is really still running (a previou
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -16,6 +18,17 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from podpipe.errors import PodpipeError
+
+MACHINE_ENV = "PODPIPE_MACHINE"
+
+
+def machine_name() -> str:
+    """The machine's name in its CPU slot ``podpipe-cpu-<name>``: ``$PODPIPE_MACHINE``, else the host name.
+
+    Set it where host names are not unique, or where one computer stands for several machines (the
+    tests run two workers side by side).
+    """
+    return os.environ.get(MACHINE_ENV) or socket.gethostname()
 
 
 class EpisodeBusyError(PodpipeError):

@@ -176,6 +176,8 @@ def watch(
         typer.echo(str(folder))
     for path in report.failed:
         console.print(f"[yellow]refused:[/] {path} (reason in {path.name}.error.txt)")
+    for path in report.queued:
+        console.print(f"queued on the work pool: {path}")
     for path in report.running:
         console.print(f"[yellow]left alone:[/] {path} (another podpipe process is processing it now)")
     if report.retry_later:
@@ -285,6 +287,60 @@ def status(
         duration = f"{row.duration / 60:.1f} min" if row.duration else "-"
         table.add_row(row.slug, row.status, duration, stages, row.error or row.output_dir or "")
     Console().print(table)
+    _print_pool(settings)
+
+
+def _print_pool(settings: Settings) -> None:
+    """With episodes on a work pool: which worker has (or had) which episode."""
+    from rich.table import Table
+
+    from podpipe.prefect_server import is_healthy
+
+    api_url = os.environ.get("PREFECT_API_URL")
+    if not api_url or not settings.pool.name or not is_healthy(api_url.rstrip("/")):
+        return
+    from podpipe.flows.pool import assignments, pool_in_use
+
+    if not pool_in_use(settings):
+        return
+    table = Table("episode", "state", "worker", "run", title=f"work pool {settings.pool.name} (latest runs)")
+    for assignment in assignments(settings):
+        table.add_row(assignment.episode, assignment.state, assignment.worker or "(waiting for a worker)",
+                      assignment.run_name)
+    Console(width=160).print(table)
+
+
+@app.command()
+def worker(
+    pool: Annotated[str | None, typer.Option(help="The work pool; default pool.name from config (podpipe).")] = None,
+    name: Annotated[str | None, typer.Option(help="This worker's name in Prefect; default the host name.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Run episodes from a Prefect work pool, one at a time, until stopped (needs PREFECT_API_URL).
+
+    Scans on any machine hand episodes to the pool; run this on every machine that should process
+    them. Models load once per worker, and each machine's model stages take its CPU slot.
+    """
+    _prepare_environment()
+    from podpipe.config import load_settings
+
+    settings = load_settings(config)
+    if not os.environ.get("PREFECT_API_URL"):
+        console.print("[bold red]error:[/] podpipe worker needs PREFECT_API_URL, the Prefect server the scans use")
+        raise typer.Exit(code=2)
+    # Before Prefect reads its settings: a running episode's heartbeat is what tells a dead worker.
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(settings.pool.heartbeat_seconds))
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    from podpipe.flows.pool import start_worker
+
+    pool_name = pool or settings.pool.name
+    console.print(f"podpipe worker: episodes from work pool {pool_name!r} at {os.environ['PREFECT_API_URL']}; "
+                  "Ctrl-C stops", soft_wrap=True, markup=False)
+    with _errors_exit_2():
+        try:
+            start_worker(pool_name, name, settings)
+        except KeyboardInterrupt:
+            pass
 
 
 

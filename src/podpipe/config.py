@@ -100,12 +100,27 @@ class Serve(Section):
     startup_timeout_seconds: float = Field(default=180.0, gt=0)
 
 
+class Pool(Section):
+    """Episodes on a Prefect work pool: used when PREFECT_API_URL names a server (not serve's own)."""
+
+    name: str = "podpipe"  # the work pool; empty: episodes always run on the machine that scans
+    deployment: str = "podpipe-episode"  # the deployment of process_episode on it
+    # A run whose flow-run heartbeat stops for this long (its worker or machine died) is marked
+    # crashed and run again by any live worker, up to crash_reruns times.
+    heartbeat_seconds: int = Field(default=30, ge=30)  # Prefect's minimum is 30 s
+    lost_after_seconds: int = Field(default=90, ge=31)
+    crash_reruns: int = Field(default=2, ge=0)
+
+
 class Pipeline(Section):
     # A stage may run (min_seconds + factor x audio duration) before it is stopped.
     stage_timeout_min_seconds: float = Field(default=600.0, gt=0)
     stage_timeout_factor: float = Field(default=3.0, ge=0)
     retries: int = Field(default=2, ge=0)  # for transient errors; bad input is never retried
     retry_delay_seconds: list[float] = Field(default_factory=lambda: [10.0, 60.0])
+    # The normalised WAV (about 108 MB per hour of audio) is deleted once the episode's stages are
+    # cached and its outputs written; true keeps it (a rerun then skips the decoding).
+    keep_work_files: bool = False
 
     def stage_timeout(self, duration: float) -> float:
         return self.stage_timeout_min_seconds + self.stage_timeout_factor * duration
@@ -287,6 +302,7 @@ class Settings(BaseSettings):
     inbox: Inbox = Inbox()
     serve: Serve = Serve()
     pipeline: Pipeline = Pipeline()
+    pool: Pool = Pool()
     catalog: Catalog = Catalog()
     diarization: Diarization = Diarization()
     nlp: Nlp = Nlp()
