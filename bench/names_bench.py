@@ -33,8 +33,8 @@ from podpipe.config import load_settings
 from podpipe.domain import Cast, CastMember, Episode, NormalisedAudio, Role, Transcript
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
-from podpipe.namefix import cast_terms, correct_names
 from podpipe.stages import ingest as audio
+from podpipe.stages.naming.correct import cast_terms, correct_names
 from podpipe.stages.transcribe import hint_options, transcribe
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -40,8 +40,8 @@ from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
-from podpipe.namefix import fold
 from podpipe.stages import ingest as audio
+from podpipe.stages.naming.correct import fold
 from podpipe.stages.transcribe import hint_words, transcribe
 
 PAUSE = 0.6  # seconds of silence between utterances

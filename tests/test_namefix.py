@@ -9,7 +9,7 @@ import pytest
 from podpipe.cast import build_cast
 from podpipe.domain import Cast, CastMember, Episode, Role, Segment, Transcript, Word
 from podpipe.io import transcript_from_dict, transcript_to_dict
-from podpipe.namefix import (
+from podpipe.stages.naming.correct import (
     THRESHOLD,
     cast_terms,
     correct_names,

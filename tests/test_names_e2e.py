@@ -21,12 +21,12 @@ from podpipe.checks import draft_checks, speech_status
 from podpipe.config import load_settings
 from podpipe.domain import Role
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
-from podpipe.namefix import correct_names
 from podpipe.stages import ingest as audio
 from podpipe.stages.analyse import analyse
 from podpipe.stages.attribute import attribute_speakers
 from podpipe.stages.diarize.stage import diarize
 from podpipe.stages.naming import decide_host, is_placeholder_name, name_speakers, naming_report
+from podpipe.stages.naming.correct import correct_names
 from podpipe.stages.transcribe import transcribe
 
 pytestmark = [

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from podpipe.domain import Diarisation, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
+from podpipe.exports.diarization import centroids_json, read_centroids
 from podpipe.stages.naming import (
     Naming,
     VoiceprintStore,
@@ -15,10 +16,8 @@ from podpipe.stages.naming import (
     enrol_voiceprint,
     name_speakers,
     naming_report,
-    read_centroids,
     speaker_label,
     unconfirmed_speakers,
-    write_centroids,
 )
 from podpipe.stages.notes.render import editor_notes
 from tests import shownotes_fixtures as fx
@@ -200,7 +199,8 @@ def test_enrol_from_a_reference_clip_with_fake_diarisation(tmp_path: Path) -> No
 
 
 def test_centroids_file_round_trip(tmp_path: Path) -> None:
-    path = write_centroids(tmp_path / "speakers.centroids.json", {"SPEAKER_00": np.array([0.5, 0.25])})
+    path = tmp_path / "speakers.centroids.json"
+    path.write_text(centroids_json({"SPEAKER_00": np.array([0.5, 0.25])}))
     assert read_centroids(path) == {"SPEAKER_00": [0.5, 0.25]}
     assert read_centroids(tmp_path / "missing.json") == {}
 

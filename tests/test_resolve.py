@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from podpipe.domain import CastMember, Mention, Role, Segment
-from podpipe.resolve import (
+from podpipe.stages.naming.resolve import (
     LOW_CONFIDENCE,
     Evidence,
     best_member,

@@ -6,9 +6,9 @@ Light on imports (no models): the review app and the show-notes renderer read th
 from __future__ import annotations
 
 from podpipe.domain import Transcript
-from podpipe.namefix import correction_notes
-from podpipe.resolve import LOW_CONFIDENCE
 from podpipe.stages.naming import naming_report
+from podpipe.stages.naming.correct import correction_notes
+from podpipe.stages.naming.resolve import LOW_CONFIDENCE
 
 SPEECH_CHECK_STAGE = "speech-check"
 NO_SPEECH = "no-speech"

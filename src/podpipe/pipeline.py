@@ -22,9 +22,9 @@ from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import ANALYSIS, json_text
-from podpipe.namefix import correct_names
 from podpipe.stages.analyse import analyse
 from podpipe.stages.naming import decide_host, name_speakers
+from podpipe.stages.naming.correct import correct_names
 from podpipe.stages.notes import build_show_notes, write_show_notes
 
 

@@ -150,3 +150,12 @@ def _clock(seconds: float) -> str:
 def centroids_json(centroids: Mapping[str, Sequence[float]]) -> str:
     """``speakers.centroids.json``: the episode's mean voice embedding per label, for naming and enrolment."""
     return json.dumps({label: [round(float(x), 6) for x in vector] for label, vector in centroids.items()}) + "\n"
+
+
+def read_centroids(path: Path) -> dict[str, list[float]]:
+    """``speakers.centroids.json`` back; empty when it is missing or unreadable."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): [float(x) for x in v] for k, v in data.items()} if isinstance(data, dict) else {}

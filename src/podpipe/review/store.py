@@ -344,7 +344,8 @@ def _placeholder(name: str, settings: Settings) -> bool:
 
 def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Settings) -> bool:
     try:
-        from podpipe.stages.naming import VoiceprintStore, read_centroids
+        from podpipe.exports.diarization import read_centroids
+        from podpipe.stages.naming import VoiceprintStore
     except ImportError:
         return False
     centroids = read_centroids(out_dir / "speakers.centroids.json")

@@ -15,8 +15,8 @@ from podpipe.checks import SPEECH_CHECK_STAGE
 from podpipe.config import Settings
 from podpipe.domain import Cast, Episode, ModelInfo, NormalisedAudio, Segment, Transcript, Word
 from podpipe.models.whisper import load_whisper
-from podpipe.namefix import fold
 from podpipe.stages.ingest import load_waveform
+from podpipe.stages.naming.correct import fold
 
 log = logging.getLogger(__name__)
 

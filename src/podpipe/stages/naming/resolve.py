@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from podpipe.domain import CastMember, Mention, Role, Segment
-from podpipe.namefix import THRESHOLD, fold, similarity
+from podpipe.stages.naming.correct import THRESHOLD, fold, similarity
 
 # Weights: a voice match or a self-introduction outweighs the conversation; the order of first
 # speech only breaks ties. Chosen so that one strong rule beats two weak ones that disagree.

@@ -6,7 +6,7 @@ Who can be in the episode is the :class:`~podpipe.domain.Cast` (config + sidecar
 2. the host is decided once, before the analysis (:func:`decide_host`): the cast's host by a stored
    voiceprint (cosine similarity of CAM++ embeddings, see :class:`VoiceprintStore`), by a
    self-introduction and by who opens the episode;
-3. the other speakers are one assignment (:mod:`podpipe.resolve`) over the evidence: voiceprints of
+3. the other speakers are one assignment (:mod:`podpipe.stages.naming.resolve`) over the evidence: voiceprints of
    enrolled returning guests, self-introductions (heard names matched to cast names by spelling and
    sound), the host's introductions and who answers them, vocatives, the order of first speech;
 4. fallback: "Gast 1", "Gast 2", ..., marked for the editor.
@@ -32,8 +32,8 @@ from podpipe.cast import cast_of
 from podpipe.config import Naming, Settings, section_of
 from podpipe.domain import Analysis, Cast, CastMember, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.files import write_text_atomic
-from podpipe.namefix import fold, replace_heard
-from podpipe.resolve import (
+from podpipe.stages.naming.correct import fold, replace_heard
+from podpipe.stages.naming.resolve import (
     Assignment,
     Evidence,
     best_member,
@@ -194,23 +194,6 @@ def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voicepr
     return enrol_voiceprint(config.host_name, settings.resolve(config.host_reference_clip), settings, diarise=diarise)
 
 
-def enrol_from_transcript(
-    transcript: Transcript, centroids: Mapping[str, Sequence[float]], settings: Settings, model: str | None = None
-) -> list[Voiceprint]:
-    """Enrol (average into the store) every named, non-fallback speaker of an approved transcript."""
-    report = naming_report(transcript)
-    store = VoiceprintStore.from_settings(settings)
-    prints = []
-    for speaker in transcript.speakers:
-        if (
-            speaker.name
-            and speaker.id in centroids
-            and report.get(speaker.id, {}).get("source") != FALLBACK_SOURCE
-        ):
-            prints.append(store.add(speaker.name, centroids[speaker.id], model=model))
-    return prints
-
-
 def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
@@ -221,20 +204,6 @@ def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - 
     with tempfile.TemporaryDirectory(prefix="podpipe-enrol-") as work:
         normalised = normalise(episode, Path(work))
         return diarize(episode, load_waveform(normalised), settings)
-
-
-def write_centroids(path: Path, centroids: Mapping[str, Sequence[float]]) -> Path:
-    """``speakers.centroids.json``: the episode's centroid embedding per label, for naming and enrolment."""
-    data = {label: [round(float(x), 6) for x in vector] for label, vector in centroids.items()}
-    return write_text_atomic(Path(path), json.dumps(data) + "\n")
-
-
-def read_centroids(path: Path) -> dict[str, list[float]]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return {str(k): [float(x) for x in v] for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -403,7 +372,7 @@ def name_speakers(
     """A new transcript whose speakers carry name, organisation and role.
 
     The host comes from :func:`decide_host` (run here when the flow has not run it already); the
-    other speakers from one assignment over the evidence (:mod:`podpipe.resolve`). ``voiceprints``:
+    other speakers from one assignment over the evidence (:mod:`podpipe.stages.naming.resolve`). ``voiceprints``:
     this episode's centroid embedding per diarisation label, compared with the stored voiceprints of
     the host and of every enrolled guest.
     """
@@ -540,14 +509,11 @@ __all__ = [
     "Voiceprint",
     "VoiceprintStore",
     "cosine",
-    "enrol_from_transcript",
     "enrol_voiceprint",
     "match_voiceprint",
     "name_speakers",
     "naming_report",
     "naming_settings",
-    "read_centroids",
     "speaker_label",
     "unconfirmed_speakers",
-    "write_centroids",
 ]
