@@ -146,7 +146,7 @@ def test_batch_of_twelve_with_three_bad(make_speech, tmp_path: Path, inbox_env: 
     assert sorted(r.status for r in rows) == ["draft ready"] * 9 + ["failed"] * 3
     eight = next(r for r in rows if r.slug == "aflevering-acht")
     assert {s.name for s in eight.stages} == {
-        "ingest", "transcribe", "diarize", "attribute", "analyse", "name", "notes", "export"
+        "ingest", "transcribe", "diarize", "attribute", "analyse", "draft", "export"
     }
     assert all(s.status == "done" and s.seconds is not None for s in eight.stages)
 
