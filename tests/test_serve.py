@@ -271,9 +271,10 @@ def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
         shutil.copy(clip, inbox / "aflevering.wav")  # dropped while serve runs; no other command
         draft = output / "aflevering" / "shownotes.draft.md"
         wait_for(draft.is_file, 240, "the draft of the dropped file", poll=1.0)
+        # The draft is written during the export; the catalogue says "draft ready" once the run ends.
+        wait_for(lambda: _completed(api, "process_episode") == 1, 60, "the episode's run to complete")
         (row,) = catalog_of(output).episodes()
         assert row.status == "draft ready"
-        wait_for(lambda: _completed(api, "process_episode") == 1, 60, "the episode's run to complete")
         wait_for(lambda: _completed(api, "scan_inbox") >= 3, 60, "the scan that took it, and the next one, to end")
     finally:
         code = serve.stop()
