@@ -33,9 +33,10 @@ import json
 import os
 import platform
 import re
-import sys
 from pathlib import Path
 from typing import Any
+
+from nlp_bench import EPISODE, shared_dir  # noqa: E402 - bench/ is on the path when run as a script
 
 from podpipe.config import Settings
 from podpipe.domain import ShowNotes
@@ -44,16 +45,6 @@ from podpipe.stages.analyse import load_transcript_any
 from podpipe.stages.notes import read_show_notes
 from podpipe.stages.notes.clauses import has_personal
 from podpipe.stages.notes.quotes import quote_parts
-
-EPISODE = "transcripts/vov-ep12-microleren.json"
-
-
-def shared_dir() -> Path:
-    default = Path(__file__).resolve().parents[1].parent / "shared"
-    path = Path(os.environ.get("PODPIPE_SHARED", default))
-    if not path.is_dir():
-        sys.exit(f"shared data not found: {path} (set PODPIPE_SHARED)")
-    return path
 
 
 def _sentences(paragraphs: list[str]) -> list[str]:
