@@ -264,18 +264,18 @@ def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
         with urllib.request.urlopen(serve.record.ui_url, timeout=10) as response:
             assert response.status == 200, "the Prefect UI answers"
         status = wait_for(lambda: (line := run_podpipe("serve", "--status", env=serve_env).stdout).startswith(
-            "schedule: live") and "next scan due" in line and line, 60, "the schedule to be live")
+            "schedule: live") and "next scan due" in line and line, 180, "the schedule to be live")
         assert "(every 6 s)" in status and "CET" in status, status
-        wait_for(lambda: _completed(api, "scan_inbox") >= 1, 60, "a first scheduled scan (of the empty inbox)")
+        wait_for(lambda: _completed(api, "scan_inbox") >= 1, 180, "a first scheduled scan (of the empty inbox)")
 
         shutil.copy(clip, inbox / "aflevering.wav")  # dropped while serve runs; no other command
         draft = output / "aflevering" / "shownotes.draft.md"
         wait_for(draft.is_file, 240, "the draft of the dropped file", poll=1.0)
         # The draft is written during the export; the catalogue says "draft ready" once the run ends.
-        wait_for(lambda: _completed(api, "process_episode") == 1, 60, "the episode's run to complete")
+        wait_for(lambda: _completed(api, "process_episode") == 1, 180, "the episode's run to complete")
         (row,) = catalog_of(output).episodes()
         assert row.status == "draft ready"
-        wait_for(lambda: _completed(api, "scan_inbox") >= 3, 60, "the scan that took it, and the next one, to end")
+        wait_for(lambda: _completed(api, "scan_inbox") >= 3, 180, "the scan that took it, and the next one, to end")
     finally:
         code = serve.stop()
     assert code == 0, serve.text()[-3000:]
