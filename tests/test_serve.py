@@ -280,7 +280,8 @@ def test_serve_runs_the_schedule_and_processes_a_file_dropped_after_start_up(
         code = serve.stop()
     assert code == 0, serve.text()[-3000:]
     assert not serve.record.is_running(), "serve stopped its Prefect server"
-    assert processes_with_env("PREFECT_HOME", serve_env["PREFECT_HOME"]) == [], "nothing of serve is left"
+    wait_for(lambda: processes_with_env("PREFECT_HOME", serve_env["PREFECT_HOME"]) == [], 15,
+             "nothing of serve to be left")
     assert not (serve.home / STATE_FILE).exists()
     assert run_podpipe("status", "--output", str(output), env=serve_env).stdout.startswith(
         "schedule: not live: podpipe serve is not running")
@@ -327,4 +328,6 @@ def test_serve_killed_mid_episode_and_started_again_finishes_it_once(
     finally:
         code = again.stop()
     assert code == 0, again.text()[-3000:]
-    assert processes_with_env("PREFECT_HOME", serve_env["PREFECT_HOME"]) == []
+    # serve's children end with it (they watch their parent), a moment after it has exited
+    wait_for(lambda: processes_with_env("PREFECT_HOME", serve_env["PREFECT_HOME"]) == [], 15,
+             "nothing of the second serve to be left")
