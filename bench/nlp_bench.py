@@ -138,11 +138,16 @@ def main() -> None:
         },
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
     }
+    report(result, args.json)
+
+
+def report(result: dict[str, Any], json_path: Path | None) -> None:
+    """Print a benchmark's result as JSON, and write it to ``json_path`` when given."""
     text = json.dumps(result, ensure_ascii=False, indent=2)
     print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(text + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

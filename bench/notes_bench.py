@@ -36,7 +36,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from nlp_bench import EPISODE, shared_dir  # noqa: E402 - bench/ is on the path when run as a script
+from nlp_bench import EPISODE, report, shared_dir  # noqa: E402 - bench/ is on the path when run as a script
 
 from podpipe.config import Settings
 from podpipe.domain import ShowNotes
@@ -212,11 +212,7 @@ def main() -> None:
         "input": "audio" if heard is not None else "text",
         **score(notes, data, settings, heard),
     }
-    text = json.dumps(result, ensure_ascii=False, indent=2)
-    print(text)
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(text + "\n", encoding="utf-8")
+    report(result, args.json)
 
 
 if __name__ == "__main__":

@@ -56,6 +56,11 @@ def prefect_home() -> Path:
     return Path(os.environ.get("PREFECT_HOME") or project_root() / ".prefect").expanduser()
 
 
+def ui_url(port: int) -> str:
+    """Where the Prefect UI of a server on this machine's loopback is (its API is under ``/api``)."""
+    return f"http://{HOST}:{port}"
+
+
 @dataclass(frozen=True)
 class ServerRecord:
     pid: int
@@ -65,11 +70,11 @@ class ServerRecord:
 
     @property
     def ui_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return ui_url(self.port)
 
     @property
     def api_url(self) -> str:
-        return f"{self.ui_url}/api"
+        return f"{ui_url(self.port)}/api"
 
     def is_running(self) -> bool:
         return is_running(self.pid, self.started)
@@ -135,11 +140,11 @@ class LocalPrefectServer:
 
     @property
     def ui_url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return ui_url(self.port)
 
     @property
     def api_url(self) -> str:
-        return f"{self.ui_url}/api"
+        return f"{ui_url(self.port)}/api"
 
     def __enter__(self) -> Self:
         self.start()
