@@ -168,6 +168,35 @@ def test_pyannote_imports_beside_cpu_torch_with_telemetry_off():
     assert kaldi.fbank(torch.zeros(1, 16000) + 0.01, num_mel_bins=80).shape == (98, 80)
 
 
+@needs_pyannote
+def test_voice_frames_add_a_nearly_as_likely_second_speaker():
+    """The most likely powerset class is pyannote's decoding; a voice also holds the frames where
+    its own probability (over every class containing it) reaches the onset."""
+    import torch
+
+    from podpipe.stages.diarize.runtime import prepare_pyannote
+
+    prepare_pyannote()
+    from pyannote.audio.utils.powerset import Powerset
+
+    from podpipe.stages.diarize.pipeline import voice_frames
+
+    powerset = Powerset(3, 2)  # classes: {}, {0}, {1}, {2}, {0,1}, {0,2}, {1,2}
+    probabilities = np.full((1, 3, 7), 1e-6)
+    probabilities[0, 0, [1, 4, 2]] = [0.45, 0.30, 0.25]  # speaker 0 wins; speaker 1's marginal 0.55
+    probabilities[0, 1, [1, 2]] = [0.65, 0.35]  # speaker 1 at 0.35 only
+    probabilities[0, 2, 0] = 1.0  # silence
+    log_probabilities = np.log(probabilities / probabilities.sum(-1, keepdims=True))
+
+    hard, voice = voice_frames(log_probabilities, powerset, onset=0.4)
+    expected = powerset.to_multilabel(torch.from_numpy(log_probabilities).float()).numpy()
+    np.testing.assert_array_equal(hard, expected)  # exactly pyannote's hard decoding
+    assert hard[0].tolist() == [[1, 0, 0], [1, 0, 0], [0, 0, 0]]
+    assert voice[0].tolist() == [[1, 1, 0], [1, 0, 0], [0, 0, 0]]
+    _, strict = voice_frames(log_probabilities, powerset, onset=0.6)
+    np.testing.assert_array_equal(strict, hard)
+
+
 @needs_weights
 def test_campplus_matches_the_released_state_dict_and_pools_by_weights():
     import torch
@@ -323,6 +352,31 @@ def test_real_meeting_voices_counted_and_a_given_count_kept(offline):
     # the RTTM view keeps overlapped speech; the exclusive view (for words) never overlaps
     assert any(a.end > b.start and a.speaker != b.speaker for a, b in zip(result.turns, result.turns[1:]))
     assert all(a.end <= b.start + 1e-6 for a, b in zip(result.exclusive, result.exclusive[1:]))
+
+
+@pytest.mark.models
+@needs_weights
+def test_a_voice_heard_under_another_is_counted_without_changing_the_speech(offline):
+    """trn06 (3 speakers): MEO082 speaks 3.2 s, never alone. Its voice frames (voice_onset) let it
+    be embedded and counted; the output's speech (how many speak when) stays pyannote's."""
+    from podpipe.stages.diarize.stage import diarize
+
+    ami = SHARED / "audio/ami-debug-train"
+    need_data(ami / "trn06.wav")
+    audio = read_float_wav(ami / "trn06.wav")
+    hard_only = Settings().model_copy(update={"diarization": Diarization(voice_onset=1.0)})
+    with_voices = diarize(episode("trn06", 30.0), audio, Settings())
+    without = diarize(episode("trn06", 30.0), audio, hard_only)
+    assert len(with_voices.speakers) == 3 and len(without.speakers) == 2
+
+    def speech_per_frame(result) -> np.ndarray:
+        frames = np.zeros(3000)
+        for turn in result.turns:
+            frames[int(round(turn.start * 100)) : int(round(turn.end * 100))] += 1
+        return frames
+
+    differing = np.abs(speech_per_frame(with_voices) - speech_per_frame(without)) > 0
+    assert differing.mean() < 0.01  # the same frames hold speech, as many speakers each
 
 
 def read_float_wav(path: Path) -> np.ndarray:

@@ -164,6 +164,10 @@ class Diarization(Section):
     # the segmentation and the embedding both say they are new; and find a given count among them
     # before splitting a known voice. false: pyannote's own count. See stages/diarize/counting.py.
     count_brief_voices: bool = True
+    # A local speaker's voice frames (for its embedding and the count, not for the output turns):
+    # the segmentation's most likely class, plus the frames where that speaker's own probability
+    # reaches this onset. 1.0: the most likely class only, as pyannote. See stages/diarize/pipeline.py.
+    voice_onset: float = Field(default=0.4, gt=0.0, le=1.0)
     # Gaps shorter than this within one speaker's speech are filled.
     min_duration_off: float = Field(default=0.0, ge=0.0)
     # Known speaker counts (a per-episode value passed to diarize() wins).

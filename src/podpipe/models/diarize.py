@@ -126,6 +126,7 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
     embedding = load_campplus(embedding_path)
     pipeline = EmbeddedSpeakerDiarization(
         shared_frames=config.shared_frames,
+        voice_onset=config.voice_onset if config.voice_onset < 1.0 else None,
         segmentation=segmentation,
         segmentation_step=config.segmentation_step,
         embedding=embedding,
@@ -160,6 +161,7 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
             "clustering_threshold": config.clustering_threshold,
             "min_cluster_size": config.min_cluster_size,
             "count_brief_voices": config.count_brief_voices,
+            "voice_onset": config.voice_onset,
             "embedding_exclude_overlap": config.embedding_exclude_overlap,
             "shared_frames": config.shared_frames,
             "min_duration_off": config.min_duration_off,

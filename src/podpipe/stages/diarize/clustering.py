@@ -16,6 +16,7 @@ prepare_pyannote()
 from pyannote.audio.pipelines.clustering import AgglomerativeClustering
 
 from podpipe.stages.diarize.counting import CountBounds, LocalSpeakers, count_speakers
+from podpipe.stages.diarize.pipeline import VOICE_ACTIVITY
 
 # pyannote clusters a local speaker only when it speaks alone for this share of the chunk
 RELIABLE_SHARE = 0.2
@@ -31,11 +32,15 @@ class SpeakerCountClustering(AgglomerativeClustering):
         num_clusters: int | None = None,
         min_clusters: int | None = None,
         max_clusters: int | None = None,
+        file=None,
         **kwargs,
     ):
         num_chunks, num_local, _ = embeddings.shape
-        chunk_seconds = segmentations.sliding_window.duration
-        local = LocalSpeakers.from_arrays(embeddings, segmentations.data, chunk_seconds)
+        # the voice frames, where the pipeline found them (see stages/diarize/pipeline.py)
+        voice = file.get(VOICE_ACTIVITY) if hasattr(file, "get") else None
+        activity = segmentations if voice is None else voice
+        chunk_seconds = activity.sliding_window.duration
+        local = LocalSpeakers.from_arrays(embeddings, activity.data, chunk_seconds)
         reliable = np.flatnonzero(local.valid & (local.clean >= RELIABLE_SHARE * chunk_seconds))
         high = None if max_clusters is None or not np.isfinite(max_clusters) else int(max_clusters)
         bounds = CountBounds.of(num_clusters, min_clusters, high)

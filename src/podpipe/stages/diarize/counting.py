@@ -25,6 +25,10 @@ embeddings are noisy, so two brief voices are told apart only where the segmenta
 win: missing clusters are taken from the brief voices farthest from the known ones before any
 cluster is split. ``keep_every_speaker`` then keeps a speaker found here from vanishing in
 pyannote's reconstruction (see ``EmbeddedSpeakerDiarization.to_diarization``).
+
+The seconds and embeddings of each local speaker come from its *voice frames* when the pipeline
+has them (``voice_onset``, :mod:`podpipe.stages.diarize.pipeline`): a voice mostly heard under
+another's then keeps enough speech to pass ``min_seconds`` and to be embedded at all.
 """
 
 from __future__ import annotations

@@ -10,11 +10,23 @@ statistics pooling + dense layer applied to the chunk's slice of those frames, w
 speaker's activity in the chunk, exactly as in the per-chunk path. The only difference is the
 context the trunk saw (its block rather than the chunk); the effect on DER is measured in
 bench/diarize_bench.py (``--set shared_frames=false`` runs pyannote's own path).
+
+A second change, for the count: which frames describe each local speaker's voice. pyannote decodes
+the powerset segmentation model by its most likely class per frame, and uses those same frames for
+how many speak (the frame-level count), for the output turns, and for each speaker's embedding and
+clustering. The most likely class names one speaker where a second one is nearly as likely, so a
+voice heard mostly under another (a brief reply, a "ja" in overlap) keeps too few frames to be
+embedded and counted. With ``voice_onset`` set, a local speaker's *voice* frames are those of the
+most likely class plus those where its own probability (summed over the classes that contain it)
+reaches the onset; only the embeddings and the count use them. The frame-level count and the output
+turns still come from the most likely class, so speech detection and overlap are pyannote's.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import Any
 
 import numpy as np
 import torch
@@ -27,13 +39,31 @@ prepare_pyannote()
 from pyannote.audio.core.inference import Inference
 from pyannote.audio.core.plda import PLDA
 from pyannote.audio.pipelines import SpeakerDiarization
+from pyannote.audio.utils.powerset import Powerset
 from pyannote.core import SlidingWindowFeature
 
 from podpipe.stages.diarize.campplus import CAMPPlusEmbedding
 from podpipe.stages.diarize.counting import keep_every_speaker
 
+# key of the voice frames (see module doc) in pyannote's per-file dict, read by the clustering
+VOICE_ACTIVITY = "podpipe_voice_activity"
 TRUNK_FRAME = 0.02  # seconds per CAM++ trunk frame (10 ms filterbank hop, then stride 2)
 BLOCK_SECONDS = 10.0  # trunk block length: the length CAM++ sees in pyannote's per-chunk path
+
+
+def voice_frames(
+    log_probabilities: np.ndarray, powerset: Powerset, onset: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(hard, voice) 0/1 arrays (chunks, frames, local speakers) from powerset log-probabilities
+    (chunks, frames, classes): the most likely class's speakers, as pyannote decodes them, and those
+    plus every speaker whose marginal probability reaches ``onset``."""
+    probabilities = np.exp(log_probabilities)
+    mapping: Any = powerset.mapping
+    mapping = mapping.cpu().numpy()
+    most_likely = np.eye(probabilities.shape[-1], dtype=np.float32)[np.argmax(probabilities, axis=-1)]
+    hard = most_likely @ mapping
+    voice = np.maximum(hard, (probabilities @ mapping) >= onset)
+    return hard.astype(np.float32), voice.astype(np.float32)
 
 
 class NoPLDA(PLDA):
@@ -49,11 +79,47 @@ class NoPLDA(PLDA):
 class EmbeddedSpeakerDiarization(SpeakerDiarization):
     """``SpeakerDiarization`` whose embeddings reuse file-level CAM++ frames (see module doc)."""
 
-    def __init__(self, *args, shared_frames: bool = True, **kwargs) -> None:
+    def __init__(self, *args, shared_frames: bool = True, voice_onset: float | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.shared_frames = shared_frames
+        self.voice_onset = voice_onset
+        self._powerset_inference: Inference | None = None
+
+    def get_segmentations(self, file, hook=None) -> SlidingWindowFeature:
+        """pyannote's hard multi-label segmentations; with ``voice_onset``, the voice frames too
+        (stored in ``file``, so each call has its own), from the same forward pass."""
+        specifications: Any = self._segmentation.model.specifications
+        if self.voice_onset is None or self.training or not specifications.powerset:
+            return super().get_segmentations(file, hook=hook)
+        inference, powerset = self._powerset_segmentation(specifications)
+        if hook is not None:
+            hook = functools.partial(hook, "segmentation", None)
+        log_probabilities: Any = inference(file, hook=hook)
+        hard, voice = voice_frames(log_probabilities.data, powerset, self.voice_onset)
+        window = log_probabilities.sliding_window
+        file[VOICE_ACTIVITY] = SlidingWindowFeature(voice, window)
+        return SlidingWindowFeature(hard, window)
+
+    def _powerset_segmentation(self, specifications: Any) -> tuple[Inference, Powerset]:
+        """pyannote's segmentation Inference (same model, windows, batch and device) without its
+        conversion to multi-label: it returns powerset log-probabilities."""
+        segmentation = self._segmentation
+        if self._powerset_inference is None or self._powerset_inference.device != segmentation.device:
+            self._powerset_inference = Inference(
+                segmentation.model,
+                duration=segmentation.duration,
+                step=segmentation.step,
+                batch_size=segmentation.batch_size,
+                skip_aggregation=True,
+                skip_conversion=True,
+                device=segmentation.device,
+            )
+        return self._powerset_inference, Powerset(len(specifications.classes), specifications.powerset_max_classes)
 
     def get_embeddings(self, file, binary_segmentations, exclude_overlap=False, hook=None):
+        voice = file.get(VOICE_ACTIVITY) if hasattr(file, "get") else None
+        if voice is not None:  # each speaker is embedded from its voice frames (module doc)
+            binary_segmentations = voice
         model = getattr(self._embedding, "model_", None)
         if not self.shared_frames or self.training or not isinstance(model, CAMPPlusEmbedding):
             return super().get_embeddings(
