@@ -121,6 +121,9 @@ def test_a_sidecar_guest_who_never_speaks_takes_nobodys_place(heard, settings) -
     got = _assert_no_wrong_name(named)
     assert "Stefanie Claes" not in got.values()
     assert {"Ellen Verhaegen", "Bram Goossens"} <= set(got.values()), naming_report(named)
+    # the editor is told that a listed guest got no voice (absent, or heard as someone else)
+    unheard = [line for line in draft_checks(named) if "geen stem" in line]
+    assert len(unheard) == 1 and unheard[0].startswith("Stefanie Claes (Learning Lab Vlaanderen)"), unheard
 
 
 def test_without_a_sidecar_no_speaker_gets_a_wrong_name(heard, settings) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +148,24 @@ def test_self_introductions_and_host_introductions(tmp_path: Path) -> None:
     assert report["SPEAKER_01"]["source"] == "self-introduction"
     assert report["SPEAKER_02"]["source"] == "conversation"
     assert unconfirmed_speakers(named) == []
+
+
+def test_a_listed_guest_without_a_voice_is_flagged_for_the_editor(tmp_path: Path) -> None:
+    """Two voices heard as one (diarisation's undercount) leave a sidecar guest without a voice:
+    the draft's check box says so, once, and not when every listed person has a voice."""
+    transcript = fx.transcript(named=False, metadata=SIDECAR)
+    assert not [line for line in editor_notes(name_speakers(transcript, None, Settings(tmp_path)))
+                if "geen stem" in line]
+    merged = replace(
+        transcript,
+        segments=[replace(s, speaker="SPEAKER_01") if s.speaker == "SPEAKER_02" else s for s in transcript.segments],
+        speakers=[s for s in transcript.speakers if s.id != "SPEAKER_02"],
+    )
+    named = name_speakers(merged, None, Settings(tmp_path))
+    voiceless = {"Ellen Verhaegen", "Bram Goossens"} - set(names(named).values())
+    lines = [line for line in editor_notes(named) if "geen stem" in line]
+    assert len(voiceless) == 1 and len(lines) == 1
+    assert lines[0].startswith(voiceless.pop()) and "(2 stemmen gehoord)" in lines[0]
 
 
 def test_fallback_gast_n_marked_for_the_editor(tmp_path: Path) -> None:

@@ -5,8 +5,9 @@ Light on imports (no models): the review app and the show-notes renderer read th
 
 from __future__ import annotations
 
+from podpipe.cast import build_cast
 from podpipe.domain import Transcript
-from podpipe.stages.naming import naming_report
+from podpipe.stages.naming import naming_report, same_name
 from podpipe.stages.naming.correct import correction_notes
 from podpipe.stages.naming.resolve import LOW_CONFIDENCE
 
@@ -57,10 +58,32 @@ def low_confidence_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
+def unheard_cast_notes(transcript: Transcript) -> list[str]:
+    """People the sidecar says take part but no voice was named after: they may not have spoken, or
+    diarisation heard their voice as someone else's (two similar voices counted as one), in which
+    case their words stand under another speaker in the transcript and the draft."""
+    if speech_status(transcript) is not None:
+        return []  # no speech, or another language: speech_notes says so
+    cast = build_cast(None, transcript.episode.metadata)
+    people = ([cast.host] if cast.host is not None else []) + list(cast.guests)
+    lines = []
+    for person in people:
+        if any(same_name(person.name, speaker.name) for speaker in transcript.speakers):
+            continue
+        label = f"{person.name} ({person.organisation})" if person.organisation else person.name
+        lines.append(
+            f"{label} staat in de episode-gegevens, maar geen stem kreeg die naam: kwam die persoon niet aan "
+            f"het woord, of staan die woorden bij een andere spreker ({len(transcript.speakers)} stemmen "
+            "gehoord)? Controleer het transcript."
+        )
+    return lines
+
+
 def draft_checks(transcript: Transcript) -> list[str]:
     """Every names-and-speech line for the draft's check box."""
-    return speech_notes(transcript) + low_confidence_notes(transcript) + correction_notes(transcript)
+    return (speech_notes(transcript) + low_confidence_notes(transcript) + unheard_cast_notes(transcript)
+            + correction_notes(transcript))
 
 
 __all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "speech_check", "speech_notes",
-           "speech_status"]
+           "speech_status", "unheard_cast_notes"]

@@ -222,7 +222,8 @@ def _norm(text: str) -> str:
     return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
 
 
-def _same_name(a: str | None, b: str | None) -> bool:
+def same_name(a: str | None, b: str | None) -> bool:
+    """Whether two names are the same person's, as written (case and spacing aside)."""
     return bool(a and b) and _norm(a) == _norm(b)  # type: ignore[arg-type]
 
 
@@ -498,7 +499,7 @@ def speaker_label(speaker: Speaker, settings: Settings | None = None) -> str:
     if (
         speaker.role == Role.HOST
         and config.host_description
-        and (not config.host_name or _same_name(config.host_name, speaker.name))
+        and (not config.host_name or same_name(config.host_name, speaker.name))
     ):
         detail = config.host_description
     return f"{name} ({detail})" if detail else name
@@ -514,6 +515,7 @@ __all__ = [
     "name_speakers",
     "naming_report",
     "naming_settings",
+    "same_name",
     "speaker_label",
     "unconfirmed_speakers",
 ]
