@@ -66,6 +66,8 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
         return []  # no speech, or another language: speech_notes says so
     cast = build_cast(None, transcript.episode.metadata)
     people = ([cast.host] if cast.host is not None else []) + list(cast.guests)
+    voices = len(transcript.speakers)
+    heard = f"{voices} stem gehoord" if voices == 1 else f"{voices} stemmen gehoord"
     lines = []
     for person in people:
         if any(same_name(person.name, speaker.name) for speaker in transcript.speakers):
@@ -73,8 +75,7 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
         label = f"{person.name} ({person.organisation})" if person.organisation else person.name
         lines.append(
             f"{label} staat in de episode-gegevens, maar geen stem kreeg die naam: kwam die persoon niet aan "
-            f"het woord, of staan die woorden bij een andere spreker ({len(transcript.speakers)} stemmen "
-            "gehoord)? Controleer het transcript."
+            f"het woord, of staan die woorden bij een andere spreker ({heard})? Controleer het transcript."
         )
     return lines
 
