@@ -8,7 +8,6 @@ Skipped without it, except in CI.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -20,13 +19,9 @@ import pytest
 from podpipe.catalog import Catalog
 from podpipe.files import sha256_file
 from tests.pool_cluster import BIN, EPISODES, REPO, Cluster
+from tests.postgres import postgres_url
 
-POSTGRES = os.environ.get("PODPIPE_TEST_POSTGRES")
-if not POSTGRES:
-    reason = "no PostgreSQL: run `eval \"$(bash scripts/postgres-for-tests.sh)\"` first"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+POSTGRES = postgres_url()
 
 
 def _worker(run: dict[str, Any]) -> str | None:

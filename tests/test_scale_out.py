@@ -19,15 +19,11 @@ import pytest
 
 from podpipe.catalog import Base, Catalog, Status
 from podpipe.domain import Episode
+from tests.postgres import postgres_url
 
 REPO = Path(__file__).resolve().parents[1]
 
-POSTGRES = os.environ.get("PODPIPE_TEST_POSTGRES")
-if not POSTGRES:
-    reason = "no PostgreSQL: run `eval \"$(bash scripts/postgres-for-tests.sh)\"` first"
-    if os.environ.get("CI"):
-        pytest.fail(reason, pytrace=False)
-    pytest.skip(reason, allow_module_level=True)
+POSTGRES = postgres_url()
 
 CATALOG_URL = f"{POSTGRES.replace('postgresql://', 'postgresql+psycopg://')}/podpipe_catalog"
 PREFECT_DB_URL = f"{POSTGRES.replace('postgresql://', 'postgresql+asyncpg://')}/podpipe_prefect"

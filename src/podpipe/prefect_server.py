@@ -61,6 +61,11 @@ def ui_url(port: int) -> str:
     return f"http://{HOST}:{port}"
 
 
+def api_url(port: int) -> str:
+    """The API of that server (``PREFECT_API_URL``)."""
+    return f"{ui_url(port)}/api"
+
+
 @dataclass(frozen=True)
 class ServerRecord:
     pid: int
@@ -74,7 +79,7 @@ class ServerRecord:
 
     @property
     def api_url(self) -> str:
-        return f"{ui_url(self.port)}/api"
+        return api_url(self.port)
 
     def is_running(self) -> bool:
         return is_running(self.pid, self.started)
@@ -144,7 +149,7 @@ class LocalPrefectServer:
 
     @property
     def api_url(self) -> str:
-        return f"{ui_url(self.port)}/api"
+        return api_url(self.port)
 
     def __enter__(self) -> Self:
         self.start()
