@@ -183,7 +183,8 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     _new_quote(form, sections, notes, shown)
     result = ShowNotes(title=ref(_text(form, "title", resolve(notes.title, speakers)) or notes.title),
                        intro=ref(_text(form, "intro", resolve(notes.intro, speakers))), sections=sections,
-                       closing=ref(_text(form, "closing", resolve(notes.closing, speakers))))
+                       closing=ref(_text(form, "closing", resolve(notes.closing, speakers))),
+                       closing_heading=notes.closing_heading)
     return Edit(result, new_speakers, new_corrections)
 
 
