@@ -191,7 +191,7 @@ class Nlp(Section):
     min_themes: int = Field(default=3, ge=1)
     max_themes: int = Field(default=6, ge=1)
     keyphrases_per_theme: int = Field(default=6, ge=1)
-    quote_min_words: int = Field(default=12, ge=1)
+    quote_min_words: int = Field(default=9, ge=1)
     quote_max_words: int = Field(default=60, ge=1)
     quotes_per_theme_min: int = Field(default=1, ge=0)
     quotes_per_theme_max: int = Field(default=3, ge=0)

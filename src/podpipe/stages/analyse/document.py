@@ -83,6 +83,11 @@ class Conversation:
     def total_words(self) -> int:
         return sum(s.words for s in self.sentences)
 
+    def heard(self, turn: int, start: int, end: int) -> float:
+        """Whisper's mean word probability over characters ``start:end`` of a turn (1.0 for typed text)."""
+        found = [p for a, b, p in self.turns[turn].word_spans if a < end and b > start]
+        return sum(found) / len(found) if found else 1.0
+
     def role(self, speaker: str | None) -> Role | None:
         found = self.transcript.speaker(speaker)
         return found.role if found is not None else None
