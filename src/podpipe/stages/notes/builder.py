@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from spacy.language import Language
 
 from podpipe.config import DEFAULT_TEMPLATES, Settings
 from podpipe.domain import (
@@ -33,6 +34,9 @@ from podpipe.domain import (
 from podpipe.stages.analyse.settings import nlp_settings
 from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
+from podpipe.models.nlp import load_nlp
+from podpipe.stages.notes.grammar import keep_grammatical
+from podpipe.stages.notes.headings import heading_kinds
 from podpipe.stages.notes.labels import ThemeConcepts, closing_round, host_recap, shared_thread, theme_concepts
 from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
@@ -248,8 +252,10 @@ def build_show_notes(
     max_words = nlp_settings(settings).quote_max_words
     quotes = verbatim_quotes([trim_quote(q, max_words) for q in analysis.quotes], transcript)
     fillers = {w.casefold() for w in nlp_settings(settings).filler_words}
+    nlp = load_nlp(settings)
 
     sections: list[Section] = []
+    asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
     closing_statements: list[Statement] = []
     closing_heading = ""
     for index, theme in enumerate(analysis.themes):
@@ -267,12 +273,13 @@ def build_show_notes(
         statements, _ = theme_statements(
             members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
         )
-        sections.append(_section(env, config, index, theme, concept, statements, theme_quotes, host))
+        kinds = heading_kinds(members)
+        sections.append(_section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, nlp))
 
     labels = [s.keyphrases[0] for s in sections if s.keyphrases]
     context = _context(transcript, settings, config, host, guests, labels)
     intro = " ".join(render_text(env, "intro", config.language, **context))
-    closing = render_text(
+    closing = keep_grammatical(render_text(
         env,
         "closing",
         config.language,
@@ -280,7 +287,7 @@ def build_show_notes(
         thread=episode_view.thread,
         statements=closing_statements,
         call_to_action=config.call_to_action,
-    )
+    ), nlp, exempt={config.call_to_action})
     notes = ShowNotes(
         title=_title(env, config, analysis.themes, episode_view, transcript.episode.title),
         intro=intro,
@@ -323,22 +330,45 @@ def _section(
     statements: list[Statement],
     quotes: list[Quote],
     host: Person | None,
+    kinds: list[str],
+    asked: set[str],
+    nlp: Language,
 ) -> Section:
     labels = concept.labels or [theme.heading or "dit thema"]
     # topic/keyphrases: the names older, editor-written templates use for the label and concepts
     phrases = concept.phrases if len(concept.phrases) == len(labels) else labels
     names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
              "phrases": phrases}  # fmt: skip
-    heading = render_text(env, "heading", config.language, **names)
-    paragraphs = render_text(env, "section", config.language, **names, host=host, statements=statements)
+    heading = _heading(env, config, names, kinds, asked)
+    paragraphs = keep_grammatical(
+        render_text(env, "section", config.language, **names, host=host, statements=statements), nlp
+    )
     keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))
     return Section(
-        heading=heading[0] if heading else dutch.capfirst(labels[0]),
+        heading=heading or dutch.capfirst(labels[0]),
         paragraphs=paragraphs,
         quotes=quotes,
         keyphrases=keyphrases,
         start=theme.start,
     )
+
+
+def _heading(
+    env: jinja2.Environment, config: ShowNotesSettings, names: dict[str, Any], kinds: list[str], asked: set[str]
+) -> str:
+    """The first frame of the theme's strongest kind whose question the draft has not asked yet."""
+    fallback = ""
+    for kind in kinds:
+        for variant in range(8):
+            rendered = render_text(env, "heading", config.language, **names, kind=kind, variant=variant)
+            if not rendered:
+                break
+            question = rendered[0].split(":", 1)[-1].strip().casefold()
+            fallback = fallback or rendered[0]
+            if question not in asked:
+                asked.add(question)
+                return rendered[0]
+    return fallback
 
 
 def _context(

@@ -40,6 +40,9 @@ _FINITE_DEPS = frozenset(["aux", "aux:pass", "cop"])
 _CLAUSE_DEPS = frozenset(["acl", "acl:relcl", "advcl", "ccomp", "csubj", "parataxis", "conj"])
 
 
+_ENUMERATION = re.compile(r"\b(?:ten (?:eerste|tweede|derde|slotte)|enerzijds|anderzijds|eerst en vooral)\b", re.IGNORECASE)
+
+
 @dataclass(slots=True)
 class Clause:
     main: str  # "Ellen heeft organisaties gezien met de mooiste dashboards."
@@ -183,7 +186,11 @@ def _person(tokens: list[Token], first_name: str) -> tuple[list[str], bool] | No
             words[i] = first_name if lower == "ik" else "men"
             words[verb] = third_singular(words[verb], tokens[verb])
         elif lower in ("we", "wij"):
-            words[i] = "ze"  # plural verb forms of the first and third person are the same
+            if t.dep in _SUBJECT_DEPS:
+                # "Katleen merkt op dat ze ... hebben": the reader takes "ze" for the speaker and
+                # trips over the plural verb; who "we" are is not said, so the sentence is not used
+                return None
+            words[i] = "ze"
         elif lower == "onze" or (lower == "ons" and t.dep in ("det", "nmod:poss")):
             words[i] = "hun"
         elif lower == "ons":
@@ -219,6 +226,8 @@ def transform(
     """The sentence as a third-person clause in three shapes, or None where that is not safe."""
     if "?" in sentence.text or ":" in sentence.text or not sentence.tokens:
         return None  # a question is no view; after a colon often comes speech in its own person
+    if _ENUMERATION.search(sentence.text):
+        return None  # "ten eerste", "enerzijds": one step of a list that the paraphrase would cut off
     tokens = _trim(sentence.tokens, fillers, names)
     if tokens is None or tokens[-1].text not in (".", "!", "…"):
         return None
