@@ -3,12 +3,16 @@
 The form shows names resolved (``Sofie`` rather than ``[[speaker:SPEAKER_01:first]]``); what comes
 back is turned into references again with the speakers *of that version*, so an edit and a rename
 in the same save both land: the text names the speaker, the speaker has the new name.
+
+What cannot be published is refused, never quietly reverted: an empty title or heading, and text
+longer than the limits below (a paragraph of show notes is a few hundred characters; 5,000 is a
+paste gone wrong, not writing). The refused form comes back with what the editor typed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker, Transcript
@@ -17,12 +21,30 @@ from podpipe.stages.notes.references import reference, resolve
 
 Form = Any  # starlette FormData: .get, .getlist, `in`
 
+MAX_TITLE = 200  # characters of the title and of a section heading
+MAX_PARAGRAPH = 5_000  # characters of one paragraph (intro, closing, a section's), a quote or a transcript line
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a field cannot be saved: the form field's name and a message key with its values."""
+
+    field: str
+    key: str  # i18n key: "invalid.empty_title", "invalid.empty_heading", "invalid.too_long"
+    values: tuple[tuple[str, str | int], ...] = ()
+
 
 @dataclass(slots=True)
 class Edit:
     notes: ShowNotes
     speakers: list[Speaker]
     corrections: dict[int, str]
+    problems: list[Problem] = field(default_factory=list)  # nothing is saved while there are any
+
+
+def _too_long(name: str, text: str, limit: int, what: str, problems: list[Problem]) -> None:
+    if len(text) > limit:
+        problems.append(Problem(name, "invalid.too_long", (("what", what), ("n", len(text)), ("max", limit))))
 
 
 def _text(form: Form, key: str, default: str) -> str:
@@ -61,7 +83,8 @@ def edited_speakers(form: Form, base: list[Speaker]) -> list[Speaker]:
     return speakers
 
 
-def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[int, str]) -> dict[int, str]:
+def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[int, str],
+                     problems: list[Problem] | None = None) -> dict[int, str]:
     """``line-<i>`` fields that differ from what the page showed; a line put back as Whisper had it
     drops its correction."""
     corrections = dict(base)
@@ -69,6 +92,8 @@ def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[
         value = form.get(f"line-{index}")
         if value is None or str(value).split() == segment.text.split():
             continue
+        if problems is not None:
+            _too_long(f"line-{index}", str(value).strip(), MAX_PARAGRAPH, f"line:{index + 1}", problems)
         text = " ".join(str(value).split())
         if text.split() == asr.segments[index].text.split():
             corrections.pop(index, None)
@@ -135,17 +160,25 @@ def quote_from_line(shown: Transcript, line: int, text: str) -> Quote | None:
     return Quote(segment.speaker or "", " ".join(w.text.strip() for w in words), words[0].start, words[-1].end)
 
 
-def _merge(sections: list[Section], merge_flags: list[bool]) -> list[Section]:
+def _merge(sections: list[Section], merge_flags: list[bool], heading_edited: list[bool]) -> list[Section]:
+    """Sections ticked "merge with the next" take the next one in. The merged section keeps the upper
+    heading, unless only the lower one was edited in this save: then that edit is the heading (an
+    edit is never dropped for a heading the editor left alone). static/review.js previews the same."""
     merged: list[Section] = []
+    edited_flags: list[bool] = []
     pending = False
-    for section, merge_next in zip(sections, merge_flags):
+    for section, merge_next, edited_heading in zip(sections, merge_flags, heading_edited):
         if pending and merged:
             last = merged[-1]
-            merged[-1] = replace(last, paragraphs=last.paragraphs + section.paragraphs,
+            take_lower = edited_heading and not edited_flags[-1]
+            merged[-1] = replace(last, heading=section.heading if take_lower else last.heading,
+                                 paragraphs=last.paragraphs + section.paragraphs,
                                  quotes=sorted(last.quotes + section.quotes, key=lambda q: q.start),
                                  keyphrases=list(dict.fromkeys(last.keyphrases + section.keyphrases)))
+            edited_flags[-1] = edited_flags[-1] or edited_heading
         else:
             merged.append(section)
+            edited_flags.append(edited_heading)
         pending = merge_next
     return merged
 
@@ -154,9 +187,10 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
            asr: Transcript, analysis: Analysis | None, theme_of: Any) -> Edit:
     """The new notes, speakers and corrections. ``notes``/``speakers``/``corrections``: the base version;
     ``theme_of(section)``: the analysis theme index of a section (for its quote candidates)."""
+    problems: list[Problem] = []
     new_speakers = edited_speakers(form, speakers)
     shown = replace(apply_corrections(asr, corrections), speakers=speakers)
-    new_corrections = line_corrections(form, asr, shown, corrections)
+    new_corrections = line_corrections(form, asr, shown, corrections, problems)
     # Quotes over corrected lines take the correction (unless the editor edited the quote itself).
     fixed_notes = corrected_quotes(notes, shown, apply_corrections(asr, new_corrections))
     candidates = list(analysis.quotes) if analysis else []
@@ -164,33 +198,55 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     def ref(text: str) -> str:
         return reference(text, speakers)
 
-    sections, merge_flags = [], []
+    sections, merge_flags, heading_edited = [], [], []
     for index in _order(form, len(notes.sections)):
         old = notes.sections[index]
         prefix = f"s{index}-"
         if form.get(f"{prefix}delete"):
             continue
-        heading = _text(form, f"{prefix}heading", resolve(old.heading, speakers)) or resolve(old.heading, speakers)
+        shown_heading = resolve(old.heading, speakers)
+        heading = _text(form, f"{prefix}heading", shown_heading)
+        if not heading:
+            problems.append(Problem(f"{prefix}heading", "invalid.empty_heading", (("n", index + 1),)))
+        _too_long(f"{prefix}heading", heading, MAX_TITLE, f"section:{index + 1}:heading", problems)
         paragraphs = _paragraphs(_text(form, f"{prefix}paragraphs", "\n\n".join(resolve(p, speakers)
                                                                                  for p in old.paragraphs)))
+        for paragraph in paragraphs:
+            _too_long(f"{prefix}paragraphs", paragraph, MAX_PARAGRAPH, f"section:{index + 1}:paragraphs", problems)
+        for q_index in range(len(old.quotes)):
+            _too_long(f"{prefix}q{q_index}-text", _text(form, f"{prefix}q{q_index}-text", ""), MAX_PARAGRAPH,
+                      f"section:{index + 1}:quotes", problems)
         quotes = _quotes(form, prefix, old, fixed_notes.sections[index], candidates, theme_of(old), speakers, shown,
                          new_corrections)
         sections.append(Section(heading=ref(heading), paragraphs=[ref(p) for p in paragraphs], quotes=quotes,
                                 keyphrases=list(old.keyphrases), start=old.start))
         merge_flags.append(bool(form.get(f"{prefix}merge")))
-    sections = _merge(sections, merge_flags)
-    _new_section(form, sections, ref)
+        heading_edited.append(heading != shown_heading)
+    sections = _merge(sections, merge_flags, heading_edited)
+    _new_section(form, sections, ref, problems)
     _new_quote(form, sections, notes, shown)
-    result = ShowNotes(title=ref(_text(form, "title", resolve(notes.title, speakers)) or notes.title),
-                       intro=ref(_text(form, "intro", resolve(notes.intro, speakers))), sections=sections,
-                       closing=ref(_text(form, "closing", resolve(notes.closing, speakers))))
-    return Edit(result, new_speakers, new_corrections)
+    title = _text(form, "title", resolve(notes.title, speakers))
+    if not title:
+        problems.append(Problem("title", "invalid.empty_title"))
+    _too_long("title", title, MAX_TITLE, "title", problems)
+    intro, closing = _text(form, "intro", resolve(notes.intro, speakers)), _text(form, "closing",
+                                                                               resolve(notes.closing, speakers))
+    for name, text in (("intro", intro), ("closing", closing)):
+        for paragraph in _paragraphs(text):
+            _too_long(name, paragraph, MAX_PARAGRAPH, name, problems)
+    result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing))
+    return Edit(result, new_speakers, new_corrections, problems)
 
 
-def _new_section(form: Form, sections: list[Section], ref: Any) -> None:
+def _new_section(form: Form, sections: list[Section], ref: Any, problems: list[Problem]) -> None:
     heading = _text(form, "new-heading", "")
     if not heading:
+        if _text(form, "new-text", ""):  # a text without a heading would vanish: say so
+            problems.append(Problem("new-heading", "invalid.empty_new_heading"))
         return
+    _too_long("new-heading", heading, MAX_TITLE, "new-heading", problems)
+    for paragraph in _paragraphs(_text(form, "new-text", "")):
+        _too_long("new-text", paragraph, MAX_PARAGRAPH, "new-text", problems)
     start = clock_seconds(_text(form, "new-start", ""))
     section = Section(heading=ref(heading), paragraphs=[ref(p) for p in _paragraphs(_text(form, "new-text", ""))],
                       start=start)
@@ -213,4 +269,4 @@ def _new_quote(form: Form, sections: list[Section], notes: ShowNotes, shown: Tra
     sections[index].quotes = sorted(sections[index].quotes + [replace(quote, theme=theme)], key=lambda q: q.start)
 
 
-__all__ = ["Edit", "clock_seconds", "edited", "edited_speakers", "quote_from_line"]
+__all__ = ["MAX_PARAGRAPH", "MAX_TITLE", "Edit", "Problem", "clock_seconds", "edited", "edited_speakers", "quote_from_line"]

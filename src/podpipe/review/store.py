@@ -9,7 +9,11 @@ under ``versions/conflicts/`` so nothing is lost. Files the app writes into the 
 ``protect``-ed, so a reprocessing pipeline puts its new output beside them instead of over them.
 
 ``approval.json`` records which version was approved and which checks were waived; a later save
-makes the episode "to re-approve".
+makes the episode "to re-approve". A save that changes nothing makes no version (:func:`same_content`),
+and an approval names the version the editor saw: a newer one is never approved unseen.
+
+Times (``saved_at``, ``approved_at``) are ISO 8601 with the offset of ``[review] timezone``
+(Europe/Brussels by default), so a reader elsewhere knows what moment they mean.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from filelock import FileLock
 
@@ -52,6 +57,14 @@ class ConflictError(Exception):
         self.saved_as = saved_as
 
 
+class StaleApproval(Exception):
+    """The approval named a version that is no longer the newest (someone saved meanwhile)."""
+
+    def __init__(self, wanted: int, current: int) -> None:
+        super().__init__(f"version {wanted} is no longer the newest (version {current} is)")
+        self.wanted, self.current = wanted, current
+
+
 class BrokenEpisode(Exception):
     """The episode's files cannot be read (a broken shownotes.json or transcript.json): the reason."""
 
@@ -64,7 +77,8 @@ class EpisodeState:
     saved_at: str | None = None
     name: str | None = None  # version file name; None for a version 0 not yet copied
     corrections: dict[int, str] = field(default_factory=dict)  # segment index -> corrected text
-    note: str = ""
+    note: str = ""  # what made the version: "save", "approve", "merge", "replace", "restore", ...
+    note_args: dict[str, str] = field(default_factory=dict)  # the note's details (find/replace, restored name)
 
 
 def _speakers_to_json(speakers: list[Speaker]) -> list[dict[str, Any]]:
@@ -81,6 +95,27 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+DEFAULT_ZONE = "Europe/Brussels"
+
+
+def zone_of(settings: Settings | None) -> ZoneInfo:
+    review = getattr(settings, "review", None)
+    return ZoneInfo(getattr(review, "timezone", None) or DEFAULT_ZONE)
+
+
+def local_now(settings: Settings | None) -> str:
+    """Now as ISO 8601 with the configured zone's offset, e.g. ``2026-03-29T14:05:09+02:00``."""
+    return dt.datetime.now(zone_of(settings)).isoformat(timespec="seconds")
+
+
+def same_content(state: EpisodeState, notes: ShowNotes, speakers: list[Speaker],
+                 corrections: dict[int, str]) -> bool:
+    """Whether notes, speakers and corrections are exactly the state's (a save would change nothing)."""
+    return (shownotes.shownotes_to_dict(notes) == shownotes.shownotes_to_dict(state.notes)
+            and _speakers_to_json(speakers) == _speakers_to_json(state.speakers)
+            and dict(corrections) == dict(state.corrections))
+
+
 def version_files(out_dir: Path) -> list[Path]:
     folder = out_dir / VERSIONS
     if not folder.is_dir():
@@ -93,6 +128,7 @@ def _read_version(path: Path) -> EpisodeState:
     return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
                         speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
                         name=path.name, note=str(data.get("note", "")),
+                        note_args={str(k): str(v) for k, v in (data.get("note_args") or {}).items()},
                         corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()})
 
 
@@ -185,49 +221,55 @@ def _lock(out_dir: Path) -> FileLock:
 
 
 def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str,
-                      corrections: dict[int, str]) -> dict[str, Any]:
-    return {"version": version, "saved_at": dt.datetime.now(dt.UTC).isoformat(), "note": note,
+                      corrections: dict[int, str], *, settings: Settings | None,
+                      note_args: dict[str, str] | None = None) -> dict[str, Any]:
+    return {"version": version, "saved_at": local_now(settings), "note": note, "note_args": dict(note_args or {}),
             "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers),
             "corrections": {str(k): v for k, v in sorted(corrections.items())}}
 
 
-def _keep_version_zero(out_dir: Path) -> None:
+def _keep_version_zero(out_dir: Path, settings: Settings | None) -> None:
     """Copy the pipeline's draft and ASR transcript into versions/ before anything overwrites them."""
     if _version_zero_file(out_dir) is not None:
         return
     state = initial_state(out_dir)
-    document = _version_document(0, state.notes, state.speakers, "pipeline", {})
+    document = _version_document(0, state.notes, state.speakers, "pipeline", {}, settings=settings)
     document["transcript"] = transcript_to_dict(read_transcript(out_dir / "transcript.json"))
     write_text_atomic(out_dir / VERSIONS / f"0000-{_now()}.json", json_text(document))
 
 
 def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Settings,
-         note: str = "save", corrections: dict[int, str] | None = None) -> EpisodeState:
+         note: str = "save", corrections: dict[int, str] | None = None, note_args: dict[str, str] | None = None,
+         approve_checks: dict[str, str] | None = None) -> EpisodeState:
     """Record a new version on top of ``base_version`` and rewrite every derived file from it.
 
     ``corrections`` are the transcript corrections of the new version (all of them, not a change);
-    None keeps the base version's.
+    None keeps the base version's. ``approve_checks``: approve the new version too, under the same
+    lock, so no other save can come in between and be approved unseen.
     """
     with _lock(out_dir):
         current = load_state(out_dir)
         if corrections is None:
             corrections = dict(current.corrections)
         if base_version != current.version:
-            document = _version_document(base_version, notes, speakers, f"conflict: based on {base_version}, "
-                                         f"current was {current.version}", corrections)
+            document = _version_document(base_version, notes, speakers, "conflict", corrections, settings=settings,
+                                         note_args={"base": str(base_version), "current": str(current.version)})
             path = out_dir / VERSIONS / CONFLICTS / f"{base_version:04d}-{_now()}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, json_text(document))
             raise ConflictError(current, path)
-        _keep_version_zero(out_dir)
+        _keep_version_zero(out_dir, settings)
         number = current.version + 1
         path = out_dir / VERSIONS / f"{number:04d}-{_now()}.json"
-        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections)))
+        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections,
+                                                            settings=settings, note_args=note_args)))
         state = _read_version(path)
         transcript = state_transcript(out_dir, state)
         _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
         if _speakers_to_json(speakers) != _speakers_to_json(current.speakers):
             _record_confirmed(out_dir, speakers, transcript, settings)
+        if approve_checks is not None:
+            _approve(out_dir, state, settings, approve_checks)
         return state
 
 
@@ -247,22 +289,29 @@ def review_status(out_dir: Path, current_version: int) -> str:
 
 
 def approve(
-    out_dir: Path, *, settings: Settings, checks: dict[str, str] | None = None
+    out_dir: Path, *, settings: Settings, checks: dict[str, str] | None = None, version: int | None = None
 ) -> tuple[EpisodeState, list[Path]]:
     """Write the ``.final`` of every publishable file from the newest version, protect them, and
-    record the approval (``checks``: each check's id -> "ok" or "waived")."""
+    record the approval (``checks``: each check's id -> "ok" or "waived"). ``version``: the version
+    the editor approved; StaleApproval when a newer one was saved meanwhile."""
     with _lock(out_dir):
         state = load_state(out_dir)
-        transcript = state_transcript(out_dir, state)
-        written = _write_editor_files(
-            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
-        written += _write_editor_files(
-            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
-            rename=final_name)
-        write_text_atomic(out_dir / APPROVAL, json_text({
-            "version": state.version, "approved_at": dt.datetime.now(dt.UTC).isoformat(),
-            "checks": dict(sorted((checks or {}).items())), "files": sorted(p.name for p in written)}))
-        return state, written
+        if version is not None and version != state.version:
+            raise StaleApproval(version, state.version)
+        return state, _approve(out_dir, state, settings, checks or {})
+
+
+def _approve(out_dir: Path, state: EpisodeState, settings: Settings, checks: dict[str, str]) -> list[Path]:
+    transcript = state_transcript(out_dir, state)
+    written = _write_editor_files(
+        out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
+    written += _write_editor_files(
+        out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
+        rename=final_name)
+    write_text_atomic(out_dir / APPROVAL, json_text({
+        "version": state.version, "approved_at": local_now(settings),
+        "checks": dict(sorted(checks.items())), "files": sorted(p.name for p in written)}))
+    return written
 
 
 def _write_editor_files(out_dir: Path, write: Callable[[Path], list[Path]],
