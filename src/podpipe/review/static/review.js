@@ -2,17 +2,41 @@
 const $ = (selector, root = document) => root.querySelector(selector);
 const $$ = (selector, root = document) => Array.from(root.querySelectorAll(selector));
 
+// A text-only episode has no player: say so where the editor clicked, instead of doing nothing.
+function noAudio() {
+  const note = document.getElementById("no-audio");
+  if (!note) return;
+  note.textContent = note.dataset.click;
+  note.classList.add("flash");
+  setTimeout(() => note.classList.remove("flash"), 1500);
+}
+
 function play(seconds, element) {
   const player = document.getElementById("player");
-  if (!player || Number.isNaN(seconds)) return;
+  if (!player) { noAudio(); return; }
+  if (Number.isNaN(seconds)) return;
   player.currentTime = seconds;
   player.play().catch(() => {});
   $$(".playing").forEach((el) => el.classList.remove("playing"));
   if (element) element.classList.add("playing");
 }
 
+// "12:34" or "1:02:03" -> seconds (NaN when it is not a time).
+function clockSeconds(text) {
+  const parts = text.split(":").map(Number);
+  if (!parts.length || parts.some(Number.isNaN)) return NaN;
+  return parts.reduce((total, part) => total * 60 + part, 0);
+}
+
 // Click a word, a line, a quote or a section's time to play from there; move sections up and down.
 document.addEventListener("click", (event) => {
+  // The published notes link times as "#t=mm:ss": in the preview they move the player there.
+  const link = event.target.closest("a[href^='#t=']");
+  if (link) {
+    event.preventDefault();
+    play(clockSeconds(decodeURIComponent(link.getAttribute("href").slice(3))), link);
+    return;
+  }
   const word = event.target.closest(".transcript .w");
   const target = word || event.target.closest(".play");
   if (target && target.dataset.start !== "" && target.dataset.start !== undefined) {
@@ -134,19 +158,35 @@ function livePreview() {
   if (!form || !out) return;
   const value = (name) => (form.elements[name] ? form.elements[name].value.trim() : "");
   const lines = ["# " + value("title"), "", value("intro"), ""];
+  // Sections as the save will make them: deleted ones gone, a ticked "merge with the next" takes the
+  // next one in, keeping the upper heading unless only the lower one was edited (forms._merge).
+  const merged = [];
+  let pending = false;
   form.querySelectorAll("fieldset.section").forEach((section) => {
     if ($("input.delete", section) && $("input.delete", section).checked) return;
-    lines.push("## " + section.querySelector("input.heading").value.trim(), "");
-    const text = section.querySelector("textarea").value.trim();
-    if (text) lines.push(text, "");
+    const heading = section.querySelector("input.heading");
+    const edited = heading.value.trim() !== (heading.dataset.shown || "").trim();
+    const body = [];
+    const text = section.querySelector("textarea.paragraphs").value.trim();
+    if (text) body.push(text, "");
     section.querySelectorAll(".quote").forEach((quote) => {
       const select = quote.querySelector("select");
       if (select.value === "reject") return;
       const label = select.value.startsWith("swap:") ? select.options[select.selectedIndex].text
         : "“" + quote.querySelector("textarea.quote-text").value.trim() + "”";
-      lines.push("> " + label, "");
+      body.push("> " + label, "");
     });
+    if (pending && merged.length) {
+      const last = merged[merged.length - 1];
+      if (edited && !last.edited) last.heading = heading.value.trim();
+      last.edited = last.edited || edited;
+      last.body.push(...body);
+    } else {
+      merged.push({ heading: heading.value.trim(), edited, body });
+    }
+    pending = $("input.merge", section) ? $("input.merge", section).checked : false;
   });
+  merged.forEach((section) => lines.push("## " + section.heading, "", ...section.body));
   lines.push(value("closing"));
   out.textContent = lines.join("\n");
 }
