@@ -18,6 +18,7 @@ plain version and approves nothing.
 from __future__ import annotations
 
 import difflib
+import functools
 import hmac
 import ipaddress
 import itertools
@@ -46,7 +47,7 @@ from podpipe.config import Settings
 from podpipe.domain import Analysis, Role, Section, Speaker, Transcript
 from podpipe.review import store
 from podpipe.review.checks import Check, checklist, missing_checks
-from podpipe.review.corrections import Hit, apply_hits, apply_speaker_hits, find_hits
+from podpipe.review.corrections import Hit, apply_hits, apply_speaker_hits, find_hits, normal_text
 from podpipe.review.derived import final_name, publishable_files
 from podpipe.review.forms import MAX_PARAGRAPH, MAX_TITLE, Edit, Problem, edited
 from podpipe.review.i18n import translator
@@ -73,6 +74,10 @@ SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcrip
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
                ".vtt": "text/vtt; charset=utf-8", ".xml": "application/xml; charset=utf-8",
                ".txt": "text/plain; charset=utf-8"}
+# The workbench's keyboard (static/review.js; listed on the page and in the README).
+SHORTCUTS = [("Esc", "key.play"), ("Alt+B", "key.back"), ("Alt+↓", "key.next"), ("Alt+↑", "key.previous"),
+             ("Alt+Enter", "key.edit"), ("Alt+S", "key.split"), ("Alt+J", "key.join"), ("Alt+Z", "key.undo"),
+             ("Ctrl+S", "key.save")]
 __all__ = ["CSRF_COOKIE", "ReviewConfig", "ReviewConfigError", "check_bind", "create_app", "is_loopback", "serve"]
 
 
@@ -173,6 +178,16 @@ def _clash_text(value: Any, speakers: list[Speaker]) -> str:
             return f"## {resolve(value['heading'], speakers)}\n\n{body}".strip()
     return str(value)
 
+
+
+def _moves(*states: store.EpisodeState) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    base, current, mine = states
+    return base.line_speakers, current.line_speakers, mine.line_speakers
+
+
+def _joins(*states: store.EpisodeState) -> tuple[list[int], list[int], list[int]]:
+    base, current, mine = states
+    return base.joins, current.joins, mine.joins
 
 
 def _html_body(html: str) -> str:
@@ -287,14 +302,24 @@ class ReviewApp:
 
     # -- the episode page -----------------------------------------------------------------------
 
-    def transcript_lines(self, transcript: Transcript, asr: Transcript, corrections: dict[int, str]) -> list[dict]:
+    def transcript_lines(self, transcript: Transcript, asr: Transcript, corrections: dict[int, str],
+                         joins: list[int] | None = None) -> list[dict]:
+        """One line per ASR segment; ``breaks``: after which words a split starts a new line;
+        ``joined``: the line continues the previous one (shown as one)."""
         names = {s.id: s.display_name for s in transcript.speakers}
+        joined = set(joins or [])
         lines = []
         for index, segment in enumerate(transcript.segments):
-            words = [{"text": w.text.strip(), "start": w.start, "low": w.probability < self.low,
+            words = [{"text": w.text.strip(), "start": w.start, "end": w.end, "low": w.probability < self.low,
                       "p": round(100 * w.probability)} for w in segment.words if w.text.strip()]
+            counts = [len(part.split()) for part in segment.text.split("\n") if part.split()]
+            breaks = set(itertools.accumulate(counts[:-1])) if len(counts) > 1 else set()
+            for position, word in enumerate(words):
+                word["break"] = position in breaks
             lines.append({"index": index, "start": segment.start, "end": segment.end, "words": words,
                           "speaker": names.get(segment.speaker or "", segment.speaker or ""),
+                          "speaker_id": segment.speaker or "", "joined": index - 1 in joined,
+                          "edit_text": normal_text(segment.text),
                           "text": " ".join(segment.text.split()), "corrected": index in corrections,
                           "asr": " ".join(asr.segments[index].text.split()) if index < len(asr.segments) else ""})
         return lines
@@ -356,24 +381,26 @@ class ReviewApp:
         """The episode page for ``state``; ``saved``: the newest saved version when ``state`` is a
         refused, unsaved edit (the preview shows what is published, not what was refused)."""
         asr = store.load_transcript(out_dir)
-        transcript = store.state_transcript(out_dir, state)
+        transcript = store.editing_transcript(out_dir, state)  # one line per ASR segment: the form's numbers
+        laid_out = store.laid_out(transcript, state.joins)
         published = saved or state
-        published_transcript = transcript if saved is None else store.state_transcript(out_dir, saved)
+        published_transcript = laid_out if saved is None else store.state_transcript(out_dir, saved)
         analysis = _analysis(out_dir)
         # Exactly what the final contains: the final's own rendering (no "Nakijken" box).
         html = shownotes.render_html(published.notes, published_transcript, self.settings, final=True)
         history = store.all_states(out_dir)
         return {
-            "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections),
+            "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections, state.joins),
+            "joins": ",".join(map(str, state.joins)),
             "sections": self.sections_view(state, analysis), "state": state,
             "notes": resolved_notes(state.notes, state.speakers), "preview_html": _html_body(html),
-            "checks": checklist(transcript, self.low, self.t), "downloads": self.downloads(out_dir),
+            "checks": checklist(laid_out, self.low, self.t), "downloads": self.downloads(out_dir),
             "review_status": store.review_status(out_dir, published.version),
             "versions": self.version_entries(out_dir, history),
             "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
             "has_png": (out_dir / "speakers.png").is_file(), "roles": [r.value for r in Role],
             "has_audio": self.audio_path(out_dir) is not None, "form_speakers": transcript.speakers,
-            "invalid": set(), "max_title": MAX_TITLE, "max_paragraph": MAX_PARAGRAPH,
+            "invalid": set(), "max_title": MAX_TITLE, "max_paragraph": MAX_PARAGRAPH, "shortcuts": SHORTCUTS,
         }
 
     async def episode(self, request: Request) -> Response:
@@ -389,7 +416,7 @@ class ReviewApp:
     def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState) -> Edit:
         analysis = _analysis(out_dir)
         return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir), analysis,
-                      lambda section: theme_of(section, analysis))
+                      lambda section: theme_of(section, analysis), base.line_speakers, base.joins)
 
     def problem_text(self, problem: Problem) -> str:
         values = dict(problem.values)
@@ -400,7 +427,8 @@ class ReviewApp:
     def refused(self, request: Request, slug: str, out_dir: Path, base: store.EpisodeState, edit: Edit) -> Response:
         """The page again with everything the editor typed and what must change first (nothing saved)."""
         unsaved = store.EpisodeState(version=base.version, notes=edit.notes, speakers=base.speakers,
-                                     corrections=edit.corrections, saved_at=base.saved_at, name=base.name)
+                                     corrections=edit.corrections, saved_at=base.saved_at, name=base.name,
+                                     line_speakers=edit.line_speakers, joins=edit.joins)
         context = self.page_context(out_dir, unsaved, saved=self.load(out_dir))
         context["form_speakers"] = store.transcript_with(context["transcript"], edit.speakers).speakers
         context["invalid"] = {p.field for p in edit.problems}
@@ -434,11 +462,11 @@ class ReviewApp:
         if edit.problems:
             return await run_in_threadpool(self.refused, request, slug, out_dir, base, edit)
         mine = store.EpisodeState(version=base_version, notes=edit.notes, speakers=edit.speakers,
-                                  corrections=edit.corrections)
+                                  corrections=edit.corrections, line_speakers=edit.line_speakers, joins=edit.joins)
         approving = form.get("action") == "approve"
         refusal, answers = (await run_in_threadpool(self.approval_refusal, out_dir, mine, form)
                             if approving else (None, {}))
-        if store.same_content(base, edit.notes, edit.speakers, edit.corrections):
+        if store.same_content(base, edit.notes, edit.speakers, edit.corrections, edit.line_speakers, edit.joins):
             current = await run_in_threadpool(self.load, out_dir)
             if approving and refusal is None:
                 if current.version != base_version:  # approving what the editor has not seen: no
@@ -458,9 +486,20 @@ class ReviewApp:
             await run_in_threadpool(self.approved, out_dir, state)
             return self.redirect(slug, self.t("msg.approved", n=state.version))
         message = self.saved_message(how, state)
+        if how == "saved" and (changed := self.changed_fields(base, mine)):
+            message += f": {changed}"
         if approving:  # refused, or merged with a colleague's work the editor has not seen yet
             message += " " + (refusal or self.t("error.approve_after_merge"))
         return self.redirect(slug, message, "#checklist" if approving else "")
+
+    def changed_fields(self, base: store.EpisodeState, mine: store.EpisodeState) -> str:
+        """What a save changed, in words (``titel, sectie 1: kop``): the page says which was saved."""
+        merge = three_way(base.notes, base.speakers, base.corrections, base.notes, base.speakers, base.corrections,
+                          mine.notes, mine.speakers, mine.corrections,
+                          line_speakers=(base.line_speakers, base.line_speakers, mine.line_speakers),
+                          joins=(base.joins, base.joins, mine.joins))
+        labels = [field_label(self.t, f, mine.speakers or base.speakers) for f in merge.from_mine]
+        return ", ".join(labels[:6]) + (f" (+{len(labels) - 6})" if len(labels) > 6 else "")
 
     def saved_message(self, how: str, state: store.EpisodeState) -> str:
         key = {"saved": "msg.saved", "merged": "msg.merged", "unchanged": "msg.already"}[how]
@@ -478,28 +517,33 @@ class ReviewApp:
         try:
             state = await run_in_threadpool(lambda: store.save(
                 out_dir, base.version, mine.notes, mine.speakers, settings=self.settings, note=note,
-                corrections=mine.corrections, note_args=note_args, approve_checks=approve_checks))
+                corrections=mine.corrections, note_args=note_args, approve_checks=approve_checks,
+                line_speakers=mine.line_speakers, joins=mine.joins))
             return state, "saved"
         except store.ConflictError as conflict:
             current, kept = conflict.current, conflict.saved_as.name
         for _ in range(5):  # each round merges onto a newer save; five colleagues in a second is a lot
             merged = three_way(base.notes, base.speakers, base.corrections, current.notes, current.speakers,
-                               current.corrections, mine.notes, mine.speakers, mine.corrections, choices)
+                               current.corrections, mine.notes, mine.speakers, mine.corrections, choices,
+                               _moves(base, current, mine), _joins(base, current, mine))
             if merged.clashes:
                 return await run_in_threadpool(self.conflict_page, request, slug, out_dir, base, current, merged,
                                                kept)
-            if store.same_content(current, merged.notes, merged.speakers, merged.corrections):
+            if store.same_content(current, merged.notes, merged.speakers, merged.corrections, merged.line_speakers,
+                                  merged.joins):
                 return current, "unchanged"
             try:
-                state = await run_in_threadpool(lambda: store.save(
-                    out_dir, current.version, merged.notes, merged.speakers, settings=self.settings,
+                state = await run_in_threadpool(functools.partial(
+                    store.save, out_dir, current.version, merged.notes, merged.speakers, settings=self.settings,
                     note="resolve" if choices else "merge", corrections=merged.corrections,
+                    line_speakers=merged.line_speakers, joins=merged.joins,
                     note_args={"kept": kept, "base": str(base.version)}))
                 return state, "merged"
             except store.ConflictError as again:
                 current = again.current
         merged = three_way(base.notes, base.speakers, base.corrections, current.notes, current.speakers,
-                           current.corrections, mine.notes, mine.speakers, mine.corrections, choices)
+                           current.corrections, mine.notes, mine.speakers, mine.corrections, choices,
+                               _moves(base, current, mine), _joins(base, current, mine))
         return await run_in_threadpool(self.conflict_page, request, slug, out_dir, base, current, merged, kept)
 
     def after_save(self, out_dir: Path, state: store.EpisodeState) -> None:
@@ -520,9 +564,12 @@ class ReviewApp:
         def markdown(state: store.EpisodeState) -> str:
             return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings,
                                              final=True)
-        clashes = [{"field": c.field, "label": label(c.field), "theirs": _clash_text(c.theirs, current.speakers),
-                    "mine": _clash_text(c.mine, mine.speakers), "slug": re.sub(r"[^A-Za-z0-9]+", "-", c.field)}
-                   for c in merged.clashes]
+        def value(field: str, value: Any, state: store.EpisodeState) -> str:
+            if field.startswith("line-speaker:") and isinstance(value, str):  # a speaker id: their name
+                return next((s.display_name for s in state.speakers if s.id == value), value)
+            return _clash_text(value, state.speakers)
+        clashes = [{"field": c.field, "label": label(c.field), "theirs": value(c.field, c.theirs, current),
+                    "mine": value(c.field, c.mine, mine)} for c in merged.clashes]
         return self.render(request, "conflict.html", status_code=409, slug=slug, base=base, current=current,
                            mine=mine, kept=kept, clashes=clashes, from_mine=[label(f) for f in merged.from_mine],
                            from_theirs=[label(f) for f in merged.from_theirs],
@@ -547,17 +594,21 @@ class ReviewApp:
                 choices[key[len("choice-"):]] = "mine" if value == "mine" else "theirs"
         if everything in ("mine", "theirs"):
             merged = three_way(base.notes, base.speakers, base.corrections, current.notes, current.speakers,
-                               current.corrections, mine.notes, mine.speakers, mine.corrections)
+                               current.corrections, mine.notes, mine.speakers, mine.corrections,
+                               line_speakers=_moves(base, current, mine), joins=_joins(base, current, mine))
             choices = {c.field: "mine" if everything == "mine" else "theirs" for c in merged.clashes}
         # The choices settle the clashes with ``current``; a save that came in after it is merged in
         # the same way, with ``current`` as the base, so a third editor's work stays too.
         merged = three_way(base.notes, base.speakers, base.corrections, current.notes, current.speakers,
-                           current.corrections, mine.notes, mine.speakers, mine.corrections, choices)
+                           current.corrections, mine.notes, mine.speakers, mine.corrections, choices,
+                               _moves(base, current, mine), _joins(base, current, mine))
         if merged.clashes:
             return await run_in_threadpool(self.conflict_page, request, slug, out_dir, base, current, merged, kept)
         resolved = store.EpisodeState(version=current.version, notes=merged.notes, speakers=merged.speakers,
-                                      corrections=merged.corrections)
-        if store.same_content(current, resolved.notes, resolved.speakers, resolved.corrections):
+                                      corrections=merged.corrections, line_speakers=merged.line_speakers,
+                                      joins=merged.joins)
+        if store.same_content(current, resolved.notes, resolved.speakers, resolved.corrections,
+                              resolved.line_speakers, resolved.joins):
             return self.redirect(slug, self.t("msg.already", n=current.version))
         outcome = await self.save_or_merge(request, slug, out_dir, current, resolved, "resolve",
                                            note_args={"kept": kept, "base": str(base.version)})
@@ -601,7 +652,8 @@ class ReviewApp:
         markdown = shownotes.render_markdown(state.notes, transcript, self.settings, final=True)
         names = {s.id: s.display_name for s in transcript.speakers}
         lines = markdown.splitlines() + ["", f"## {self.t('transcript')}", ""]
-        lines += [f"[{_clock(seg.start)}] {names.get(seg.speaker or '', seg.speaker or '')}: {' '.join(seg.text.split())}"
+        lines += [f"[{_clock(seg.start)}] {names.get(seg.speaker or '', seg.speaker or '')}: "
+                  f"{' '.join(seg.text.split())}"
                   for seg in transcript.segments]
         return lines
 
@@ -653,7 +705,8 @@ class ReviewApp:
             diff = "".join(difflib.unified_diff(before.splitlines(True), markdown.splitlines(True),
                                                 self.t("version_n", n=previous.version),
                                                 self.t("version_n", n=state.version)))
-            diff += "".join(f"{self.t('field.line', n=i + 1)}: {text}\n" for i, text in sorted(state.corrections.items())
+            diff += "".join(f"{self.t('field.line', n=i + 1)}: {text}\n"
+                            for i, text in sorted(state.corrections.items())
                             if previous.corrections.get(i) != text)
         return self.render(request, "version.html", slug=slug, state=state, name=name, markdown=markdown,
                            current_version=current.version, diff=diff, previous=previous,
@@ -668,7 +721,7 @@ class ReviewApp:
             base = await run_in_threadpool(self.load, out_dir, int(str(form.get("version", ""))))
         except (KeyError, ValueError):
             raise HTTPException(404, self.t("error.no_version")) from None
-        if store.same_content(base, old.notes, old.speakers, old.corrections):
+        if store.same_content(base, old.notes, old.speakers, old.corrections, old.line_speakers, old.joins):
             return self.redirect(slug, self.t("msg.unchanged", n=base.version))
         outcome = await self.save_or_merge(request, slug, out_dir, base, old, "restore",
                                            note_args={"name": old.name or "", "n": str(old.version)})
@@ -683,7 +736,7 @@ class ReviewApp:
 
     def hits(self, out_dir: Path, state: store.EpisodeState, find: str, replacement: str,
              whole: bool) -> list[Hit]:
-        transcript = store.state_transcript(out_dir, state)
+        transcript = store.editing_transcript(out_dir, state)  # "line:<i>" hits are the editor's line numbers
         return find_hits(resolved_notes(state.notes, state.speakers), transcript, find, replacement,
                          whole_words=whole)
 
@@ -716,8 +769,9 @@ class ReviewApp:
         # Names become references again with the *new* names, so a renamed speaker stays one person
         # in the text; the old names too, for text the editor left as it was.
         notes = shownotes.referenced_notes(shownotes.referenced_notes(notes, speakers), base.speakers)
-        corrections = {**base.corrections, **{i: " ".join(t.split()) for i, t in line_fixes.items()}}
-        mine = store.EpisodeState(version=base.version, notes=notes, speakers=speakers, corrections=corrections)
+        corrections = {**base.corrections, **{i: normal_text(t) for i, t in line_fixes.items()}}
+        mine = store.EpisodeState(version=base.version, notes=notes, speakers=speakers, corrections=corrections,
+                                  line_speakers=dict(base.line_speakers), joins=list(base.joins))
         outcome = await self.save_or_merge(request, slug, out_dir, base, mine, "replace",
                                            note_args={"find": find, "replace": replacement})
         if isinstance(outcome, Response):

@@ -28,6 +28,12 @@ def _words(text: str) -> list[str]:
     return text.split()
 
 
+def normal_text(text: str) -> str:
+    """Spaces normalised, line breaks kept: a line break in a correction splits the line there
+    (:func:`podpipe.review.store.laid_out`)."""
+    return "\n".join(" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n") if line.split())
+
+
 def _retimed(segment: Segment, tokens: list[str]) -> list[Word]:
     """The segment's words for the corrected tokens, aligned on the old ones."""
     old = segment.words
@@ -59,11 +65,12 @@ def apply_corrections(transcript: Transcript, corrections: dict[int, str]) -> Tr
     segments = []
     for index, segment in enumerate(transcript.segments):
         text = corrections.get(index)
-        if text is None or _words(text) == _words(segment.text):
+        if text is None or normal_text(text) == normal_text(segment.text):
             segments.append(segment)
             continue
         tokens = _words(text)
-        segments.append(replace(segment, text=" " + " ".join(tokens), words=_retimed(segment, tokens)))
+        words = _retimed(segment, tokens) if tokens != _words(segment.text) else list(segment.words)
+        segments.append(replace(segment, text=" " + normal_text(text), words=words))
     return replace(transcript, segments=segments)
 
 
@@ -186,5 +193,6 @@ def apply_speaker_hits(speakers: list[Speaker], hits: list[Hit]) -> list[Speaker
             for s in speakers]
 
 
-__all__ = ["Hit", "apply_corrections", "apply_hits", "apply_speaker_hits", "corrected_quotes", "find_hits", "quote_edit_corrections",
+__all__ = ["Hit", "apply_corrections", "apply_hits", "apply_speaker_hits", "corrected_quotes", "find_hits",
+           "normal_text", "quote_edit_corrections",
            "substitutions"]

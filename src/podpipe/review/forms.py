@@ -16,8 +16,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker, Transcript
-from podpipe.review.corrections import apply_corrections, corrected_quotes, quote_edit_corrections
-from podpipe.stages.notes.references import reference, resolve
+from podpipe.review.corrections import apply_corrections, corrected_quotes, normal_text, quote_edit_corrections
+from podpipe.stages.notes.references import REFERENCE, reference, resolve
 
 Form = Any  # starlette FormData: .get, .getlist, `in`
 
@@ -40,6 +40,8 @@ class Edit:
     speakers: list[Speaker]
     corrections: dict[int, str]
     problems: list[Problem] = field(default_factory=list)  # nothing is saved while there are any
+    line_speakers: dict[int, str] = field(default_factory=dict)  # segment index -> speaker it was moved to
+    joins: list[int] = field(default_factory=list)  # segment i continues into i + 1
 
 
 def _too_long(name: str, text: str, limit: int, what: str, problems: list[Problem]) -> None:
@@ -90,12 +92,12 @@ def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[
     corrections = dict(base)
     for index, segment in enumerate(shown.segments):
         value = form.get(f"line-{index}")
-        if value is None or str(value).split() == segment.text.split():
+        if value is None or normal_text(str(value)) == normal_text(segment.text):
             continue
         if problems is not None:
             _too_long(f"line-{index}", str(value).strip(), MAX_PARAGRAPH, f"line:{index + 1}", problems)
-        text = " ".join(str(value).split())
-        if text.split() == asr.segments[index].text.split():
+        text = normal_text(str(value))
+        if text == normal_text(asr.segments[index].text):
             corrections.pop(index, None)
         else:
             corrections[index] = text
@@ -183,10 +185,70 @@ def _merge(sections: list[Section], merge_flags: list[bool], heading_edited: lis
     return merged
 
 
+def moved_lines(form: Form, asr: Transcript, speakers: list[Speaker], base: dict[int, str]) -> dict[int, str]:
+    """``line-speaker-<i>`` fields: lines moved to another (known) speaker; back to Whisper's speaker
+    drops the move."""
+    known = {s.id for s in speakers} | {s.speaker for s in asr.segments if s.speaker}
+    moves = dict(base)
+    for index, segment in enumerate(asr.segments):
+        value = str(form.get(f"line-speaker-{index}") or "")
+        if value not in known:
+            continue
+        if value == segment.speaker:
+            moves.pop(index, None)
+        else:
+            moves[index] = value
+    return moves
+
+
+def joined_lines(form: Form, asr: Transcript, base: list[int]) -> list[int]:
+    """The ``joins`` field: the lines joined with the next one ("3,7"); absent, the base's stay."""
+    value = form.get("joins")
+    if value is None:
+        return sorted(base)
+    wanted = {int(part) for part in str(value).replace(" ", "").split(",") if part.isdigit()}
+    return sorted(i for i in wanted if i < len(asr.segments) - 1)
+
+
+def speaker_merges(form: Form, speakers: list[Speaker]) -> dict[str, str]:
+    """``speaker-<id>-merge`` fields: speaker id -> the speaker it becomes (chains followed, loops dropped)."""
+    ids = {s.id for s in speakers}
+    wanted = {s.id: str(form.get(f"speaker-{s.id}-merge") or "") for s in speakers}
+    wanted = {a: b for a, b in wanted.items() if b in ids and b != a}
+    merges = {}
+    for source in wanted:
+        target, seen = wanted[source], {source}
+        while target in wanted and target not in seen:
+            seen.add(target)
+            target = wanted[target]
+        if target not in seen:
+            merges[source] = target
+    return merges
+
+
+def _retarget(text: str, merges: dict[str, str]) -> str:
+    return REFERENCE.sub(lambda m: m.group(0).replace(f"speaker:{m.group(1)}", f"speaker:{merges[m.group(1)]}", 1)
+                         if m.group(1) in merges else m.group(0), text)
+
+
+def merged_speakers(notes: ShowNotes, merges: dict[str, str]) -> ShowNotes:
+    """The notes with every reference to and quote of a merged speaker moved to the one it became."""
+    if not merges:
+        return notes
+    sections = [replace(section, heading=_retarget(section.heading, merges),
+                        paragraphs=[_retarget(p, merges) for p in section.paragraphs],
+                        quotes=[replace(q, speaker=merges.get(q.speaker, q.speaker)) for q in section.quotes])
+                for section in notes.sections]
+    return ShowNotes(title=_retarget(notes.title, merges), intro=_retarget(notes.intro, merges), sections=sections,
+                     closing=_retarget(notes.closing, merges))
+
+
 def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: dict[int, str],
-           asr: Transcript, analysis: Analysis | None, theme_of: Any) -> Edit:
-    """The new notes, speakers and corrections. ``notes``/``speakers``/``corrections``: the base version;
-    ``theme_of(section)``: the analysis theme index of a section (for its quote candidates)."""
+           asr: Transcript, analysis: Analysis | None, theme_of: Any,
+           line_speakers: dict[int, str] | None = None, joins: list[int] | None = None) -> Edit:
+    """The new notes, speakers, corrections and moved lines. ``notes``/``speakers``/``corrections``/
+    ``line_speakers``: the base version; ``theme_of(section)``: the analysis theme index of a section
+    (for its quote candidates)."""
     problems: list[Problem] = []
     new_speakers = edited_speakers(form, speakers)
     shown = replace(apply_corrections(asr, corrections), speakers=speakers)
@@ -235,7 +297,16 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
         for paragraph in _paragraphs(text):
             _too_long(name, paragraph, MAX_PARAGRAPH, name, problems)
     result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing))
-    return Edit(result, new_speakers, new_corrections, problems)
+    moves = moved_lines(form, asr, speakers, dict(line_speakers or {}))
+    merges = speaker_merges(form, new_speakers)
+    if merges:  # every line of a merged speaker is the other one's now; the speaker itself goes
+        for index, segment in enumerate(asr.segments):
+            who = moves.get(index, segment.speaker)
+            if who in merges:
+                moves[index] = merges[who]
+        new_speakers = [s for s in new_speakers if s.id not in merges]
+        result = merged_speakers(result, merges)
+    return Edit(result, new_speakers, new_corrections, problems, moves, joined_lines(form, asr, list(joins or [])))
 
 
 def _new_section(form: Form, sections: list[Section], ref: Any, problems: list[Problem]) -> None:
@@ -269,4 +340,6 @@ def _new_quote(form: Form, sections: list[Section], notes: ShowNotes, shown: Tra
     sections[index].quotes = sorted(sections[index].quotes + [replace(quote, theme=theme)], key=lambda q: q.start)
 
 
-__all__ = ["MAX_PARAGRAPH", "MAX_TITLE", "Edit", "Problem", "clock_seconds", "edited", "edited_speakers", "quote_from_line"]
+__all__ = ["MAX_PARAGRAPH", "MAX_TITLE", "Edit", "Problem", "clock_seconds", "joined_lines", "merged_speakers",
+           "moved_lines",
+           "speaker_merges", "edited", "edited_speakers", "quote_from_line"]

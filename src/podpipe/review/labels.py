@@ -65,6 +65,8 @@ def field_label(t: Callable[..., str], field: str, speakers: Iterable[Speaker] =
         return t("field.speaker", name=name, id=speaker_id)
     if parts[0] == "line" and len(parts) == 2:
         return t("field.line", n=parts[1])
+    if parts[0] == "line-speaker" and len(parts) == 2:
+        return t("field.line_speaker", n=parts[1])
     key = f"field.{field}"
     return t(key) if key in t.known else field  # type: ignore[attr-defined]
 

@@ -9,7 +9,8 @@ Fields (their ids are stable, so a choice made on the conflict page names the sa
 ``title``, ``intro``, ``closing``; ``section:<n>:heading`` / ``:paragraphs`` / ``:quotes`` /
 ``:keyphrases`` / ``:start`` when both kept the number of sections (``n`` counts from 1), else
 ``sections`` (the list as a whole); ``speaker:<id>``; ``line:<n>`` (a transcript correction,
-counted from 1).
+counted from 1); ``line-speaker:<n>`` (who speaks a transcript line, when an editor moved it);
+``join:<n>`` (line n joined with the next).
 """
 
 from __future__ import annotations
@@ -39,6 +40,8 @@ class Merge:
     notes: ShowNotes
     speakers: list[Speaker]
     corrections: dict[int, str]
+    line_speakers: dict[int, str]
+    joins: list[int]
     clashes: list[Clash]  # fields both editors changed differently and no choice settled
     from_mine: list[str] = field(default_factory=list)  # fields only "mine" changed: merged in
     from_theirs: list[str] = field(default_factory=list)  # fields only the other editor changed: kept
@@ -88,8 +91,12 @@ def _sections(base: ShowNotes, current: ShowNotes, mine: ShowNotes, picker: _Pic
 def three_way(base_notes: ShowNotes, base_speakers: list[Speaker], base_corrections: dict[int, str],
               current_notes: ShowNotes, current_speakers: list[Speaker], current_corrections: dict[int, str],
               mine_notes: ShowNotes, mine_speakers: list[Speaker], mine_corrections: dict[int, str],
-              choices: dict[str, Choice] | None = None) -> Merge:
-    """The merge of "mine" (based on base) into "current" (the newest), with ``choices`` for clashes."""
+              choices: dict[str, Choice] | None = None, line_speakers: tuple[dict[int, str], dict[int, str],
+                                                                            dict[int, str]] = ({}, {}, {}),
+              joins: tuple[list[int], list[int], list[int]] = ([], [], [])) -> Merge:
+    """The merge of "mine" (based on base) into "current" (the newest), with ``choices`` for clashes.
+    ``line_speakers``: the lines moved to other speakers in base, current and mine; ``joins``: their
+    joined lines."""
     picker = _Picker(choices)
     fields = {name: picker.pick(name, getattr(base_notes, name), getattr(current_notes, name),
                                 getattr(mine_notes, name)) for name in ("title", "intro", "closing")}
@@ -108,7 +115,16 @@ def three_way(base_notes: ShowNotes, base_speakers: list[Speaker], base_correcti
                             current_corrections.get(index, MISSING), mine_corrections.get(index, MISSING))
         if value is not MISSING:
             corrections[index] = value
-    return Merge(notes, [s for s in speakers if s is not None], corrections, picker.clashes,
+    moved: dict[int, str] = {}
+    base_moves, current_moves, mine_moves = line_speakers
+    for index in sorted(set(base_moves) | set(current_moves) | set(mine_moves)):
+        value = picker.pick(f"line-speaker:{index + 1}", base_moves.get(index, MISSING),
+                            current_moves.get(index, MISSING), mine_moves.get(index, MISSING))
+        if value is not MISSING:
+            moved[index] = value
+    joined = [index for index in sorted(set().union(*map(set, joins)))
+              if picker.pick(f"join:{index + 1}", *(index in side for side in joins))]
+    return Merge(notes, [s for s in speakers if s is not None], corrections, moved, joined, picker.clashes,
                  picker.from_mine, picker.from_theirs, picker.chosen)
 
 

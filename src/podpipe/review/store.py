@@ -33,7 +33,7 @@ from zoneinfo import ZoneInfo
 from filelock import FileLock
 
 from podpipe.config import Settings
-from podpipe.domain import Role, ShowNotes, Speaker, Transcript
+from podpipe.domain import Role, Segment, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
 from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
@@ -77,6 +77,8 @@ class EpisodeState:
     saved_at: str | None = None
     name: str | None = None  # version file name; None for a version 0 not yet copied
     corrections: dict[int, str] = field(default_factory=dict)  # segment index -> corrected text
+    line_speakers: dict[int, str] = field(default_factory=dict)  # segment index -> speaker id it was moved to
+    joins: list[int] = field(default_factory=list)  # segment i is joined with segment i + 1 (one published line)
     note: str = ""  # what made the version: "save", "approve", "merge", "replace", "restore", ...
     note_args: dict[str, str] = field(default_factory=dict)  # the note's details (find/replace, restored name)
 
@@ -109,11 +111,15 @@ def local_now(settings: Settings | None) -> str:
 
 
 def same_content(state: EpisodeState, notes: ShowNotes, speakers: list[Speaker],
-                 corrections: dict[int, str]) -> bool:
-    """Whether notes, speakers and corrections are exactly the state's (a save would change nothing)."""
+                 corrections: dict[int, str], line_speakers: dict[int, str] | None = None,
+                 joins: list[int] | None = None) -> bool:
+    """Whether notes, speakers, corrections, line speakers and joins are exactly the state's (a save
+    would change nothing). ``line_speakers``/``joins`` None: not compared (the caller keeps the state's)."""
     return (shownotes.shownotes_to_dict(notes) == shownotes.shownotes_to_dict(state.notes)
             and _speakers_to_json(speakers) == _speakers_to_json(state.speakers)
-            and dict(corrections) == dict(state.corrections))
+            and dict(corrections) == dict(state.corrections)
+            and (line_speakers is None or dict(line_speakers) == dict(state.line_speakers))
+            and (joins is None or sorted(joins) == sorted(state.joins)))
 
 
 def version_files(out_dir: Path) -> list[Path]:
@@ -129,7 +135,9 @@ def _read_version(path: Path) -> EpisodeState:
                         speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
                         name=path.name, note=str(data.get("note", "")),
                         note_args={str(k): str(v) for k, v in (data.get("note_args") or {}).items()},
-                        corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()})
+                        corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()},
+                        line_speakers={int(k): str(v) for k, v in (data.get("line_speakers") or {}).items()},
+                        joins=sorted(int(i) for i in data.get("joins") or []))
 
 
 def _version_number(path: Path) -> int:
@@ -152,11 +160,67 @@ def load_transcript(out_dir: Path) -> Transcript:
 
 
 def state_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
-    """The transcript as this state has it: ASR, corrected, with the editors' speakers (those they
-    named count as confirmed in its naming report)."""
+    """The transcript as this state publishes it: :func:`editing_transcript` with the lines split
+    where a correction has a line break and joined where the editor joined them."""
+    return laid_out(editing_transcript(out_dir, state), state.joins)
+
+
+def editing_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+    """The transcript as this state has it, one segment per ASR segment (the editor's line numbers):
+    ASR, corrected, lines moved to other speakers, with the editors' speakers (those they named count
+    as confirmed in its naming report)."""
     asr = load_transcript(out_dir)
-    named = transcript_with(apply_corrections(asr, state.corrections), state.speakers)
+    moved = with_line_speakers(apply_corrections(asr, state.corrections), state.line_speakers)
+    named = transcript_with(moved, state.speakers)
+    # A speaker merged into another (no longer in the version's speakers, no line left) is gone.
+    kept = {s.id for s in state.speakers} | {seg.speaker for seg in named.segments if seg.speaker}
+    named = replace(named, speakers=[s for s in named.speakers if s.id in kept])
     return confirmed_by_editor(named, asr.speakers)
+
+
+def laid_out(transcript: Transcript, joins: list[int]) -> Transcript:
+    """Segments split at the line breaks of their text (each part keeps its words and their times),
+    then joined where segment i continues into i + 1 (only between lines of one speaker)."""
+    parts: list[list[Segment]] = []
+    for segment in transcript.segments:
+        pieces = [line.split() for line in segment.text.split("\n") if line.split()]
+        if len(pieces) < 2 or len(segment.words) != sum(map(len, pieces)):
+            parts.append([replace(segment, text=" " + " ".join(segment.text.split()))
+                          if "\n" in segment.text else segment])
+            continue
+        own, offset = [], 0
+        for tokens in pieces:
+            words = segment.words[offset:offset + len(tokens)]
+            offset += len(tokens)
+            own.append(replace(segment, start=words[0].start, end=words[-1].end, text=" " + " ".join(tokens),
+                               words=list(words)))
+        parts.append(own)
+    joined = set(joins)
+    segments: list[Segment] = []
+    for index, own in enumerate(parts):
+        first = own[0]
+        previous = parts[index - 1][-1] if index else None
+        if index - 1 in joined and segments and previous is not None and previous.speaker == first.speaker:
+            last = segments[-1]
+            segments[-1] = replace(last, end=first.end, text=last.text + first.text, words=last.words + first.words)
+            segments.extend(own[1:])
+        else:
+            segments.extend(own)
+    return replace(transcript, segments=segments)
+
+
+def with_line_speakers(transcript: Transcript, line_speakers: dict[int, str]) -> Transcript:
+    """The transcript with lines moved to other speakers (their words too)."""
+    if not line_speakers:
+        return transcript
+    segments = []
+    for index, segment in enumerate(transcript.segments):
+        speaker = line_speakers.get(index)
+        if speaker is None or speaker == segment.speaker:
+            segments.append(segment)
+            continue
+        segments.append(replace(segment, speaker=speaker, words=[replace(w, speaker=speaker) for w in segment.words]))
+    return replace(transcript, segments=segments)
 
 
 def initial_state(out_dir: Path) -> EpisodeState:
@@ -222,10 +286,13 @@ def _lock(out_dir: Path) -> FileLock:
 
 def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str,
                       corrections: dict[int, str], *, settings: Settings | None,
-                      note_args: dict[str, str] | None = None) -> dict[str, Any]:
+                      note_args: dict[str, str] | None = None,
+                      line_speakers: dict[int, str] | None = None, joins: list[int] | None = None) -> dict[str, Any]:
     return {"version": version, "saved_at": local_now(settings), "note": note, "note_args": dict(note_args or {}),
             "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers),
-            "corrections": {str(k): v for k, v in sorted(corrections.items())}}
+            "corrections": {str(k): v for k, v in sorted(corrections.items())},
+            "line_speakers": {str(k): v for k, v in sorted((line_speakers or {}).items())},
+            "joins": sorted(set(joins or []))}
 
 
 def _keep_version_zero(out_dir: Path, settings: Settings | None) -> None:
@@ -240,20 +307,27 @@ def _keep_version_zero(out_dir: Path, settings: Settings | None) -> None:
 
 def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Settings,
          note: str = "save", corrections: dict[int, str] | None = None, note_args: dict[str, str] | None = None,
-         approve_checks: dict[str, str] | None = None) -> EpisodeState:
+         approve_checks: dict[str, str] | None = None, line_speakers: dict[int, str] | None = None,
+         joins: list[int] | None = None) -> EpisodeState:
     """Record a new version on top of ``base_version`` and rewrite every derived file from it.
 
     ``corrections`` are the transcript corrections of the new version (all of them, not a change);
-    None keeps the base version's. ``approve_checks``: approve the new version too, under the same
-    lock, so no other save can come in between and be approved unseen.
+    None keeps the base version's; the same for ``line_speakers`` and ``joins``. ``approve_checks``:
+    approve the new version too, under the same lock, so no other save can come in between and be
+    approved unseen.
     """
     with _lock(out_dir):
         current = load_state(out_dir)
         if corrections is None:
             corrections = dict(current.corrections)
+        if line_speakers is None:
+            line_speakers = dict(current.line_speakers)
+        if joins is None:
+            joins = list(current.joins)
         if base_version != current.version:
             document = _version_document(base_version, notes, speakers, "conflict", corrections, settings=settings,
-                                         note_args={"base": str(base_version), "current": str(current.version)})
+                                         note_args={"base": str(base_version), "current": str(current.version)},
+                                         line_speakers=line_speakers, joins=joins)
             path = out_dir / VERSIONS / CONFLICTS / f"{base_version:04d}-{_now()}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, json_text(document))
@@ -262,7 +336,8 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
         number = current.version + 1
         path = out_dir / VERSIONS / f"{number:04d}-{_now()}.json"
         write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections,
-                                                            settings=settings, note_args=note_args)))
+                                                            settings=settings, note_args=note_args,
+                                                            line_speakers=line_speakers, joins=joins)))
         state = _read_version(path)
         transcript = state_transcript(out_dir, state)
         _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
