@@ -119,6 +119,16 @@ def _versions(out_dir: Path) -> list[dict[str, Any]]:
     return [json.loads(p.read_text()) for p in sorted(folder.glob("0*.json"))] if folder.is_dir() else []
 
 
+def wait_until(page: Any, expression: str, timeout: float = 10.0) -> None:
+    """Poll a JavaScript expression from Python: Playwright's wait_for_function polls with eval, which
+    the app's Content-Security-Policy (rightly) refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
 def _submit(page: Any, button: str) -> None:
     with page.expect_navigation():
         page.click(button)
@@ -323,7 +333,7 @@ def test_time_links_in_the_preview_move_the_player(site, editor) -> None:
     target = links.nth(1)
     seconds = sum(int(part) * 60 ** i for i, part in enumerate(reversed(target.get_attribute("href")[3:].split(":"))))
     target.click()
-    page.wait_for_function(f"Math.abs(document.getElementById('player').currentTime - {seconds}) < 1.5")
+    wait_until(page, f"Math.abs(document.getElementById('player').currentTime - {seconds}) < 1.5")
     assert page.url.endswith(f"/episodes/{SLUG}"), "the link seeks; it does not navigate"
 
 

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 import test_workbench_integrity as integrity
 from podpipe.io import read_transcript
 from test_review_fixtures import EVIL
-from test_workbench_integrity import _open, _submit, _versions
+from test_workbench_integrity import _open, _submit, _versions, wait_until
 
 browser, editor, site = integrity.browser, integrity.editor, integrity.site  # the same fixtures
 
@@ -37,9 +37,9 @@ def test_the_keyboard_plays_moves_edits_and_saves(site, editor) -> None:
     page.keyboard.press("Alt+ArrowUp")
     assert page.get_attribute(".transcript .line.cursor", "data-index") == "1"
     page.keyboard.press("Escape")
-    page.wait_for_function("() => document.getElementById('player').paused === false")
+    wait_until(page, "document.getElementById('player').paused === false")
     page.keyboard.press("Escape")
-    page.wait_for_function("() => document.getElementById('player').paused === true")
+    wait_until(page, "document.getElementById('player').paused === true")
     page.evaluate("document.getElementById('player').currentTime = 20")
     page.keyboard.press("Alt+b")
     assert abs(_time(page) - 15.0) < 0.5, "back five seconds"
@@ -70,7 +70,7 @@ def test_the_word_being_spoken_is_highlighted(site, editor) -> None:
     assert start <= 25.3 < end
     assert word.locator("xpath=ancestor::div[contains(@class,'line')]").get_attribute("data-index") == "3"
     page.evaluate("document.getElementById('player').currentTime = 33.1")
-    page.wait_for_function("document.querySelector('.transcript .w.speaking').closest('.line').dataset.index === '4'")
+    wait_until(page, "document.querySelector('.transcript .w.speaking').closest('.line').dataset.index === '4'")
 
 
 def test_move_a_line_to_another_speaker_and_undo(site, editor) -> None:

@@ -1,7 +1,8 @@
 """An episode's editable state on disk: versions, the files an editor's save rewrites, approval.
 
-``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes, speakers and the
-transcript corrections); the newest is the episode's current state. Version 0 is the pipeline's
+``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes, speakers, the
+transcript corrections, lines moved to another speaker, joined lines, and a note of what made it:
+``note`` and ``note_args``); the newest is the episode's current state. Version 0 is the pipeline's
 draft: on the first save it is copied, with the ASR transcript, into ``versions/0000-*.json`` and
 never changed again, whatever later saves write into ``shownotes.json`` and ``transcript.json``.
 A save names the version it was based on; a save based on an older one is refused (409) and kept
