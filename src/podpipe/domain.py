@@ -226,6 +226,7 @@ class ShowNotes:
     intro: str
     sections: list[Section]
     closing: str
+    closing_heading: str = ""  # "Tot slot: klein, vaak en durven vragen"; empty: the configured heading
 
 
 @dataclass(slots=True)
@@ -251,6 +252,7 @@ class Token:
     dep: str
     head: int  # index of the head token within the sentence (itself for the root)
     space: bool = True  # whitespace follows
+    probability: float = 1.0  # Whisper's lowest word probability over the token (1.0 for typed text)
 
 
 @dataclass(slots=True)

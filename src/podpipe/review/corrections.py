@@ -181,7 +181,8 @@ def apply_hits(notes: ShowNotes, hits: list[Hit]) -> tuple[ShowNotes, dict[int, 
             paragraphs=[by_field.get(f"s{s}-p{p}", text) for p, text in enumerate(section.paragraphs)],
             quotes=[replace(q, text=by_field.get(f"s{s}-q{i}", q.text)) for i, q in enumerate(section.quotes)]))
     notes = ShowNotes(title=by_field.get("title", notes.title), intro=by_field.get("intro", notes.intro),
-                      sections=sections, closing=by_field.get("closing", notes.closing))
+                      sections=sections, closing=by_field.get("closing", notes.closing),
+                      closing_heading=notes.closing_heading)
     return notes, corrections
 
 

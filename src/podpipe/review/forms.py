@@ -239,8 +239,8 @@ def merged_speakers(notes: ShowNotes, merges: dict[str, str]) -> ShowNotes:
                         paragraphs=[_retarget(p, merges) for p in section.paragraphs],
                         quotes=[replace(q, speaker=merges.get(q.speaker, q.speaker)) for q in section.quotes])
                 for section in notes.sections]
-    return ShowNotes(title=_retarget(notes.title, merges), intro=_retarget(notes.intro, merges), sections=sections,
-                     closing=_retarget(notes.closing, merges))
+    return replace(notes, title=_retarget(notes.title, merges), intro=_retarget(notes.intro, merges),
+                   sections=sections, closing=_retarget(notes.closing, merges))
 
 
 def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: dict[int, str],
@@ -296,7 +296,8 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     for name, text in (("intro", intro), ("closing", closing)):
         for paragraph in _paragraphs(text):
             _too_long(name, paragraph, MAX_PARAGRAPH, name, problems)
-    result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing))
+    result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing),
+                       closing_heading=notes.closing_heading)
     moves = moved_lines(form, asr, speakers, dict(line_speakers or {}))
     merges = speaker_merges(form, new_speakers)
     if merges:  # every line of a merged speaker is the other one's now; the speaker itself goes

@@ -6,7 +6,7 @@ is reported with both values, and ``choices`` (field -> "mine" or "theirs") sett
 pass. Whatever the choice, every field that did not clash keeps the other editor's change.
 
 Fields (their ids are stable, so a choice made on the conflict page names the same field again):
-``title``, ``intro``, ``closing``; ``section:<n>:heading`` / ``:paragraphs`` / ``:quotes`` /
+``title``, ``intro``, ``closing``, ``closing_heading``; ``section:<n>:heading`` / ``:paragraphs`` / ``:quotes`` /
 ``:keyphrases`` / ``:start`` when both kept the number of sections (``n`` counts from 1), else
 ``sections`` (the list as a whole); ``speaker:<id>``; ``line:<n>`` (a transcript correction,
 counted from 1); ``line-speaker:<n>`` (who speaks a transcript line, when an editor moved it);
@@ -99,7 +99,7 @@ def three_way(base_notes: ShowNotes, base_speakers: list[Speaker], base_correcti
     joined lines."""
     picker = _Picker(choices)
     fields = {name: picker.pick(name, getattr(base_notes, name), getattr(current_notes, name),
-                                getattr(mine_notes, name)) for name in ("title", "intro", "closing")}
+                                getattr(mine_notes, name)) for name in ("title", "intro", "closing", "closing_heading")}
     sections = _sections(base_notes, current_notes, mine_notes, picker)
     notes = shownotes_from_dict({**fields, "sections": sections})
 

@@ -139,7 +139,7 @@ def _segment(conv: Conversation, vectors: np.ndarray, spans_by_sentence: list[An
         content_lemmas(span, stop_words, pos) if span is not None else [] for span in spans_by_sentence
     ]
     return segment(conv, vectors, min_themes=config.min_themes, max_themes=config.max_themes,
-                   skip_intro=config.skip_intro, lexical=lexical_matrix(lemma_lists))
+                   skip_intro=config.skip_intro, lexical=lexical_matrix(lemma_lists), lemma_lists=lemma_lists)
 
 
 def _sentence_span(conv: Conversation, index: int) -> Any:

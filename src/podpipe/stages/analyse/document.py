@@ -30,6 +30,13 @@ class Turn:
     anchors: tuple[np.ndarray, np.ndarray]  # (character offsets, times) for interpolation
     doc: Doc | None = None
     sentences: list[int] = field(default_factory=list)  # indices into Conversation.sentences
+    # (start, end, probability) of each Whisper word in ``text``; empty for typed text
+    word_spans: list[tuple[int, int, float]] = field(default_factory=list)
+
+    def probability(self, start: int, end: int) -> float:
+        """Whisper's lowest word probability over the characters ``start:end`` (1.0 where none)."""
+        found = [p for a, b, p in self.word_spans if a < end and b > start]
+        return min(found) if found else 1.0
 
     @property
     def start(self) -> float:
@@ -92,6 +99,7 @@ def build_turns(transcript: Transcript) -> list[Turn]:
         spans: list[tuple[int, int]] = []
         offsets: list[float] = []
         times: list[float] = []
+        word_spans: list[tuple[int, int, float]] = []
         cursor = 0
         for seg_id in pending:
             segment = transcript.segments[seg_id]
@@ -112,6 +120,7 @@ def build_turns(transcript: Transcript) -> list[Turn]:
                     continue
                 offsets.extend([begin + found, begin + found + len(token)])
                 times.extend([word.start, word.end])
+                word_spans.append((begin + found, begin + found + len(token), float(word.probability)))
                 search = found + len(token)
             offsets.append(cursor)
             times.append(segment.end)
@@ -126,6 +135,7 @@ def build_turns(transcript: Transcript) -> list[Turn]:
                 text=" ".join(parts),
                 segment_spans=spans,
                 anchors=(xs, ys),
+                word_spans=word_spans,
             )
         )
         pending.clear()

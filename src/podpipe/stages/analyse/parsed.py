@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING
 
 from podpipe.config import Settings
 from podpipe.domain import ParsedSentence, Theme, Token, Transcript
-from podpipe.stages.analyse.document import Conversation, build_conversation
+from podpipe.stages.analyse.document import Conversation, Turn, build_conversation
 
 if TYPE_CHECKING:
     from spacy.tokens import Span
 
 
-def _tokens(span: Span) -> list[Token]:
+def _tokens(span: Span, turn: Turn) -> list[Token]:
     start = span.start
     return [
         Token(
@@ -27,6 +27,7 @@ def _tokens(span: Span) -> list[Token]:
             dep=t.dep_,
             head=t.head.i - start if span.start <= t.head.i < span.end else t.i - start,
             space=bool(t.whitespace_),
+            probability=round(turn.probability(t.idx, t.idx + len(t.text)), 3),
         )
         for t in span
     ]
@@ -36,15 +37,15 @@ def parsed_sentences(conv: Conversation, theme_of: dict[int, int] | None = None)
     """Every sentence of ``conv`` with its tokens; ``theme_of`` maps a sentence index to its theme."""
     records = []
     for sentence in conv.sentences:
-        doc = conv.turns[sentence.turn].doc
-        span = sentence.span(doc) if doc is not None else None
+        turn = conv.turns[sentence.turn]
+        span = sentence.span(turn.doc) if turn.doc is not None else None
         records.append(
             ParsedSentence(
                 speaker=sentence.speaker,
                 start=sentence.start,
                 end=sentence.end,
                 text=sentence.text,
-                tokens=_tokens(span) if span is not None else [],
+                tokens=_tokens(span, turn) if span is not None else [],
                 turn=sentence.turn,
                 theme=(theme_of or {}).get(sentence.index),
             )

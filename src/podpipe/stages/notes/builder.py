@@ -33,7 +33,7 @@ from podpipe.domain import (
 from podpipe.stages.analyse.settings import nlp_settings
 from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
-from podpipe.stages.notes.labels import ThemeConcepts, closing_round, shared_thread, theme_concepts
+from podpipe.stages.notes.labels import ThemeConcepts, closing_round, host_recap, shared_thread, theme_concepts
 from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
@@ -251,11 +251,13 @@ def build_show_notes(
 
     sections: list[Section] = []
     closing_statements: list[Statement] = []
+    closing_heading = ""
     for index, theme in enumerate(analysis.themes):
         theme_quotes = sorted(_quotes_of(quotes, index, theme), key=lambda q: q.start)
         members = [s for s in episode_view.sentences if s.theme == index]
         concept = episode_view.concepts[index]
         if index == episode_view.recap:
+            closing_heading = _closing_heading(config, members, concept, {host.id} if host else set())
             closing_statements, _ = theme_statements(
                 members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
             )
@@ -284,12 +286,27 @@ def build_show_notes(
         intro=intro,
         sections=sections,
         closing="\n\n".join(closing),
+        closing_heading=closing_heading,
     )
     if config.rewrite.enabled:
         from podpipe.stages.notes.rewrite import rewrite_show_notes
 
         notes = rewrite_show_notes(notes, transcript, settings, transport=transport)
     return notes
+
+
+def _closing_heading(
+    config: ShowNotesSettings, members: list[ParsedSentence], concept: ThemeConcepts, hosts: set[str]
+) -> str:
+    """ "Tot slot: klein, vaak, en durven vragen": the host's summary of the closing round, else its
+    leading concept; the configured heading alone where neither is found."""
+    recap = host_recap(members, hosts)
+    if recap:
+        recap = recap if recap[1:2].isupper() else recap[:1].lower() + recap[1:]
+        return f"{config.closing_heading}: {recap}"
+    if concept.labels:
+        return f"{config.closing_heading}: {concept.labels[0]}"
+    return config.closing_heading
 
 
 def _quotes_of(quotes: list[Quote], index: int, theme: Theme) -> list[Quote]:

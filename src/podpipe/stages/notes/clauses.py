@@ -120,7 +120,7 @@ def _trim(tokens: list[Token], fillers: set[str], names: set[str]) -> list[Token
         while head_old not in position and tokens[head_old].head != head_old:
             head_old = tokens[head_old].head  # the head was dropped: attach to its head
         head = position.get(head_old, position[old])
-        result.append(Token(t.text, t.lemma, t.pos, t.morph, t.dep, head, t.space))
+        result.append(Token(t.text, t.lemma, t.pos, t.morph, t.dep, head, t.space, t.probability))
     return _tidy_punct(result)
 
 

@@ -96,7 +96,7 @@ def _map_text(notes: ShowNotes, change: Callable[[str], str]) -> ShowNotes:
     sections = [replace(s, heading=change(s.heading), paragraphs=[change(p) for p in s.paragraphs],
                         quotes=[replace(q) for q in s.quotes]) for s in notes.sections]
     return ShowNotes(title=change(notes.title), intro=change(notes.intro), sections=sections,
-                     closing=change(notes.closing))
+                     closing=change(notes.closing), closing_heading=change(notes.closing_heading))
 
 
 def referenced_notes(notes: ShowNotes, speakers: list[Speaker]) -> ShowNotes:

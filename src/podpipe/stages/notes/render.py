@@ -127,7 +127,7 @@ def view(
         "title": notes.title,
         "intro": [p for p in re.split(r"\n\s*\n", notes.intro or "") if p.strip()],
         "sections": sections,
-        "closing_heading": config.closing_heading,
+        "closing_heading": notes.closing_heading or config.closing_heading,
         "closing": closing,
         "cta_url": config.call_to_action_url,
         "cta_label": config.call_to_action_label,
