@@ -66,6 +66,15 @@ def server(tmp_path: Path):
     thread.join(timeout=10)
 
 
+def _wait_until(page, expression: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Poll from Python: wait_for_function polls with eval, which the app's CSP refuses."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            pytest.fail(f"still false after {timeout} s: {expression}")
+        time.sleep(0.05)
+
+
 def _flat(text: str) -> str:
     return " ".join(text.split())
 
@@ -101,9 +110,9 @@ def test_editor_corrects_renames_reorders_and_approves_in_chromium(server, tmp_p
             assert page.locator(".transcript .w.low").count() == 2
             # Clicking a transcript line or a quote moves the player to that moment.
             page.locator(".transcript .line .time").nth(3).click()
-            page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 22) < 1.5")
+            _wait_until(page, "Math.abs(document.getElementById('player').currentTime - 22) < 1.5")
             page.locator("blockquote.play").first.click()
-            page.wait_for_function("Math.abs(document.getElementById('player').currentTime - 8) < 1.5")
+            _wait_until(page, "Math.abs(document.getElementById('player').currentTime - 8) < 1.5")
 
             # Rename the guest; correct a misheard name in a quote and in the transcript; edit headings.
             page.fill("input[name='speaker-SPEAKER_01-name']", "Sofie Willox")

@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -279,6 +279,20 @@ class Review(Section):
     session_hours: float = Field(default=12.0, gt=0)  # a login (and a form token) expires after this
     language: Literal["nl", "en"] = "nl"  # the interface's language
     low_confidence: float = Field(default=0.5, ge=0, le=1)  # words Whisper was less sure of are marked
+    # Saved and approval times are stored as ISO 8601 with this zone's offset and shown in it.
+    timezone: str = "Europe/Brussels"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"[review] timezone: unknown time zone {value!r} (an IANA name such as "
+                             "'Europe/Brussels')") from error
+        return value
 
 
 class Show(Section):

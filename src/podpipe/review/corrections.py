@@ -7,6 +7,10 @@ version 0, so every correction can be seen, undone and diffed.
 
 Quotes stay verbatim: a correction in a line reaches the quotes that overlap it, and an edit of a
 quote's text becomes a correction of the lines under it.
+
+Find and replace covers the speakers' names and organisations too: a name in the notes is a
+reference to its speaker, so "Katleen" -> "Kathleen" renames the speaker (and with it every
+reference, quote credit and transcript label) rather than turning the references into text.
 """
 
 from __future__ import annotations
@@ -15,13 +19,19 @@ import difflib
 import re
 from dataclasses import dataclass, replace
 
-from podpipe.domain import Quote, Segment, ShowNotes, Transcript, Word
+from podpipe.domain import Quote, Segment, ShowNotes, Speaker, Transcript, Word
 
 CERTAIN = 1.0  # an editor's word is not a guess
 
 
 def _words(text: str) -> list[str]:
     return text.split()
+
+
+def normal_text(text: str) -> str:
+    """Spaces normalised, line breaks kept: a line break in a correction splits the line there
+    (:func:`podpipe.review.store.laid_out`)."""
+    return "\n".join(" ".join(line.split()) for line in text.replace("\r\n", "\n").split("\n") if line.split())
 
 
 def _retimed(segment: Segment, tokens: list[str]) -> list[Word]:
@@ -55,11 +65,12 @@ def apply_corrections(transcript: Transcript, corrections: dict[int, str]) -> Tr
     segments = []
     for index, segment in enumerate(transcript.segments):
         text = corrections.get(index)
-        if text is None or _words(text) == _words(segment.text):
+        if text is None or normal_text(text) == normal_text(segment.text):
             segments.append(segment)
             continue
         tokens = _words(text)
-        segments.append(replace(segment, text=" " + " ".join(tokens), words=_retimed(segment, tokens)))
+        words = _retimed(segment, tokens) if tokens != _words(segment.text) else list(segment.words)
+        segments.append(replace(segment, text=" " + normal_text(text), words=words))
     return replace(transcript, segments=segments)
 
 
@@ -120,7 +131,7 @@ def quote_edit_corrections(transcript: Transcript, quote: Quote, new_text: str) 
 class Hit:
     """One field where find-and-replace would change something."""
 
-    field: str  # "line:3", "title", "intro", "closing", "s0-heading", "s0-p1", "s0-q0"
+    field: str  # "line:3", "title", "intro", "closing", "s0-heading", "s0-p1", "s0-q0", "speaker:S1:name"
     label: str  # where it is, for the editor
     before: str  # the field's text now
     after: str  # the field's text after the replacement
@@ -134,11 +145,16 @@ def _finder(needle: str, whole_words: bool) -> re.Pattern[str]:
 
 def find_hits(notes: ShowNotes, transcript: Transcript, needle: str, replacement: str, *,
               whole_words: bool = True) -> list[Hit]:
-    """Every field of the transcript and the draft (resolved text) where ``needle`` occurs."""
+    """Every field of the transcript, its speakers and the draft (resolved text) where ``needle`` occurs."""
     if not needle.strip():
         return []
     pattern = _finder(needle, whole_words)
-    fields: list[tuple[str, str, str]] = [("title", "titel", notes.title), ("intro", "intro", notes.intro)]
+    fields: list[tuple[str, str, str]] = []
+    for speaker in transcript.speakers:
+        fields.append((f"speaker:{speaker.id}:name", f"spreker {speaker.id}: naam", speaker.name or ""))
+        fields.append((f"speaker:{speaker.id}:organisation", f"spreker {speaker.id}: organisatie",
+                       speaker.organisation or ""))
+    fields += [("title", "titel", notes.title), ("intro", "intro", notes.intro)]
     for s, section in enumerate(notes.sections):
         fields.append((f"s{s}-heading", f"§{s + 1} kop", section.heading))
         fields += [(f"s{s}-p{p}", f"§{s + 1} tekst", text) for p, text in enumerate(section.paragraphs)]
@@ -170,5 +186,14 @@ def apply_hits(notes: ShowNotes, hits: list[Hit]) -> tuple[ShowNotes, dict[int, 
     return notes, corrections
 
 
-__all__ = ["Hit", "apply_corrections", "apply_hits", "corrected_quotes", "find_hits", "quote_edit_corrections",
+def apply_speaker_hits(speakers: list[Speaker], hits: list[Hit]) -> list[Speaker]:
+    """The speakers with the chosen name and organisation hits replaced."""
+    by_field = {hit.field: hit.after for hit in hits}
+    return [replace(s, name=by_field.get(f"speaker:{s.id}:name", s.name) or None,
+                    organisation=by_field.get(f"speaker:{s.id}:organisation", s.organisation) or None)
+            for s in speakers]
+
+
+__all__ = ["Hit", "apply_corrections", "apply_hits", "apply_speaker_hits", "corrected_quotes", "find_hits",
+           "normal_text", "quote_edit_corrections",
            "substitutions"]

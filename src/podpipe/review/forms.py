@@ -3,19 +3,35 @@
 The form shows names resolved (``Sofie`` rather than ``[[speaker:SPEAKER_01:first]]``); what comes
 back is turned into references again with the speakers *of that version*, so an edit and a rename
 in the same save both land: the text names the speaker, the speaker has the new name.
+
+What cannot be published is refused, never quietly reverted: an empty title or heading, and text
+longer than the limits below (a paragraph of show notes is a few hundred characters; 5,000 is a
+paste gone wrong, not writing). The refused form comes back with what the editor typed.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from podpipe.domain import Analysis, Quote, Role, Section, ShowNotes, Speaker, Transcript
-from podpipe.review.corrections import apply_corrections, corrected_quotes, quote_edit_corrections
-from podpipe.stages.notes.references import reference, resolve
+from podpipe.review.corrections import apply_corrections, corrected_quotes, normal_text, quote_edit_corrections
+from podpipe.stages.notes.references import REFERENCE, reference, resolve
 
 Form = Any  # starlette FormData: .get, .getlist, `in`
+
+MAX_TITLE = 200  # characters of the title and of a section heading
+MAX_PARAGRAPH = 5_000  # characters of one paragraph (intro, closing, a section's), a quote or a transcript line
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Why a field cannot be saved: the form field's name and a message key with its values."""
+
+    field: str
+    key: str  # i18n key: "invalid.empty_title", "invalid.empty_heading", "invalid.too_long"
+    values: tuple[tuple[str, str | int], ...] = ()
 
 
 @dataclass(slots=True)
@@ -23,6 +39,14 @@ class Edit:
     notes: ShowNotes
     speakers: list[Speaker]
     corrections: dict[int, str]
+    problems: list[Problem] = field(default_factory=list)  # nothing is saved while there are any
+    line_speakers: dict[int, str] = field(default_factory=dict)  # segment index -> speaker it was moved to
+    joins: list[int] = field(default_factory=list)  # segment i continues into i + 1
+
+
+def _too_long(name: str, text: str, limit: int, what: str, problems: list[Problem]) -> None:
+    if len(text) > limit:
+        problems.append(Problem(name, "invalid.too_long", (("what", what), ("n", len(text)), ("max", limit))))
 
 
 def _text(form: Form, key: str, default: str) -> str:
@@ -61,16 +85,19 @@ def edited_speakers(form: Form, base: list[Speaker]) -> list[Speaker]:
     return speakers
 
 
-def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[int, str]) -> dict[int, str]:
+def line_corrections(form: Form, asr: Transcript, shown: Transcript, base: dict[int, str],
+                     problems: list[Problem] | None = None) -> dict[int, str]:
     """``line-<i>`` fields that differ from what the page showed; a line put back as Whisper had it
     drops its correction."""
     corrections = dict(base)
     for index, segment in enumerate(shown.segments):
         value = form.get(f"line-{index}")
-        if value is None or str(value).split() == segment.text.split():
+        if value is None or normal_text(str(value)) == normal_text(segment.text):
             continue
-        text = " ".join(str(value).split())
-        if text.split() == asr.segments[index].text.split():
+        if problems is not None:
+            _too_long(f"line-{index}", str(value).strip(), MAX_PARAGRAPH, f"line:{index + 1}", problems)
+        text = normal_text(str(value))
+        if text == normal_text(asr.segments[index].text):
             corrections.pop(index, None)
         else:
             corrections[index] = text
@@ -135,28 +162,97 @@ def quote_from_line(shown: Transcript, line: int, text: str) -> Quote | None:
     return Quote(segment.speaker or "", " ".join(w.text.strip() for w in words), words[0].start, words[-1].end)
 
 
-def _merge(sections: list[Section], merge_flags: list[bool]) -> list[Section]:
+def _merge(sections: list[Section], merge_flags: list[bool], heading_edited: list[bool]) -> list[Section]:
+    """Sections ticked "merge with the next" take the next one in. The merged section keeps the upper
+    heading, unless only the lower one was edited in this save: then that edit is the heading (an
+    edit is never dropped for a heading the editor left alone). static/review.js previews the same."""
     merged: list[Section] = []
+    edited_flags: list[bool] = []
     pending = False
-    for section, merge_next in zip(sections, merge_flags):
+    for section, merge_next, edited_heading in zip(sections, merge_flags, heading_edited):
         if pending and merged:
             last = merged[-1]
-            merged[-1] = replace(last, paragraphs=last.paragraphs + section.paragraphs,
+            take_lower = edited_heading and not edited_flags[-1]
+            merged[-1] = replace(last, heading=section.heading if take_lower else last.heading,
+                                 paragraphs=last.paragraphs + section.paragraphs,
                                  quotes=sorted(last.quotes + section.quotes, key=lambda q: q.start),
                                  keyphrases=list(dict.fromkeys(last.keyphrases + section.keyphrases)))
+            edited_flags[-1] = edited_flags[-1] or edited_heading
         else:
             merged.append(section)
+            edited_flags.append(edited_heading)
         pending = merge_next
     return merged
 
 
+def moved_lines(form: Form, asr: Transcript, speakers: list[Speaker], base: dict[int, str]) -> dict[int, str]:
+    """``line-speaker-<i>`` fields: lines moved to another (known) speaker; back to Whisper's speaker
+    drops the move."""
+    known = {s.id for s in speakers} | {s.speaker for s in asr.segments if s.speaker}
+    moves = dict(base)
+    for index, segment in enumerate(asr.segments):
+        value = str(form.get(f"line-speaker-{index}") or "")
+        if value not in known:
+            continue
+        if value == segment.speaker:
+            moves.pop(index, None)
+        else:
+            moves[index] = value
+    return moves
+
+
+def joined_lines(form: Form, asr: Transcript, base: list[int]) -> list[int]:
+    """The ``joins`` field: the lines joined with the next one ("3,7"); absent, the base's stay."""
+    value = form.get("joins")
+    if value is None:
+        return sorted(base)
+    wanted = {int(part) for part in str(value).replace(" ", "").split(",") if part.isdigit()}
+    return sorted(i for i in wanted if i < len(asr.segments) - 1)
+
+
+def speaker_merges(form: Form, speakers: list[Speaker]) -> dict[str, str]:
+    """``speaker-<id>-merge`` fields: speaker id -> the speaker it becomes (chains followed, loops dropped)."""
+    ids = {s.id for s in speakers}
+    wanted = {s.id: str(form.get(f"speaker-{s.id}-merge") or "") for s in speakers}
+    wanted = {a: b for a, b in wanted.items() if b in ids and b != a}
+    merges = {}
+    for source in wanted:
+        target, seen = wanted[source], {source}
+        while target in wanted and target not in seen:
+            seen.add(target)
+            target = wanted[target]
+        if target not in seen:
+            merges[source] = target
+    return merges
+
+
+def _retarget(text: str, merges: dict[str, str]) -> str:
+    return REFERENCE.sub(lambda m: m.group(0).replace(f"speaker:{m.group(1)}", f"speaker:{merges[m.group(1)]}", 1)
+                         if m.group(1) in merges else m.group(0), text)
+
+
+def merged_speakers(notes: ShowNotes, merges: dict[str, str]) -> ShowNotes:
+    """The notes with every reference to and quote of a merged speaker moved to the one it became."""
+    if not merges:
+        return notes
+    sections = [replace(section, heading=_retarget(section.heading, merges),
+                        paragraphs=[_retarget(p, merges) for p in section.paragraphs],
+                        quotes=[replace(q, speaker=merges.get(q.speaker, q.speaker)) for q in section.quotes])
+                for section in notes.sections]
+    return replace(notes, title=_retarget(notes.title, merges), intro=_retarget(notes.intro, merges),
+                   sections=sections, closing=_retarget(notes.closing, merges))
+
+
 def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: dict[int, str],
-           asr: Transcript, analysis: Analysis | None, theme_of: Any) -> Edit:
-    """The new notes, speakers and corrections. ``notes``/``speakers``/``corrections``: the base version;
-    ``theme_of(section)``: the analysis theme index of a section (for its quote candidates)."""
+           asr: Transcript, analysis: Analysis | None, theme_of: Any,
+           line_speakers: dict[int, str] | None = None, joins: list[int] | None = None) -> Edit:
+    """The new notes, speakers, corrections and moved lines. ``notes``/``speakers``/``corrections``/
+    ``line_speakers``: the base version; ``theme_of(section)``: the analysis theme index of a section
+    (for its quote candidates)."""
+    problems: list[Problem] = []
     new_speakers = edited_speakers(form, speakers)
     shown = replace(apply_corrections(asr, corrections), speakers=speakers)
-    new_corrections = line_corrections(form, asr, shown, corrections)
+    new_corrections = line_corrections(form, asr, shown, corrections, problems)
     # Quotes over corrected lines take the correction (unless the editor edited the quote itself).
     fixed_notes = corrected_quotes(notes, shown, apply_corrections(asr, new_corrections))
     candidates = list(analysis.quotes) if analysis else []
@@ -164,34 +260,65 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     def ref(text: str) -> str:
         return reference(text, speakers)
 
-    sections, merge_flags = [], []
+    sections, merge_flags, heading_edited = [], [], []
     for index in _order(form, len(notes.sections)):
         old = notes.sections[index]
         prefix = f"s{index}-"
         if form.get(f"{prefix}delete"):
             continue
-        heading = _text(form, f"{prefix}heading", resolve(old.heading, speakers)) or resolve(old.heading, speakers)
+        shown_heading = resolve(old.heading, speakers)
+        heading = _text(form, f"{prefix}heading", shown_heading)
+        if not heading:
+            problems.append(Problem(f"{prefix}heading", "invalid.empty_heading", (("n", index + 1),)))
+        _too_long(f"{prefix}heading", heading, MAX_TITLE, f"section:{index + 1}:heading", problems)
         paragraphs = _paragraphs(_text(form, f"{prefix}paragraphs", "\n\n".join(resolve(p, speakers)
                                                                                  for p in old.paragraphs)))
+        for paragraph in paragraphs:
+            _too_long(f"{prefix}paragraphs", paragraph, MAX_PARAGRAPH, f"section:{index + 1}:paragraphs", problems)
+        for q_index in range(len(old.quotes)):
+            _too_long(f"{prefix}q{q_index}-text", _text(form, f"{prefix}q{q_index}-text", ""), MAX_PARAGRAPH,
+                      f"section:{index + 1}:quotes", problems)
         quotes = _quotes(form, prefix, old, fixed_notes.sections[index], candidates, theme_of(old), speakers, shown,
                          new_corrections)
         sections.append(Section(heading=ref(heading), paragraphs=[ref(p) for p in paragraphs], quotes=quotes,
                                 keyphrases=list(old.keyphrases), start=old.start))
         merge_flags.append(bool(form.get(f"{prefix}merge")))
-    sections = _merge(sections, merge_flags)
-    _new_section(form, sections, ref)
+        heading_edited.append(heading != shown_heading)
+    sections = _merge(sections, merge_flags, heading_edited)
+    _new_section(form, sections, ref, problems)
     _new_quote(form, sections, notes, shown)
-    result = ShowNotes(title=ref(_text(form, "title", resolve(notes.title, speakers)) or notes.title),
-                       intro=ref(_text(form, "intro", resolve(notes.intro, speakers))), sections=sections,
-                       closing=ref(_text(form, "closing", resolve(notes.closing, speakers))),
+    title = _text(form, "title", resolve(notes.title, speakers))
+    if not title:
+        problems.append(Problem("title", "invalid.empty_title"))
+    _too_long("title", title, MAX_TITLE, "title", problems)
+    intro, closing = _text(form, "intro", resolve(notes.intro, speakers)), _text(form, "closing",
+                                                                               resolve(notes.closing, speakers))
+    for name, text in (("intro", intro), ("closing", closing)):
+        for paragraph in _paragraphs(text):
+            _too_long(name, paragraph, MAX_PARAGRAPH, name, problems)
+    result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing),
                        closing_heading=notes.closing_heading)
-    return Edit(result, new_speakers, new_corrections)
+    moves = moved_lines(form, asr, speakers, dict(line_speakers or {}))
+    merges = speaker_merges(form, new_speakers)
+    if merges:  # every line of a merged speaker is the other one's now; the speaker itself goes
+        for index, segment in enumerate(asr.segments):
+            who = moves.get(index, segment.speaker)
+            if who in merges:
+                moves[index] = merges[who]
+        new_speakers = [s for s in new_speakers if s.id not in merges]
+        result = merged_speakers(result, merges)
+    return Edit(result, new_speakers, new_corrections, problems, moves, joined_lines(form, asr, list(joins or [])))
 
 
-def _new_section(form: Form, sections: list[Section], ref: Any) -> None:
+def _new_section(form: Form, sections: list[Section], ref: Any, problems: list[Problem]) -> None:
     heading = _text(form, "new-heading", "")
     if not heading:
+        if _text(form, "new-text", ""):  # a text without a heading would vanish: say so
+            problems.append(Problem("new-heading", "invalid.empty_new_heading"))
         return
+    _too_long("new-heading", heading, MAX_TITLE, "new-heading", problems)
+    for paragraph in _paragraphs(_text(form, "new-text", "")):
+        _too_long("new-text", paragraph, MAX_PARAGRAPH, "new-text", problems)
     start = clock_seconds(_text(form, "new-start", ""))
     section = Section(heading=ref(heading), paragraphs=[ref(p) for p in _paragraphs(_text(form, "new-text", ""))],
                       start=start)
@@ -214,4 +341,6 @@ def _new_quote(form: Form, sections: list[Section], notes: ShowNotes, shown: Tra
     sections[index].quotes = sorted(sections[index].quotes + [replace(quote, theme=theme)], key=lambda q: q.start)
 
 
-__all__ = ["Edit", "clock_seconds", "edited", "edited_speakers", "quote_from_line"]
+__all__ = ["MAX_PARAGRAPH", "MAX_TITLE", "Edit", "Problem", "clock_seconds", "joined_lines", "merged_speakers",
+           "moved_lines",
+           "speaker_merges", "edited", "edited_speakers", "quote_from_line"]

@@ -1,7 +1,8 @@
 """An episode's editable state on disk: versions, the files an editor's save rewrites, approval.
 
-``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes, speakers and the
-transcript corrections); the newest is the episode's current state. Version 0 is the pipeline's
+``output/<slug>/versions/NNNN-<timestamp>.json`` holds every save (ShowNotes, speakers, the
+transcript corrections, lines moved to another speaker, joined lines, and a note of what made it:
+``note`` and ``note_args``); the newest is the episode's current state. Version 0 is the pipeline's
 draft: on the first save it is copied, with the ASR transcript, into ``versions/0000-*.json`` and
 never changed again, whatever later saves write into ``shownotes.json`` and ``transcript.json``.
 A save names the version it was based on; a save based on an older one is refused (409) and kept
@@ -9,7 +10,11 @@ under ``versions/conflicts/`` so nothing is lost. Files the app writes into the 
 ``protect``-ed, so a reprocessing pipeline puts its new output beside them instead of over them.
 
 ``approval.json`` records which version was approved and which checks were waived; a later save
-makes the episode "to re-approve".
+makes the episode "to re-approve". A save that changes nothing makes no version (:func:`same_content`),
+and an approval names the version the editor saw: a newer one is never approved unseen.
+
+Times (``saved_at``, ``approved_at``) are ISO 8601 with the offset of ``[review] timezone``
+(Europe/Brussels by default), so a reader elsewhere knows what moment they mean.
 """
 
 from __future__ import annotations
@@ -24,11 +29,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from filelock import FileLock
 
 from podpipe.config import Settings
-from podpipe.domain import Role, ShowNotes, Speaker, Transcript
+from podpipe.domain import Role, Segment, ShowNotes, Speaker, Transcript
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
 from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
@@ -52,6 +58,14 @@ class ConflictError(Exception):
         self.saved_as = saved_as
 
 
+class StaleApproval(Exception):
+    """The approval named a version that is no longer the newest (someone saved meanwhile)."""
+
+    def __init__(self, wanted: int, current: int) -> None:
+        super().__init__(f"version {wanted} is no longer the newest (version {current} is)")
+        self.wanted, self.current = wanted, current
+
+
 class BrokenEpisode(Exception):
     """The episode's files cannot be read (a broken shownotes.json or transcript.json): the reason."""
 
@@ -64,7 +78,10 @@ class EpisodeState:
     saved_at: str | None = None
     name: str | None = None  # version file name; None for a version 0 not yet copied
     corrections: dict[int, str] = field(default_factory=dict)  # segment index -> corrected text
-    note: str = ""
+    line_speakers: dict[int, str] = field(default_factory=dict)  # segment index -> speaker id it was moved to
+    joins: list[int] = field(default_factory=list)  # segment i is joined with segment i + 1 (one published line)
+    note: str = ""  # what made the version: "save", "approve", "merge", "replace", "restore", ...
+    note_args: dict[str, str] = field(default_factory=dict)  # the note's details (find/replace, restored name)
 
 
 def _speakers_to_json(speakers: list[Speaker]) -> list[dict[str, Any]]:
@@ -81,6 +98,31 @@ def _now() -> str:
     return dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
 
 
+DEFAULT_ZONE = "Europe/Brussels"
+
+
+def zone_of(settings: Settings | None) -> ZoneInfo:
+    review = getattr(settings, "review", None)
+    return ZoneInfo(getattr(review, "timezone", None) or DEFAULT_ZONE)
+
+
+def local_now(settings: Settings | None) -> str:
+    """Now as ISO 8601 with the configured zone's offset, e.g. ``2026-03-29T14:05:09+02:00``."""
+    return dt.datetime.now(zone_of(settings)).isoformat(timespec="seconds")
+
+
+def same_content(state: EpisodeState, notes: ShowNotes, speakers: list[Speaker],
+                 corrections: dict[int, str], line_speakers: dict[int, str] | None = None,
+                 joins: list[int] | None = None) -> bool:
+    """Whether notes, speakers, corrections, line speakers and joins are exactly the state's (a save
+    would change nothing). ``line_speakers``/``joins`` None: not compared (the caller keeps the state's)."""
+    return (shownotes.shownotes_to_dict(notes) == shownotes.shownotes_to_dict(state.notes)
+            and _speakers_to_json(speakers) == _speakers_to_json(state.speakers)
+            and dict(corrections) == dict(state.corrections)
+            and (line_speakers is None or dict(line_speakers) == dict(state.line_speakers))
+            and (joins is None or sorted(joins) == sorted(state.joins)))
+
+
 def version_files(out_dir: Path) -> list[Path]:
     folder = out_dir / VERSIONS
     if not folder.is_dir():
@@ -93,7 +135,10 @@ def _read_version(path: Path) -> EpisodeState:
     return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
                         speakers=_speakers_from_json(data["speakers"]), saved_at=data.get("saved_at"),
                         name=path.name, note=str(data.get("note", "")),
-                        corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()})
+                        note_args={str(k): str(v) for k, v in (data.get("note_args") or {}).items()},
+                        corrections={int(k): str(v) for k, v in (data.get("corrections") or {}).items()},
+                        line_speakers={int(k): str(v) for k, v in (data.get("line_speakers") or {}).items()},
+                        joins=sorted(int(i) for i in data.get("joins") or []))
 
 
 def _version_number(path: Path) -> int:
@@ -116,11 +161,67 @@ def load_transcript(out_dir: Path) -> Transcript:
 
 
 def state_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
-    """The transcript as this state has it: ASR, corrected, with the editors' speakers (those they
-    named count as confirmed in its naming report)."""
+    """The transcript as this state publishes it: :func:`editing_transcript` with the lines split
+    where a correction has a line break and joined where the editor joined them."""
+    return laid_out(editing_transcript(out_dir, state), state.joins)
+
+
+def editing_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+    """The transcript as this state has it, one segment per ASR segment (the editor's line numbers):
+    ASR, corrected, lines moved to other speakers, with the editors' speakers (those they named count
+    as confirmed in its naming report)."""
     asr = load_transcript(out_dir)
-    named = transcript_with(apply_corrections(asr, state.corrections), state.speakers)
+    moved = with_line_speakers(apply_corrections(asr, state.corrections), state.line_speakers)
+    named = transcript_with(moved, state.speakers)
+    # A speaker merged into another (no longer in the version's speakers, no line left) is gone.
+    kept = {s.id for s in state.speakers} | {seg.speaker for seg in named.segments if seg.speaker}
+    named = replace(named, speakers=[s for s in named.speakers if s.id in kept])
     return confirmed_by_editor(named, asr.speakers)
+
+
+def laid_out(transcript: Transcript, joins: list[int]) -> Transcript:
+    """Segments split at the line breaks of their text (each part keeps its words and their times),
+    then joined where segment i continues into i + 1 (only between lines of one speaker)."""
+    parts: list[list[Segment]] = []
+    for segment in transcript.segments:
+        pieces = [line.split() for line in segment.text.split("\n") if line.split()]
+        if len(pieces) < 2 or len(segment.words) != sum(map(len, pieces)):
+            parts.append([replace(segment, text=" " + " ".join(segment.text.split()))
+                          if "\n" in segment.text else segment])
+            continue
+        own, offset = [], 0
+        for tokens in pieces:
+            words = segment.words[offset:offset + len(tokens)]
+            offset += len(tokens)
+            own.append(replace(segment, start=words[0].start, end=words[-1].end, text=" " + " ".join(tokens),
+                               words=list(words)))
+        parts.append(own)
+    joined = set(joins)
+    segments: list[Segment] = []
+    for index, own in enumerate(parts):
+        first = own[0]
+        previous = parts[index - 1][-1] if index else None
+        if index - 1 in joined and segments and previous is not None and previous.speaker == first.speaker:
+            last = segments[-1]
+            segments[-1] = replace(last, end=first.end, text=last.text + first.text, words=last.words + first.words)
+            segments.extend(own[1:])
+        else:
+            segments.extend(own)
+    return replace(transcript, segments=segments)
+
+
+def with_line_speakers(transcript: Transcript, line_speakers: dict[int, str]) -> Transcript:
+    """The transcript with lines moved to other speakers (their words too)."""
+    if not line_speakers:
+        return transcript
+    segments = []
+    for index, segment in enumerate(transcript.segments):
+        speaker = line_speakers.get(index)
+        if speaker is None or speaker == segment.speaker:
+            segments.append(segment)
+            continue
+        segments.append(replace(segment, speaker=speaker, words=[replace(w, speaker=speaker) for w in segment.words]))
+    return replace(transcript, segments=segments)
 
 
 def initial_state(out_dir: Path) -> EpisodeState:
@@ -185,49 +286,66 @@ def _lock(out_dir: Path) -> FileLock:
 
 
 def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str,
-                      corrections: dict[int, str]) -> dict[str, Any]:
-    return {"version": version, "saved_at": dt.datetime.now(dt.UTC).isoformat(), "note": note,
+                      corrections: dict[int, str], *, settings: Settings | None,
+                      note_args: dict[str, str] | None = None,
+                      line_speakers: dict[int, str] | None = None, joins: list[int] | None = None) -> dict[str, Any]:
+    return {"version": version, "saved_at": local_now(settings), "note": note, "note_args": dict(note_args or {}),
             "notes": shownotes.shownotes_to_dict(notes), "speakers": _speakers_to_json(speakers),
-            "corrections": {str(k): v for k, v in sorted(corrections.items())}}
+            "corrections": {str(k): v for k, v in sorted(corrections.items())},
+            "line_speakers": {str(k): v for k, v in sorted((line_speakers or {}).items())},
+            "joins": sorted(set(joins or []))}
 
 
-def _keep_version_zero(out_dir: Path) -> None:
+def _keep_version_zero(out_dir: Path, settings: Settings | None) -> None:
     """Copy the pipeline's draft and ASR transcript into versions/ before anything overwrites them."""
     if _version_zero_file(out_dir) is not None:
         return
     state = initial_state(out_dir)
-    document = _version_document(0, state.notes, state.speakers, "pipeline", {})
+    document = _version_document(0, state.notes, state.speakers, "pipeline", {}, settings=settings)
     document["transcript"] = transcript_to_dict(read_transcript(out_dir / "transcript.json"))
     write_text_atomic(out_dir / VERSIONS / f"0000-{_now()}.json", json_text(document))
 
 
 def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Speaker], *, settings: Settings,
-         note: str = "save", corrections: dict[int, str] | None = None) -> EpisodeState:
+         note: str = "save", corrections: dict[int, str] | None = None, note_args: dict[str, str] | None = None,
+         approve_checks: dict[str, str] | None = None, line_speakers: dict[int, str] | None = None,
+         joins: list[int] | None = None) -> EpisodeState:
     """Record a new version on top of ``base_version`` and rewrite every derived file from it.
 
     ``corrections`` are the transcript corrections of the new version (all of them, not a change);
-    None keeps the base version's.
+    None keeps the base version's; the same for ``line_speakers`` and ``joins``. ``approve_checks``:
+    approve the new version too, under the same lock, so no other save can come in between and be
+    approved unseen.
     """
     with _lock(out_dir):
         current = load_state(out_dir)
         if corrections is None:
             corrections = dict(current.corrections)
+        if line_speakers is None:
+            line_speakers = dict(current.line_speakers)
+        if joins is None:
+            joins = list(current.joins)
         if base_version != current.version:
-            document = _version_document(base_version, notes, speakers, f"conflict: based on {base_version}, "
-                                         f"current was {current.version}", corrections)
+            document = _version_document(base_version, notes, speakers, "conflict", corrections, settings=settings,
+                                         note_args={"base": str(base_version), "current": str(current.version)},
+                                         line_speakers=line_speakers, joins=joins)
             path = out_dir / VERSIONS / CONFLICTS / f"{base_version:04d}-{_now()}.json"
             path.parent.mkdir(parents=True, exist_ok=True)
             write_text_atomic(path, json_text(document))
             raise ConflictError(current, path)
-        _keep_version_zero(out_dir)
+        _keep_version_zero(out_dir, settings)
         number = current.version + 1
         path = out_dir / VERSIONS / f"{number:04d}-{_now()}.json"
-        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections)))
+        write_text_atomic(path, json_text(_version_document(number, notes, speakers, note, corrections,
+                                                            settings=settings, note_args=note_args,
+                                                            line_speakers=line_speakers, joins=joins)))
         state = _read_version(path)
         transcript = state_transcript(out_dir, state)
         _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
         if _speakers_to_json(speakers) != _speakers_to_json(current.speakers):
             _record_confirmed(out_dir, speakers, transcript, settings)
+        if approve_checks is not None:
+            _approve(out_dir, state, settings, approve_checks)
         return state
 
 
@@ -247,22 +365,29 @@ def review_status(out_dir: Path, current_version: int) -> str:
 
 
 def approve(
-    out_dir: Path, *, settings: Settings, checks: dict[str, str] | None = None
+    out_dir: Path, *, settings: Settings, checks: dict[str, str] | None = None, version: int | None = None
 ) -> tuple[EpisodeState, list[Path]]:
     """Write the ``.final`` of every publishable file from the newest version, protect them, and
-    record the approval (``checks``: each check's id -> "ok" or "waived")."""
+    record the approval (``checks``: each check's id -> "ok" or "waived"). ``version``: the version
+    the editor approved; StaleApproval when a newer one was saved meanwhile."""
     with _lock(out_dir):
         state = load_state(out_dir)
-        transcript = state_transcript(out_dir, state)
-        written = _write_editor_files(
-            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
-        written += _write_editor_files(
-            out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
-            rename=final_name)
-        write_text_atomic(out_dir / APPROVAL, json_text({
-            "version": state.version, "approved_at": dt.datetime.now(dt.UTC).isoformat(),
-            "checks": dict(sorted((checks or {}).items())), "files": sorted(p.name for p in written)}))
-        return state, written
+        if version is not None and version != state.version:
+            raise StaleApproval(version, state.version)
+        return state, _approve(out_dir, state, settings, checks or {})
+
+
+def _approve(out_dir: Path, state: EpisodeState, settings: Settings, checks: dict[str, str]) -> list[Path]:
+    transcript = state_transcript(out_dir, state)
+    written = _write_editor_files(
+        out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
+    written += _write_editor_files(
+        out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
+        rename=final_name)
+    write_text_atomic(out_dir / APPROVAL, json_text({
+        "version": state.version, "approved_at": local_now(settings),
+        "checks": dict(sorted(checks.items())), "files": sorted(p.name for p in written)}))
+    return written
 
 
 def _write_editor_files(out_dir: Path, write: Callable[[Path], list[Path]],
