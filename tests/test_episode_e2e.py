@@ -38,6 +38,9 @@ def test_notes_from_the_hand_written_transcript(shared: Path, episode: dict, tmp
     for name in ("analysis.json", "shownotes.json", "shownotes.draft.md", "shownotes.draft.html",
                  "shownotes.draft.docx", "chapters.json", "transcript.podcast.json", "transcript.json"):
         assert (out_dir / name).is_file(), name
+    assert json.loads((out_dir / "chapters.json").read_text()).get("podcastName") != "podcast", "no made-up name"
+    draft = (out_dir / "shownotes.draft.md").read_text()
+    assert "[show] files_url" in draft and "[show] name" in draft, "the check box asks for both settings"
 
     notes = json.loads((out_dir / "shownotes.json").read_text())
     for speaker in episode["speakers"]:

@@ -11,6 +11,7 @@ import pytest
 from podpipe.checks import publishing_notes
 from podpipe.config import Settings
 from podpipe.domain import Section, ShowNotes
+from podpipe.errors import InvalidInputError
 from podpipe.exports.podcasting import (
     chapters_json,
     feed_snippet,
@@ -18,6 +19,7 @@ from podpipe.exports.podcasting import (
     write_podcasting_files,
 )
 from podpipe.exports.transcripts import to_html, write_transcript_files
+from podpipe.sidecar import read_sidecar
 from podpipe.stages.notes.render import editor_notes
 from tests import shownotes_fixtures as fx
 from tests.podcasting_conformance import feed_problems, folder_problems
@@ -187,3 +189,14 @@ def test_writer(tmp_path: Path) -> None:
     podcast = json.loads((tmp_path / "transcript.podcast.json").read_text(encoding="utf-8"))
     bodies = [s["body"] for s in podcast["segments"]]
     assert any("<script>" in body for body in bodies)
+
+
+def test_sidecar_links_for_person_tags_are_web_addresses(tmp_path: Path) -> None:
+    audio = tmp_path / "ep.mp3"
+    audio.with_suffix(".yaml").write_text(
+        "guests:\n  - {name: Ellen Verhaegen, href: 'https://leerkorrel.be/ellen', img: 'https://leerkorrel.be/e.jpg'}\n")
+    sidecar = read_sidecar(audio)
+    assert sidecar is not None and sidecar.guests[0].href == "https://leerkorrel.be/ellen"
+    audio.with_suffix(".yaml").write_text("guests:\n  - {name: Ellen Verhaegen, href: 'javascript:alert(1)'}\n")
+    with pytest.raises(InvalidInputError, match=r"ep\.yaml.*guests\.0\.href"):
+        read_sidecar(audio)

@@ -96,8 +96,8 @@ def publishing_notes(settings: Settings | None) -> list[str]:
         lines.append(f"[show] files_url ({files_url}) begint niet met https://: podcast-apps verwachten "
                      "https-links in episode.feed.xml.")
     if not getattr(show, "name", None):
-        lines.append("[show] name is niet ingesteld: chapters.json noemt de show niet (podcastName); zet de naam in "
-                     "config/podpipe.toml.")
+        lines.append("[show] name is niet ingesteld: zet de naam van de show in config/podpipe.toml (podcastName "
+                     "in chapters.json).")
     return lines
 
 
