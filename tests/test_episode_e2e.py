@@ -39,7 +39,7 @@ def test_notes_from_the_hand_written_transcript(shared: Path, episode: dict, tmp
                  "shownotes.draft.docx", "chapters.json", "transcript.podcast.json", "transcript.json"):
         assert (out_dir / name).is_file(), name
     assert json.loads((out_dir / "chapters.json").read_text()).get("podcastName") != "podcast", "no made-up name"
-    draft = (out_dir / "shownotes.draft.md").read_text()
+    draft = (out_dir / "shownotes.draft.html").read_text()  # (the Markdown draft escapes [ and _)
     assert "[show] files_url" in draft and "[show] name" in draft, "the check box asks for both settings"
 
     notes = json.loads((out_dir / "shownotes.json").read_text())

@@ -178,7 +178,8 @@ def watch(
         return
     from podpipe.flows.inbox import scan_inbox
 
-    report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
+    with _errors_exit_2():  # an output folder that cannot be written: one line, before any episode
+        report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
     for folder in report.processed:
         typer.echo(str(folder))
     for path in report.failed:

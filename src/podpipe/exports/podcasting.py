@@ -135,7 +135,8 @@ def feed_people(transcript: Transcript, settings: Settings | None = None) -> lis
         if any(_same(name, p.name) for p in people):
             continue
         member = next((m for m in members if _same(m.name, name)), None)
-        role = Role.HOST if speaker.role == Role.HOST else Role.GUEST
+        # The speaker's role (the editor's, once reviewed), else what the cast says.
+        role = Role.HOST if (speaker.role or (member.role if member else None)) == Role.HOST else Role.GUEST
         people.append(FeedPerson(name, str(role), href=member.href if member else None,
                                  img=member.img if member else None))
     for member in members:
