@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import time
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from prefect import flow, get_client, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
+from sqlalchemy.exc import SQLAlchemyError
 
 import podpipe
 from podpipe import pipeline, progress
@@ -33,8 +35,8 @@ from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode, machine_name
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
 from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
-from podpipe.errors import InvalidInputError, StageTimeoutError
-from podpipe.exports.layout import episode_output_dir
+from podpipe.errors import InvalidInputError, OutputWriteError, PodpipeError, StageTimeoutError
+from podpipe.exports.layout import ensure_output_root, episode_output_dir
 from podpipe.files import sha256_file
 from podpipe.io import transcript_to_dict
 from podpipe.models import nlp as nlp_models
@@ -71,7 +73,22 @@ def _retry_options(settings: Settings) -> dict[str, Any]:
 def _retry_transient(task: Any, task_run: Any, state: Any) -> bool:
     """Prefect retries a failed task unless its input is bad or it ran out of time."""
     error = state.result(raise_on_failure=False)
-    return not isinstance(error, (InvalidInputError, StageTimeoutError))
+    return not isinstance(error, (InvalidInputError, StageTimeoutError, OutputWriteError))
+
+
+class _MessageWithoutTraceback(logging.Filter):
+    """podpipe's own errors (bad input, a full or read-only output folder, a stage out of time) name the
+    file and the reason in their message: Prefect's run log shows that line, not a traceback of it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and isinstance(record.exc_info[1], PodpipeError):
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+for _run_logger in ("prefect.flow_runs", "prefect.task_runs"):
+    if not any(isinstance(f, _MessageWithoutTraceback) for f in logging.getLogger(_run_logger).filters):
+        logging.getLogger(_run_logger).addFilter(_MessageWithoutTraceback())
 
 
 @cache
@@ -264,9 +281,20 @@ def _stage(catalog: Catalog, episode: Episode, name: str) -> Iterator[StageRecor
     try:
         yield record
     except BaseException as error:
-        catalog.stage_failed(episode.id, name, str(error) or type(error).__name__)
+        with _catalog_may_fail(episode):
+            catalog.stage_failed(episode.id, name, str(error) or type(error).__name__)
         raise
     catalog.stage_finished(episode.id, name, model=record.model)
+
+
+@contextmanager
+def _catalog_may_fail(episode: Episode) -> Iterator[None]:
+    """Recording a failure must not hide it: a catalogue on the same full disk cannot take the record,
+    and then the episode's own error is what the producer needs to see."""
+    try:
+        yield
+    except SQLAlchemyError as error:
+        get_run_logger().warning("the catalogue could not record the failure of %s: %s", episode.slug, error)
 
 
 def _model_of(models: list[ModelInfo], stage: str) -> str | None:
@@ -274,8 +302,8 @@ def _model_of(models: list[ModelInfo], stage: str) -> str | None:
 
 
 def open_catalog(settings: Settings, output_root: Path) -> Catalog:
-    output_root.mkdir(parents=True, exist_ok=True)
-    return Catalog(settings.catalog_url(output_root))
+    """The catalogue, once the output root is there and takes files (else OutputWriteError, one line)."""
+    return Catalog(settings.catalog_url(ensure_output_root(output_root)))
 
 
 @flow(name="process_episode")
@@ -336,7 +364,8 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         with _stage(catalog, episode, "export"):
             written = export_task(result, diarisation, out_dir, settings)
     except Exception as error:
-        catalog.set_status(episode.id, Status.FAILED, error=str(error))
+        with _catalog_may_fail(episode):
+            catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
     # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
     # no use; its check box says the same.

@@ -33,12 +33,16 @@ def test_notes_from_the_hand_written_transcript(shared: Path, episode: dict, tmp
     result = run_podpipe("notes", str(shared / "transcripts" / f"{EPISODE}.json"), "--output", str(tmp_path),
                          env=environment, cwd=tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
-    assert Path(result.stdout.strip().splitlines()[-1]) == tmp_path
+    out_dir = Path(result.stdout.strip().splitlines()[-1])
+    assert out_dir.parent == tmp_path, "--output is the folder of episode folders, as for `podpipe run`"
     for name in ("analysis.json", "shownotes.json", "shownotes.draft.md", "shownotes.draft.html",
                  "shownotes.draft.docx", "chapters.json", "transcript.podcast.json", "transcript.json"):
-        assert (tmp_path / name).is_file(), name
+        assert (out_dir / name).is_file(), name
+    assert json.loads((out_dir / "chapters.json").read_text()).get("podcastName") != "podcast", "no made-up name"
+    draft = (out_dir / "shownotes.draft.html").read_text()  # (the Markdown draft escapes [ and _)
+    assert "[show] files_url" in draft and "[show] name" in draft, "the check box asks for both settings"
 
-    notes = json.loads((tmp_path / "shownotes.json").read_text())
+    notes = json.loads((out_dir / "shownotes.json").read_text())
     for speaker in episode["speakers"]:
         assert speaker["name"] in notes["intro"] and speaker["organisation"] in notes["intro"]
     assert len(notes["sections"]) >= len(episode["themes"])

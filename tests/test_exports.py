@@ -79,7 +79,8 @@ def test_txt_is_one_paragraph_per_turn() -> None:
 def test_transcript_json_round_trips(tmp_path: Path) -> None:
     transcript = make_transcript()
     written = write_transcript_files(transcript, tmp_path)
-    assert sorted(p.name for p in written) == ["transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
+    assert sorted(p.name for p in written) == [
+        "transcript.html", "transcript.json", "transcript.srt", "transcript.txt", "transcript.vtt"]
     assert not list(tmp_path.glob(".*part")), "no temporary files left"
     data = json.loads((tmp_path / "transcript.json").read_text())
     segment = data["segments"][0]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import jiwer
@@ -77,3 +79,74 @@ def test_run_rejects_bad_input_with_the_file_and_reason(tmp_path: Path, environm
     )
     (row,) = Catalog(f"sqlite:///{output / 'catalog.sqlite'}").episodes()
     assert row.status == "failed" and "not a readable audio" in row.error
+
+
+# `podpipe run` with the disk filling up while the episode's files are written (the atomic writer fails on
+# transcript.srt, after its temporary file was written): what a producer would see.
+DISK_FULL = """
+import errno, os, sys
+from contextlib import contextmanager
+from podpipe.exports import layout
+real = layout.atomic_path
+
+@contextmanager
+def filling(target):
+    with real(target) as temporary:
+        yield temporary
+        if target.name == "transcript.srt":
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+layout.atomic_path = filling
+from podpipe.cli import app
+sys.argv[0] = "podpipe"
+app()
+"""
+
+
+def _error_lines(stderr: str) -> list[str]:
+    return [line for line in stderr.splitlines() if line.startswith("error:")]
+
+
+def test_a_full_disk_fails_in_one_line_and_a_rerun_finishes_from_the_cache(flemish_clip, tmp_path: Path,
+                                                                           environment) -> None:
+    clip, _ = flemish_clip
+    output = tmp_path / "output"
+    full = subprocess.run([sys.executable, "-c", DISK_FULL, "run", str(clip), "--output", str(output)],
+                          capture_output=True, text=True, env=environment, timeout=600)
+    assert full.returncode == 2, full.stderr[-3000:]
+    assert "Traceback" not in full.stderr, full.stderr[-3000:]
+    out_dir = output / "vlaamse-clip-test"
+    assert _error_lines(full.stderr) == [
+        f"error: {out_dir / 'transcript.srt'}: kan niet schrijven, de schijf is vol / cannot write, the disk is full"]
+    assert not [p for p in output.rglob("*") if p.name.endswith(".part")], "nothing half written"
+    assert not (out_dir / "transcript.srt").exists()
+    (row,) = Catalog(f"sqlite:///{output / 'catalog.sqlite'}").episodes()
+    assert row.status == "failed" and "the disk is full" in row.error and "transcript.srt" in row.error
+    assert {s.name: s.status for s in row.stages}["export"] == "failed"
+
+    again = run_podpipe("run", str(clip), "--output", str(output), env=environment)  # space freed
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Cached" in again.stderr, "transcription and diarisation come from the cache"
+    assert (out_dir / "transcript.srt").is_file() and not list(out_dir.glob("*.v2.*"))
+    (row,) = Catalog(f"sqlite:///{output / 'catalog.sqlite'}").episodes()
+    assert row.status == "draft ready" and row.error is None
+
+
+def test_a_read_only_episode_folder_fails_in_one_line_and_then_finishes(flemish_clip, tmp_path: Path,
+                                                                        environment) -> None:
+    from tests.test_output_errors import read_only
+
+    clip, _ = flemish_clip
+    output = tmp_path / "output"
+    first = run_podpipe("run", str(clip), "--output", str(output), env=environment)
+    assert first.returncode == 0, first.stderr[-3000:]
+    out_dir = Path(first.stdout.strip().splitlines()[-1])
+    with read_only(out_dir):
+        locked = run_podpipe("run", str(clip), "--output", str(output), env=environment)
+    assert locked.returncode == 2 and "Traceback" not in locked.stderr, locked.stderr[-3000:]
+    (line,) = _error_lines(locked.stderr)
+    assert line.startswith(f"error: {out_dir}/") and ": kan niet schrijven, " in line and " / cannot write, " in line
+    (row,) = Catalog(f"sqlite:///{output / 'catalog.sqlite'}").episodes()
+    assert row.status == "failed" and row.error == line.removeprefix("error: ")
+    again = run_podpipe("run", str(clip), "--output", str(output), env=environment)
+    assert again.returncode == 0, again.stderr[-3000:]

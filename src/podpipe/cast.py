@@ -7,6 +7,7 @@ this one object instead of each parsing ``episode.metadata`` and the settings in
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from podpipe.config import Settings
@@ -27,6 +28,8 @@ def _person(value: Any, role: Role | None) -> CastMember | None:
             role=role,
             organisation=_text(value.get("organisation")) or _text(value.get("organization")),
             job=_text(value.get("role")),
+            href=_text(value.get("href")),
+            img=_text(value.get("img")),
         )
     return None
 
@@ -62,7 +65,7 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
                          + _items(metadata.get("hosts"))) if h is not None]
     host = hosts[0] if hosts else config_host
     if host is not None and config_host is not None and host.name.casefold() == config_host.name.casefold():
-        host = CastMember(host.name, Role.HOST, host.organisation or config_host.organisation, host.job)
+        host = replace(host, organisation=host.organisation or config_host.organisation)
     raw_guests = _items(metadata.get("guests")) + _items(metadata.get("guest"))
     guests = tuple(g for g in (_person(item, Role.GUEST) for item in raw_guests) if g is not None)
     in_episode = {m.name.casefold() for m in ((host,) if host else ()) + guests}

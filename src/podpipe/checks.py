@@ -1,4 +1,4 @@
-"""What the editor must check about names and speech: lines for the draft's check box.
+"""What the editor must check about names, speech and publishing: lines for the draft's check box.
 
 Light on imports (no models): the review app and the show-notes renderer read these.
 """
@@ -6,6 +6,7 @@ Light on imports (no models): the review app and the show-notes renderer read th
 from __future__ import annotations
 
 from podpipe.cast import build_cast
+from podpipe.config import Settings
 from podpipe.domain import Transcript
 from podpipe.stages.naming import naming_report, same_name
 from podpipe.stages.naming.correct import correction_notes
@@ -80,11 +81,31 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
-def draft_checks(transcript: Transcript) -> list[str]:
-    """Every names-and-speech line for the draft's check box."""
+def publishing_notes(settings: Settings | None) -> list[str]:
+    """What the feed files need from the settings before they go out: absolute (https) links in
+    episode.feed.xml, the show's name in chapters.json."""
+    show = getattr(settings, "show", None)
+    if show is None:
+        return []  # settings of the show notes alone say nothing about the feed
+    files_url = getattr(show, "files_url", None)
+    lines = []
+    if not files_url:
+        lines.append("De links in episode.feed.xml zijn relatief (alleen bestandsnamen): zet [show] files_url in "
+                     "config/podpipe.toml, bv. \"https://example.org/podcast/{slug}/\", en maak de bestanden opnieuw.")
+    elif not str(files_url).startswith("https://"):
+        lines.append(f"[show] files_url ({files_url}) begint niet met https://: podcast-apps verwachten "
+                     "https-links in episode.feed.xml.")
+    if not getattr(show, "name", None):
+        lines.append("[show] name is niet ingesteld: zet de naam van de show in config/podpipe.toml (podcastName "
+                     "in chapters.json).")
+    return lines
+
+
+def draft_checks(transcript: Transcript, settings: Settings | None = None) -> list[str]:
+    """Every names-and-speech line for the draft's check box; with the settings, the publishing lines too."""
     return (speech_notes(transcript) + low_confidence_notes(transcript) + unheard_cast_notes(transcript)
-            + correction_notes(transcript))
+            + correction_notes(transcript) + (publishing_notes(settings) if settings is not None else []))
 
 
-__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "speech_check", "speech_notes",
-           "speech_status", "unheard_cast_notes"]
+__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "publishing_notes", "speech_check",
+           "speech_notes", "speech_status", "unheard_cast_notes"]

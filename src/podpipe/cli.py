@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 
 from podpipe.errors import PodpipeError
@@ -24,7 +25,9 @@ console = Console(stderr=True)
 
 
 # Options several commands share.
-OutputOption = Annotated[Path | None, typer.Option(help="Output root; default from config (output/).")]
+# Every command means the same by --output: the folder of episode folders (each episode in <folder>/<slug>/).
+OutputOption = Annotated[Path | None, typer.Option(
+    help="The folder of episode folders: each episode goes to <folder>/<slug>/; default from config (output/).")]
 ConfigOption = Annotated[Path | None, typer.Option(help="Settings file; default config/podpipe.toml.")]
 InboxOption = Annotated[Path | None, typer.Option(help="Drop folder; default from config (audio/inbox/).")]
 
@@ -53,7 +56,8 @@ def _errors_exit_2(*kinds: type[BaseException]) -> Iterator[None]:
     try:
         yield
     except expected as error:
-        console.print(f"[bold red]error:[/] {error}")
+        # One line however wide the terminal (soft_wrap); a path's [brackets] are not markup.
+        console.print(f"[bold red]error:[/] {escape(str(error))}", soft_wrap=True)
         raise typer.Exit(code=2) from error
 
 
@@ -110,7 +114,7 @@ def run(
     output: OutputOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Process one episode through the Prefect flow and print its output folder."""
+    """Process one episode through the Prefect flow and print its folder (<output>/<slug>/)."""
     _prepare_environment()
     from podpipe.flows.episode import process_episode
 
@@ -124,20 +128,23 @@ def notes(
     transcript: Annotated[
         Path, typer.Argument(help="podpipe's transcript.json, or a speakers-and-turns episode file.")
     ],
-    output: Annotated[Path | None, typer.Option(help="Folder to write into; default output/<slug>/.")] = None,
+    output: OutputOption = None,
     config: ConfigOption = None,
 ) -> None:
-    """Themes, quotes, people and draft show notes from an existing transcript; print the folder."""
+    """Themes, quotes, people and draft show notes from an existing transcript; print the episode's folder."""
     _prepare_environment()
     from podpipe import pipeline
     from podpipe.config import load_settings
+    from podpipe.exports.layout import ensure_output_root, episode_output_dir
     from podpipe.stages.analyse import load_transcript_any
 
     settings = load_settings(config)
     with _errors_exit_2():
         loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
-        out_dir = output or settings.resolve(settings.paths.output) / loaded.episode.slug
-        pipeline.export(pipeline.draft(pipeline.prepare(loaded, settings), settings), out_dir, settings)
+        output_root = ensure_output_root(output or settings.resolve(settings.paths.output))
+        result = pipeline.draft(pipeline.prepare(loaded, settings), settings)
+        out_dir = episode_output_dir(loaded.episode, output_root)
+        pipeline.export(result, out_dir, settings)
     typer.echo(str(out_dir))
 
 
@@ -171,7 +178,8 @@ def watch(
         return
     from podpipe.flows.inbox import scan_inbox
 
-    report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
+    with _errors_exit_2():  # an output folder that cannot be written: one line, before any episode
+        report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
     for folder in report.processed:
         typer.echo(str(folder))
     for path in report.failed:

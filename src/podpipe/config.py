@@ -296,7 +296,9 @@ class Review(Section):
 
 
 class Show(Section):
-    name: str = "podcast"
+    # The show's name (chapters.json's podcastName). No default: a made-up "podcast" would reach the
+    # feed unnoticed; unset, the draft's check box asks for it.
+    name: str | None = None
     language: str = "nl"
     # Names and terms Whisper should spell right; they become its initial prompt.
     vocabulary: list[str] = Field(default_factory=list)

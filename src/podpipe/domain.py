@@ -99,6 +99,8 @@ class CastMember:
     role: Role | None = None  # HOST or GUEST for who is in this episode; None for the show's other people
     organisation: str | None = None
     job: str | None = None  # e.g. "oprichter" (the sidecar's ``role``)
+    href: str | None = None  # a page about them (the sidecar's ``href``), for <podcast:person>
+    img: str | None = None  # their picture's URL (the sidecar's ``img``)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,7 +18,7 @@ from podpipe.cast import cast_of
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
 from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
-from podpipe.exports.layout import publish
+from podpipe.exports.layout import publish, writing
 from podpipe.exports.podcasting import write_podcasting_files
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import ANALYSIS, json_text
@@ -63,7 +63,13 @@ def draft(
 
 def export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diarisation | None = None) -> list[Path]:
     """Every file of the episode's output folder, each through the manifest that keeps editors' files;
-    the diarisation's files only when there is one."""
+    the diarisation's files only when there is one. A disk that is full, read-only or gone raises
+    :class:`podpipe.errors.OutputWriteError` (one line: the path and the cause)."""
+    with writing(out_dir):
+        return _export(result, out_dir, settings, diarisation)
+
+
+def _export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diarisation | None) -> list[Path]:
     transcript, episode = result.transcript, result.transcript.episode
     out_dir.mkdir(parents=True, exist_ok=True)
     written = write_transcript_files(transcript, out_dir)

@@ -17,6 +17,7 @@ from podpipe.domain import Episode, Role
 from podpipe.errors import InvalidInputError
 
 ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+WebLink = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500, pattern=r"^https?://[^\s<>\"]+$")]
 SIDECAR_SUFFIXES = (".yaml", ".yml")
 
 
@@ -26,6 +27,9 @@ class Person(BaseModel):
     name: ShortText
     organisation: ShortText | None = None
     role: ShortText | None = None  # their job, e.g. "oprichter"; host or guest is said by where they appear
+    # For the feed's <podcast:person>: a page about them and their picture.
+    href: WebLink | None = None
+    img: WebLink | None = None
 
 
 class Sidecar(BaseModel):

@@ -8,14 +8,47 @@ the next free ``<name>.v<N>.<ext>`` beside it.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from podpipe.domain import Episode
+from podpipe.errors import OutputWriteError
 from podpipe.files import atomic_path, write_text_atomic
 
 MANIFEST = ".podpipe-manifest.json"
+
+
+@contextmanager
+def writing(path: Path) -> Iterator[None]:
+    """An OSError while writing ``path`` becomes one line naming it and the cause (disk full, read-only,
+    missing folder) instead of a traceback."""
+    try:
+        yield
+    except OutputWriteError:
+        raise
+    except OSError as error:
+        raise OutputWriteError.of(error, path) from error
+
+
+def ensure_output_root(root: Path) -> Path:
+    """The folder of episode folders, checked for writing. A missing one is made, but only inside a
+    folder that exists: a missing parent is a typo or a drive that is not mounted, not a folder to
+    make on the wrong disk."""
+    root = Path(root)
+    with writing(root):
+        if not root.is_dir():
+            if not root.parent.is_dir():
+                raise OutputWriteError(root.parent, errno.ENOTDIR if root.parent.exists() else errno.ENOENT)
+            root.mkdir()
+        # A read-only or immutable folder (root included, for whom permission bits do not count) fails here.
+        with tempfile.NamedTemporaryFile(dir=root, prefix=".podpipe-write-check-"):
+            pass
+    return root
 
 
 def episode_output_dir(episode: Episode, output_root: Path) -> Path:
@@ -24,10 +57,11 @@ def episode_output_dir(episode: Episode, output_root: Path) -> Path:
     owner = _manifest(candidate).get("episode_id")
     if owner and owner != episode.id:
         candidate = output_root / f"{episode.slug}-{episode.id[:8]}"
-    candidate.mkdir(parents=True, exist_ok=True)
-    manifest = _manifest(candidate)
-    if manifest.get("episode_id") != episode.id:
-        _save_manifest(candidate, {**manifest, "episode_id": episode.id})
+    with writing(candidate):
+        candidate.mkdir(parents=True, exist_ok=True)
+        manifest = _manifest(candidate)
+        if manifest.get("episode_id") != episode.id:
+            _save_manifest(candidate, {**manifest, "episode_id": episode.id})
     return candidate
 
 
@@ -38,8 +72,12 @@ def _manifest(out_dir: Path) -> dict:
         return {}
 
 
+def _manifest_text(manifest: dict) -> str:
+    return json.dumps(manifest, indent=2, sort_keys=True) + "\n"
+
+
 def _save_manifest(out_dir: Path, manifest: dict) -> None:
-    write_text_atomic(out_dir / MANIFEST, json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    write_text_atomic(out_dir / MANIFEST, _manifest_text(manifest))
 
 
 def _sha256(data: bytes) -> str:
@@ -47,18 +85,25 @@ def _sha256(data: bytes) -> str:
 
 
 def publish(out_dir: Path, name: str, content: str | bytes) -> Path:
-    """Write ``name`` in ``out_dir`` atomically, never over an editor's change; returns the path written."""
+    """Write ``name`` in ``out_dir`` atomically, never over an editor's change; returns the path written.
+
+    The file and the manifest's record of it are both written in full before either is renamed into
+    place, so a full disk leaves neither changed: a rerun then sees its own earlier file, not an
+    editor's, and writes over it instead of beside it.
+    """
     data = content.encode("utf-8") if isinstance(content, str) else content
-    manifest = _manifest(out_dir)
-    written: dict[str, str] = manifest.setdefault("files", {})
-    protected = set(manifest.get("protected", []))
     target = out_dir / name
-    if target.exists() and (name in protected or _sha256(target.read_bytes()) != written.get(name)):
-        target = _next_version(target)
-    with atomic_path(target) as temporary:
-        temporary.write_bytes(data)
-    written[target.name] = _sha256(data)
-    _save_manifest(out_dir, manifest)
+    with writing(target):
+        manifest = _manifest(out_dir)
+        written: dict[str, str] = manifest.setdefault("files", {})
+        protected = set(manifest.get("protected", []))
+        if target.exists() and (name in protected or _sha256(target.read_bytes()) != written.get(name)):
+            target = _next_version(target)
+        written[target.name] = _sha256(data)
+        # Leaving the block renames the file first, then the manifest.
+        with atomic_path(out_dir / MANIFEST) as manifest_temporary, atomic_path(target) as temporary:
+            temporary.write_bytes(data)
+            manifest_temporary.write_text(_manifest_text(manifest), encoding="utf-8")
     return target
 
 
@@ -66,7 +111,8 @@ def protect(out_dir: Path, name: str) -> None:
     """Mark a file as the editors' (approved): podpipe will not write over it again."""
     manifest = _manifest(out_dir)
     manifest["protected"] = sorted(set(manifest.get("protected", [])) | {name})
-    _save_manifest(out_dir, manifest)
+    with writing(out_dir / MANIFEST):
+        _save_manifest(out_dir, manifest)
 
 
 def _next_version(path: Path) -> Path:

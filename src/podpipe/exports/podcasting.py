@@ -1,5 +1,6 @@
 """Podcasting 2.0 files: ``chapters.json`` (JSON Chapters 1.2.0), ``transcript.podcast.json`` (the
-podcast namespace's JSON transcript, 1.0.0) and ``episode.feed.xml``, the tags an RSS item needs.
+podcast namespace's JSON transcript, 1.0.0) and ``episode.feed.xml``, the tags an RSS item needs (one
+well-formed ``<item>`` that declares the namespace).
 
 Chapters come from the show notes' sections (titles are their headings) or, before there are notes,
 from the analysis' themes; an "Intro" chapter at 0 when the first theme starts later. Each chapter
@@ -11,12 +12,14 @@ times like the captions, so a player can follow along; whole Whisper segments ru
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from xml.sax.saxutils import quoteattr
 
+from podpipe.cast import cast_of
 from podpipe.config import Settings
-from podpipe.domain import Analysis, ShowNotes, Transcript
+from podpipe.domain import Analysis, Role, ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.transcripts import Layout, caption_cues
 from podpipe.io import json_text
@@ -27,13 +30,17 @@ TRANSCRIPT_VERSION = "1.0.0"
 INTRO_TITLE = "Intro"
 FEED_SNIPPET = "episode.feed.xml"
 PODCAST_NAMESPACE = "https://podcastindex.org/namespace/1.0"
+CHAPTERS_TYPE = "application/json+chapters"
 # (file name, MIME type, rel) of each transcript the feed names; rel="captions" marks timed captions.
+# The untimed first, WebVTT last: a client that keeps one <podcast:transcript> keeps the last one.
 FEED_TRANSCRIPTS = [
-    ("transcript.vtt", "text/vtt", "captions"),
-    ("transcript.srt", "application/x-subrip", "captions"),
-    ("transcript.podcast.json", "application/json", None),
     ("transcript.txt", "text/plain", None),
+    ("transcript.html", "text/html", None),
+    ("transcript.podcast.json", "application/json", None),
+    ("transcript.srt", "application/x-subrip", "captions"),
+    ("transcript.vtt", "text/vtt", "captions"),
 ]
+ET.register_namespace("podcast", PODCAST_NAMESPACE)
 JSON_CUES = Layout(line_chars=84, max_lines=1)  # one sentence-ish entry per cue, no line breaks
 
 
@@ -48,7 +55,8 @@ def chapters_json(
     settings: Settings | None = None,
 ) -> dict[str, Any]:
     """``{"version": "1.2.0", "chapters": [{"startTime", "endTime", "title"}, ...]}`` in time order;
-    ``podcastName`` from ``[show] name``."""
+    ``podcastName`` from ``[show] name`` (or the transcript's metadata), left out when neither names the
+    show: no made-up name (the draft's check box asks for the setting)."""
     if isinstance(source, ShowNotes):
         marks = [(s.start, resolve(s.heading, transcript.speakers)) for s in source.sections if s.start is not None]
     else:
@@ -94,32 +102,90 @@ def podcast_transcript_json(transcript: Transcript) -> dict[str, Any]:
     return {"version": TRANSCRIPT_VERSION, "segments": segments}
 
 
+def feed_base_url(transcript: Transcript, settings: Settings | None) -> str:
+    """``[show] files_url`` with ``{slug}`` filled in, or "" when it is not set (links stay relative)."""
+    show = getattr(settings, "show", None)
+    base = getattr(show, "files_url", None) if show is not None else None
+    return base.format(slug=transcript.episode.slug) if base else ""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPerson:
+    """One ``<podcast:person>``: the name, its role and group in the Podcast Taxonomy, and links."""
+
+    name: str
+    role: str  # "host" or "guest"
+    group: str = "cast"
+    href: str | None = None
+    img: str | None = None
+
+
+def _same(a: str, b: str) -> bool:
+    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
+
+
+def feed_people(transcript: Transcript, settings: Settings | None = None) -> list[FeedPerson]:
+    """Host first, then guests: the named speakers (the editor's names once reviewed), then whoever the
+    cast (config host, sidecar) says takes part but no voice was named after. Links come from the sidecar."""
+    cast = cast_of(transcript.episode, settings)
+    members = list(cast.speaking)
+    people: list[FeedPerson] = []
+    for speaker in (s for s in transcript.speakers if s.name):
+        name = str(speaker.name)
+        if any(_same(name, p.name) for p in people):
+            continue
+        member = next((m for m in members if _same(m.name, name)), None)
+        # The speaker's role (the editor's, once reviewed), else what the cast says.
+        role = Role.HOST if (speaker.role or (member.role if member else None)) == Role.HOST else Role.GUEST
+        people.append(FeedPerson(name, str(role), href=member.href if member else None,
+                                 img=member.img if member else None))
+    for member in members:
+        if not any(_same(member.name, p.name) for p in people):
+            role = Role.HOST if member.role == Role.HOST else Role.GUEST
+            people.append(FeedPerson(member.name, str(role), href=member.href, img=member.img))
+    hosts = [p for p in people if p.role == Role.HOST]
+    return hosts + [p for p in people if p.role != Role.HOST]
+
+
 def feed_snippet(
     transcript: Transcript, settings: Settings | None = None, *, names: dict[str, str] | None = None
 ) -> str:
-    """The ``<podcast:transcript>`` and ``<podcast:chapters>`` tags for the episode's RSS ``<item>``.
+    """``episode.feed.xml``: one ``<item>`` declaring the podcast namespace, with the tags for the
+    episode's RSS item: ``<podcast:person>`` for host and guests, ``<podcast:chapters>`` and a
+    ``<podcast:transcript>`` per format, the timed ones last (VTT the very last), since a reader
+    that keeps one tag of a kind (feedparser does) keeps the last.
 
     URLs start with ``[show] files_url`` (``{slug}`` filled in); without it they are the bare file
-    names and the snippet says so. ``names`` maps the usual file names to the ones to point at
-    (the approved ``.final`` files).
+    names, and a comment (and the draft's check box, :func:`podpipe.checks.publishing_notes`) says so.
+    ``names`` maps the usual file names to the ones to point at (the approved ``.final`` files).
     """
     names = names or {}
+    base = feed_base_url(transcript, settings)
     show = getattr(settings, "show", None)
-    base = getattr(show, "files_url", None) if show is not None else None
-    base = base.format(slug=transcript.episode.slug) if base else ""
     language = transcript.language or (getattr(show, "language", None) if show is not None else None) or "nl"
-    lines = [f"<!-- Podcasting 2.0 tags for this episode's <item>; xmlns:podcast=\"{PODCAST_NAMESPACE}\" -->"]
+    item = ET.Element("item")
+    item.append(ET.Comment(" Podcasting 2.0 tags for this episode: paste what is inside <item> into the episode's "
+                           f"<item>, and declare xmlns:podcast=\"{PODCAST_NAMESPACE}\" on the feed's <rss> "))
     if not base:
-        lines.append("<!-- set [show] files_url in config/podpipe.toml to make these URLs absolute -->")
+        item.append(ET.Comment(" the links are relative: set [show] files_url in config/podpipe.toml "
+                               "(https://.../{slug}/) to make them absolute "))
+    for person in feed_people(transcript, settings):
+        attributes = {"role": person.role, "group": person.group}
+        attributes |= {key: value for key, value in (("href", person.href), ("img", person.img)) if value}
+        ET.SubElement(item, _podcast("person"), attributes).text = person.name
+    ET.SubElement(item, _podcast("chapters"), {"url": base + names.get("chapters.json", "chapters.json"),
+                                                "type": CHAPTERS_TYPE})
     for name, mime, rel in FEED_TRANSCRIPTS:
-        url = quoteattr(base + names.get(name, name))
-        attributes = f"url={url} type={quoteattr(mime)} language={quoteattr(language)}"
+        attributes = {"url": base + names.get(name, name), "type": mime, "language": language}
         if rel:
-            attributes += f" rel={quoteattr(rel)}"
-        lines.append(f"<podcast:transcript {attributes} />")
-    chapters = names.get("chapters.json", "chapters.json")
-    lines.append(f"<podcast:chapters url={quoteattr(base + chapters)} type=\"application/json+chapters\" />")
-    return "\n".join(lines) + "\n"
+            attributes["rel"] = rel
+        ET.SubElement(item, _podcast("transcript"), attributes)
+    ET.indent(item, space="  ")
+    return ET.tostring(item, encoding="unicode") + "\n"
+
+
+def _podcast(tag: str) -> str:
+    return f"{{{PODCAST_NAMESPACE}}}{tag}"
 
 
 def write_podcasting_files(
@@ -135,4 +201,5 @@ def write_podcasting_files(
     ]
 
 
-__all__ = ["FEED_SNIPPET", "chapters_json", "feed_snippet", "podcast_transcript_json", "write_podcasting_files"]
+__all__ = ["FEED_SNIPPET", "FeedPerson", "chapters_json", "feed_base_url", "feed_snippet", "feed_people",
+           "podcast_transcript_json", "write_podcasting_files"]

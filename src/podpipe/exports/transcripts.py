@@ -1,4 +1,4 @@
-"""Transcript formats: podpipe JSON, WebVTT with voice tags, SRT and plain text.
+"""Transcript formats: podpipe JSON, WebVTT with voice tags, SRT, plain text and the podcast namespace's HTML.
 
 Captions are cut from the words, not the Whisper segments (which run up to 30 s): a cue ends at a
 change of speaker, after a sentence, or when it would grow past what a reader takes in at once.
@@ -191,6 +191,28 @@ def to_txt(transcript: Transcript) -> str:
     return "\n\n".join(paragraphs) + "\n"
 
 
+def to_html(transcript: Transcript) -> str:
+    """The podcast namespace's HTML transcript: per speaker turn ``<cite>Name:</cite>``, the turn's start
+    as ``<time>M:SS</time>`` and its words in ``<p>``, escaped. A searchable, accessible page beside
+    the timed formats (the namespace recommends it with WebVTT)."""
+    blocks = []
+    for name, group in itertools.groupby(transcript.segments, key=lambda s: _speaker_name(transcript, s)):
+        segments = list(group)
+        text = " ".join(" ".join(segment.text.split()) for segment in segments if segment.text.strip())
+        if not text:
+            continue
+        cite = f"<cite>{html.escape(name)}:</cite>\n" if name else ""
+        blocks.append(f"{cite}<time>{_spoken_clock(segments[0].start)}</time>\n<p>{html.escape(text)}</p>\n")
+    return "".join(blocks)
+
+
+def _spoken_clock(seconds: float) -> str:
+    """``0:53``, ``10:17``, ``1:02:03``: the clock of the namespace's HTML example."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
+
+
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
@@ -198,10 +220,11 @@ def _clock(seconds: float) -> str:
 
 
 def write_transcript_files(transcript: Transcript, out_dir: Path) -> list[Path]:
-    """transcript.{json,vtt,srt,txt} in ``out_dir``, written atomically and never over an editor's change."""
+    """transcript.{json,vtt,srt,txt,html} in ``out_dir``, written atomically and never over an editor's change."""
     return [
         publish(out_dir, "transcript.json", json_text(transcript_to_dict(transcript))),
         publish(out_dir, "transcript.vtt", to_vtt(transcript)),
         publish(out_dir, "transcript.srt", to_srt(transcript)),
         publish(out_dir, "transcript.txt", to_txt(transcript)),
+        publish(out_dir, "transcript.html", to_html(transcript)),
     ]

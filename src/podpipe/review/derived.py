@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 RTTM = "diarization.rttm"
 TIMELINE = "speakers.png"
 PODCASTING_FILES = ["transcript.podcast.json", "chapters.json"]
-TRANSCRIPT_FILES = ["transcript.json", "transcript.vtt", "transcript.srt", "transcript.txt"]
+TRANSCRIPT_FILES = ["transcript.json", "transcript.vtt", "transcript.srt", "transcript.txt", "transcript.html"]
 
 
 def final_name(name: str) -> str:

@@ -67,8 +67,8 @@ def _quote_item(quote: Quote, transcript: Transcript, settings: Settings | None)
     )
 
 
-def editor_notes(transcript: Transcript) -> list[str]:
-    """What the editor must check before publishing (drafts only)."""
+def editor_notes(transcript: Transcript, settings: Settings | None = None) -> list[str]:
+    """What the editor must check before publishing (drafts only); the settings add the feed's needs."""
     notes = []
     report = naming_report(transcript)
     for speaker in unconfirmed_speakers(transcript):
@@ -79,7 +79,7 @@ def editor_notes(transcript: Transcript) -> list[str]:
             notes.append(
                 f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(entry['source'])}: controleer."
             )
-    notes.extend(draft_checks(transcript))  # speech, uncertain names, corrected names
+    notes.extend(draft_checks(transcript, settings))  # speech, uncertain names, corrected names, feed links
     if transcript.episode.metadata.get("times_estimated"):
         notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")
     return notes
@@ -132,7 +132,7 @@ def view(
         "cta_url": config.call_to_action_url,
         "cta_label": config.call_to_action_label,
         "final": final,
-        "editor_notes": [] if final else editor_notes(transcript),
+        "editor_notes": [] if final else editor_notes(transcript, settings),
         "episode": transcript.episode,
         "language": config.language,
         "speakers": transcript.speakers,
