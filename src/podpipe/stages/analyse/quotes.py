@@ -62,7 +62,9 @@ FIRST_PLURAL = re.compile(r"\b(?:we|wij|ons|onze)\b", re.IGNORECASE)
 # A third-person pronoun opening the sentence points at someone named before ("Ze zijn ...").
 POINTING_SUBJECT = re.compile(r"^(?:ze|zij|hij|die)\b", re.IGNORECASE)
 # A rule of thumb: a comparison "zo X als", "is gewoon een", "X zonder Y": the shape of an aphorism.
-APHORISM = re.compile(r"\b(?:(?:maar )?zo \w+ als|is gewoon|zijn gewoon|\w+ zonder \w+ (?:is|zijn|blijft))\b", re.IGNORECASE)
+APHORISM = re.compile(
+    r"\b(?:(?:maar )?zo \w+ als|is gewoon|zijn gewoon|\w+ zonder \w+ (?:is|zijn|blijft))\b", re.IGNORECASE
+)
 HEDGE = re.compile(r"\b(?:bijvoorbeeld|bv\.|misschien|natuurlijk|een beetje)\b", re.IGNORECASE)
 TERMINAL = re.compile(r"[.!…][\"'”’)\]]*$")
 

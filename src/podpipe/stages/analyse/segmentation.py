@@ -28,7 +28,8 @@ TOPIC_SHIFT = re.compile(
     r"(?:dan|nu) (?:wil|zou) ik (?:graag )?(?:het )?(?:eens )?(?:hebben over|overstappen|naar)|"
     r"(?:daarmee|dan) zijn we (?:bij|aan)|bruggetje|over naar|even naar|verder naar|"
     r"iets helemaal anders|van onderwerp|(?:wil|zou) ik (?:graag )?(?:even |eens )?(?:op )?doorgaan|"
-    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:het )?(?:graag )?(?:even |eens )?(?:graag )?over|aan het einde|rondje|(?:dat|dit) brengt ons (?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|laat ons (?:daar )?(?:meteen )?)\b",
+    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:het )?(?:graag )?(?:even |eens )?(?:graag )?over|aan het einde|rondje|"
+    r"(?:dat|dit) brengt ons (?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|laat ons (?:daar )?(?:meteen )?)\b",
     re.IGNORECASE,
 )
 WELCOME = re.compile(
@@ -310,15 +311,15 @@ def novelty(
     the concepts count by their specificity against general Dutch (:mod:`.lexicon`), capped at one.
     """
     seen: set[str] = set()
-    first_sentence_of = {}
+    first_sentence_of: dict[int, int] = {}
     for k, gap in enumerate(gaps):
         first_sentence_of[units[gap].first_sentence] = k
     result = np.zeros(len(gaps))
     words = [s.words for s in conv.sentences]
     for index, lemmas in enumerate(lemma_lists):
-        k = first_sentence_of.get(index)
-        if k is not None:
-            unit = units[gaps[k]]
+        gap_index = first_sentence_of.get(index)
+        if gap_index is not None:
+            unit = units[gaps[gap_index]]
             own = {lemma for i in range(unit.first_sentence, unit.last_sentence + 1) for lemma in lemma_lists[i]}
             later: set[str] = set()
             budget, j = window, unit.last_sentence + 1
@@ -327,7 +328,7 @@ def novelty(
                 budget -= words[j]
                 j += 1
             fresh = [lemma for lemma in own - seen if lemma in later and is_dutch_word(lemma)]
-            result[k] = min(1.0, sum(specificity(lemma) for lemma in fresh) / 1.5)
+            result[gap_index] = min(1.0, sum(specificity(lemma) for lemma in fresh) / 1.5)
         seen.update(lemmas)
     return result
 

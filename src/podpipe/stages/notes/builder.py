@@ -31,10 +31,10 @@ from podpipe.domain import (
     Theme,
     Transcript,
 )
+from podpipe.models.nlp import load_nlp
 from podpipe.stages.analyse.settings import nlp_settings
 from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
-from podpipe.models.nlp import load_nlp
 from podpipe.stages.notes.grammar import keep_grammatical
 from podpipe.stages.notes.headings import heading_kinds
 from podpipe.stages.notes.labels import ThemeConcepts, closing_round, host_recap, shared_thread, theme_concepts

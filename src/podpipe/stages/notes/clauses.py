@@ -40,7 +40,9 @@ _FINITE_DEPS = frozenset(["aux", "aux:pass", "cop"])
 _CLAUSE_DEPS = frozenset(["acl", "acl:relcl", "advcl", "ccomp", "csubj", "parataxis", "conj"])
 
 
-_ENUMERATION = re.compile(r"\b(?:ten (?:eerste|tweede|derde|slotte)|enerzijds|anderzijds|eerst en vooral)\b", re.IGNORECASE)
+_ENUMERATION = re.compile(
+    r"\b(?:ten (?:eerste|tweede|derde|slotte)|enerzijds|anderzijds|eerst en vooral)\b", re.IGNORECASE
+)
 
 
 @dataclass(slots=True)

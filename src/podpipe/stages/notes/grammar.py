@@ -26,7 +26,7 @@ _FINITE_DEPS = frozenset(["aux", "aux:pass", "cop"])
 
 
 def _finite(token: Token) -> bool:
-    return token.pos_ in ("VERB", "AUX") and token.morph.get("VerbForm") == ["Fin"]
+    return token.pos_ in ("VERB", "AUX") and token.morph.get("VerbForm", []) == ["Fin"]
 
 
 def _finite_of(verb: Token) -> Token | None:
@@ -44,13 +44,13 @@ def problems(doc: Doc) -> list[str]:
     for token in doc:
         if token.dep_ in ("nsubj", "nsubj:pass"):
             verb = _finite_of(token.head)
-            subject_number = token.morph.get("Number")
+            subject_number = token.morph.get("Number", [])
             if token.lower_ in ("men", "wie") or token.pos_ == "PROPN":
                 subject_number = ["Sing"]
             if token.pos_ == "NOUN" and any(c.dep_ == "conj" for c in token.children):
                 subject_number = ["Plur"]  # "loon en feedback zijn"
-            verb_number = verb.morph.get("Number") if verb is not None else []
-            if subject_number and verb_number and subject_number != verb_number:
+            verb_number = verb.morph.get("Number", []) if verb is not None else []
+            if verb is not None and subject_number and verb_number and subject_number != verb_number:
                 found.append(f"'{token.text}' does not agree with '{verb.text}'")
         if token.pos_ == "DET" and token.i + 1 < len(doc) and _finite(doc[token.i + 1]):
             found.append(f"article '{token.text}' before the verb '{doc[token.i + 1].text}'")

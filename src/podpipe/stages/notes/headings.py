@@ -30,7 +30,9 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"in de praktijk|begin (?:met|bij|klein|vroeg)|tip|advies)\b",
         re.IGNORECASE,
     ),
-    "number": re.compile(r"\b(?:\d+|procent|helft|derde|kwart|cijfers?|meten|gemeten|op de (?:vijf|tien))\b", re.IGNORECASE),
+    "number": re.compile(
+        r"\b(?:\d+|procent|helft|derde|kwart|cijfers?|meten|gemeten|op de (?:vijf|tien))\b", re.IGNORECASE
+    ),
     "warning": re.compile(
         r"\b(?:valkuil\w*|mis(?:loopt|lopen|gaat|gegaan)|fout\w*|gevaar\w*|risico\w*|opletten|pas op|"
         r"probleem|problemen|slecht\w*|te laat)\b",

@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from podpipe.domain import ParsedSentence, Theme, Token
-from podpipe.stages.notes.clauses import PERSONAL, has_personal
 from podpipe.stages.analyse.lexicon import is_dutch, is_dutch_word, specificity
+from podpipe.stages.notes.clauses import PERSONAL, has_personal
 
 log = logging.getLogger(__name__)
 
