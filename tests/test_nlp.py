@@ -324,7 +324,7 @@ def test_settings_defaults_and_validation() -> None:
     assert (config.min_themes, config.max_themes, config.quote_min_words, config.quote_max_words) == (
         3,
         6,
-        12,
+        9,
         60,
     )
     assert config.model == "embedded" and config.quote_host is False and "euh" in config.filler_words

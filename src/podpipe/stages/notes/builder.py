@@ -37,7 +37,14 @@ from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.grammar import keep_grammatical
 from podpipe.stages.notes.headings import heading_kinds
-from podpipe.stages.notes.labels import ThemeConcepts, closing_round, host_recap, shared_thread, theme_concepts
+from podpipe.stages.notes.labels import (
+    ThemeConcepts,
+    closing_round,
+    host_recap,
+    outro_themes,
+    shared_thread,
+    theme_concepts,
+)
 from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
@@ -219,6 +226,7 @@ class _Episode:
     sentences: list[ParsedSentence]
     concepts: list[ThemeConcepts]
     recap: int | None  # the closing round's theme, which feeds the closing instead of a section
+    outro: set[int]  # trailing themes that are only thanks and the call to listen on
     thread: str | None
 
 
@@ -229,9 +237,11 @@ def _understand(transcript: Transcript, analysis: Analysis, settings: Settings |
     for concept, theme in zip(concepts, analysis.themes, strict=True):
         if not concept.labels and theme.keyphrases:
             concept.labels = list(theme.keyphrases[:1])
-    recap = closing_round(sentences, analysis.themes)
-    kept = [i for i in range(len(analysis.themes)) if i != recap]
-    return _Episode(sentences, concepts, recap, shared_thread(sentences, kept, blocked, stop))
+    outro = outro_themes(sentences, analysis.themes)
+    last = min(outro, default=len(analysis.themes)) - 1
+    recap = closing_round(sentences, analysis.themes, last) if last >= 0 else None
+    kept = [i for i in range(len(analysis.themes)) if i != recap and i not in outro]
+    return _Episode(sentences, concepts, recap, outro, shared_thread(sentences, kept, blocked, stop))
 
 
 def build_show_notes(
@@ -262,8 +272,13 @@ def build_show_notes(
         theme_quotes = sorted(_quotes_of(quotes, index, theme), key=lambda q: q.start)
         members = [s for s in episode_view.sentences if s.theme == index]
         concept = episode_view.concepts[index]
+        if index in episode_view.outro:
+            if sections:
+                sections[-1].quotes.extend(theme_quotes)
+            continue
         if index == episode_view.recap:
-            closing_heading = _closing_heading(config, members, concept, {host.id} if host else set())
+            closing_members = [s for s in episode_view.sentences if s.theme == index or s.theme in episode_view.outro]
+            closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set())
             closing_statements, _ = theme_statements(
                 members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
             )
@@ -410,7 +425,7 @@ def _title(
     """The sidecar's title when asked for, else the labels of the longest themes, in episode order."""
     if config.title_source == "episode" and episode_title:
         return episode_title
-    kept = [i for i in range(len(themes)) if i != episode_view.recap]
+    kept = [i for i in range(len(themes)) if i != episode_view.recap and i not in episode_view.outro]
     dominant = sorted(sorted(kept, key=lambda i: -(themes[i].end - themes[i].start))[:3])
     concepts: list[str] = []
     for i in dominant:

@@ -381,22 +381,40 @@ def _as_written(sentences: list[ParsedSentence], key: str, cased: str | None = N
     return forms.most_common(1)[0][0] if forms else key
 
 
-def closing_round(sentences: list[ParsedSentence], themes: list[Theme]) -> int | None:
+def outro_themes(sentences: list[ParsedSentence], themes: list[Theme]) -> set[int]:
+    """The trailing themes that are the outro (thanks, a call to listen on), never a theme of their own.
+
+    A theme is outro when at least half of its words are in sentences that thank, greet or point the
+    listener elsewhere; the segmentation sometimes cuts the host's last words off as a theme.
+    """
+    outro: set[int] = set()
+    for index in range(len(themes) - 1, 0, -1):
+        members = [s for s in sentences if s.theme == index]
+        words = sum(len(s.text.split()) for s in members)
+        cued = sum(len(s.text.split()) for s in members if _OUTRO.search(s.text))
+        if not members or cued * 2 < words:
+            break
+        outro.add(index)
+    return outro
+
+
+def closing_round(sentences: list[ParsedSentence], themes: list[Theme], last: int | None = None) -> int | None:
     """The index of the last theme when it is the conversation's closing round, else None.
 
     A closing round introduces nothing: its concepts were all discussed before. Measured as the share
-    of its noun tokens whose lemma occurred in an earlier theme; the last theme is a closing round
-    when that share is at least one half and higher than in any theme before it.
+    of its noun tokens whose lemma occurred in an earlier theme; the last theme (``last``: the one
+    before an outro) is a closing round when that share is at least one half and higher than in any
+    theme before it.
     """
-    if len(themes) < 3:
+    last = len(themes) - 1 if last is None else last
+    if last < 2:
         return None
     seen: set[str] = set()
     shares = []
-    for index in range(len(themes)):
+    for index in range(last + 1):
         keys = [concept_key(t) for s in sentences if s.theme == index for t in s.tokens if _is_nominal(t)]
         shares.append(sum(k in seen for k in keys) / len(keys) if keys else 0.0)
         seen.update(keys)
-    last = len(themes) - 1
     log.debug("share of earlier concepts per theme: %s", [round(x, 2) for x in shares])
     if shares[last] >= 1 / 2 and shares[last] > max(shares[1:last], default=0.0):
         return last
@@ -439,4 +457,4 @@ def host_recap(members: list[ParsedSentence], hosts: set[str] | frozenset[str], 
     return None
 
 
-__all__ = ["ThemeConcepts", "closing_round", "host_recap", "concept_key", "shared_thread", "theme_concepts"]
+__all__ = ["ThemeConcepts", "closing_round", "host_recap", "outro_themes", "concept_key", "shared_thread", "theme_concepts"]

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from podpipe.checks import draft_checks
-from podpipe.config import Settings
+from podpipe.config import Review, Settings, section_of
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_report, unconfirmed_speakers
 from podpipe.stages.notes import dutch
@@ -85,12 +85,39 @@ def editor_notes(transcript: Transcript, settings: Settings | None = None) -> li
     return notes
 
 
+def uncertain_quote_notes(notes: ShowNotes, transcript: Transcript, threshold: float) -> list[str]:
+    """A check-box line per quote with words Whisper heard below ``threshold``: the editor listens to
+    those before publishing (the quote itself stays verbatim, so the words are named beside it)."""
+    lines = []
+    for section in notes.sections:
+        for quote in section.quotes:
+            unsure = [
+                w.text.strip()
+                for segment in transcript.segments
+                if segment.speaker == quote.speaker and segment.end > quote.start and segment.start < quote.end
+                for w in segment.words
+                if w.probability < threshold and quote.start - 0.5 <= w.start <= quote.end + 0.5 and w.text.strip()
+            ]
+            unsure = [w for w in dict.fromkeys(unsure) if w.strip(".,?!").casefold() in quote.text.casefold()]
+            if unsure:
+                words = ", ".join(f"'{w.strip('.,?!')}'" for w in unsure[:6])
+                lines.append(
+                    f"Citaat ({dutch.clock(quote.start)}, {section.heading}): onzeker gehoord: {words}. "
+                    "Luister het na."
+                )
+    return lines
+
+
 def _source_nl(source: str) -> str:
     return {
         "first-speaker": "wie de aflevering opent",
         "sidecar": "de episode-gegevens",
         "conversation": "het gesprek",
     }.get(source, source)
+
+
+def _low_confidence(settings: Settings | None) -> float:
+    return section_of(settings, "review", Review).low_confidence
 
 
 def view(
@@ -132,7 +159,10 @@ def view(
         "cta_url": config.call_to_action_url,
         "cta_label": config.call_to_action_label,
         "final": final,
-        "editor_notes": [] if final else editor_notes(transcript, settings),
+        "editor_notes": [] if final else [
+            *editor_notes(transcript, settings),
+            *uncertain_quote_notes(notes, transcript, _low_confidence(settings)),
+        ],
         "episode": transcript.episode,
         "language": config.language,
         "speakers": transcript.speakers,
