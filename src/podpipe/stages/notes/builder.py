@@ -41,6 +41,7 @@ from podpipe.stages.notes.labels import (
     ThemeConcepts,
     closing_round,
     host_recap,
+    is_outro,
     outro_themes,
     shared_thread,
     theme_concepts,
@@ -326,8 +327,10 @@ def _closing_heading(
     if recap:
         recap = recap if recap[1:2].isupper() else recap[:1].lower() + recap[1:]
         return f"{config.closing_heading}: {recap}"
-    if concept.labels:
-        return f"{config.closing_heading}: {concept.labels[0]}"
+    # the outro's words ("luisteraars", "samenvatting") say nothing of what the round concluded
+    labels = [label for label in concept.labels if not is_outro(label)]
+    if labels:
+        return f"{config.closing_heading}: {labels[0]}"
     return config.closing_heading
 
 
