@@ -1,0 +1,234 @@
+"""Each rule of the show notes (issue 20) pinned with a small Dutch example of its own.
+
+None of these sentences comes from the shared episodes: the rules must hold on episodes nobody tuned for.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from podpipe.domain import Episode, ParsedSentence, Quote, Section, Segment, ShowNotes, Theme, Token, Transcript, Word
+from podpipe.stages.analyse.lexicon import is_dutch, is_dutch_word, specificity, split_compound
+from podpipe.stages.notes.clauses import transform
+from podpipe.stages.notes.headings import heading_kinds
+from podpipe.stages.notes.labels import host_recap, is_outro, outro_themes, theme_concepts
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    from podpipe.models.nlp import has_parse, load_nlp
+
+    pipeline = load_nlp()
+    if not has_parse(pipeline):
+        pytest.skip("podpipe's Dutch pipeline is not installed")
+    return pipeline
+
+
+@pytest.fixture(scope="module")
+def parse(nlp):
+    def run(text: str, theme: int | None = 0, speaker: str = "S2", probability: float = 1.0) -> ParsedSentence:
+        doc = nlp(text)
+        tokens = [
+            Token(t.text, t.lemma_, t.pos_, str(t.morph), t.dep_, t.head.i, bool(t.whitespace_), probability)
+            for t in doc
+        ]
+        return ParsedSentence(speaker=speaker, start=0.0, end=1.0, text=text, tokens=tokens, theme=theme)
+
+    return run
+
+
+# --- general Dutch ------------------------------------------------------------------------------
+
+
+def test_a_compound_of_two_dutch_words_is_dutch_and_a_misheard_non_word_is_not() -> None:
+    assert is_dutch_word("boekenkring")  # not in the list, but "boeken" + "kring"
+    assert split_compound("klantenpanel") == ("klanten", "panel")
+    assert is_dutch_word("leesclub") and is_dutch("digitale kloof") and is_dutch_word("65-plussers")
+    assert not is_dutch_word("vlorpmank") and not is_dutch("kwisp dorrel")
+
+
+def test_specificity_ranks_everyday_words_below_the_concept() -> None:
+    assert specificity("week") < specificity("leesclub") < specificity("boekenkring") + 1e-9
+    assert specificity("maandag") < 0.35 < specificity("digitale kloof")
+
+
+# --- labels -------------------------------------------------------------------------------------
+
+
+def test_the_specific_concept_beats_an_everyday_word_said_as_often(parse) -> None:
+    theme_a = [
+        "Elke week komt de leesclub samen in de bibliotheek.",
+        "De leesclub kiest elke week een nieuw boek.",
+        "Wie een week mist, krijgt een bericht van de leesclub.",
+    ]
+    theme_b = ["De subsidie voor de gemeente loopt af.", "Zonder subsidie stopt de gemeente ermee."]
+    sentences = [parse(t, 0) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    themes = [Theme("", ["week", "leesclub"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert theme_concepts(sentences, themes, blocked=set())[0].labels[0] == "leesclub"
+
+
+def test_a_term_a_speaker_names_leads_even_when_said_twice(parse) -> None:
+    sentences = [
+        parse("Vandaag hoor ik overal de term boekenkring vallen.", 0, speaker="S1"),
+        parse("Een boekenkring is kleiner dan een vereniging.", 0),
+        parse("De vereniging heeft een bestuur en een kas.", 0),
+        parse("In de vereniging betaalt iedereen een bijdrage.", 0),
+        parse("Die vereniging bestaat al twintig jaar.", 0),
+        parse("De subsidie voor de gemeente loopt af.", 1),
+        parse("Zonder subsidie sluit de gemeente de zaal.", 1),
+        parse("De schepen van cultuur zoekt geld voor de zaal.", 1),
+        parse("Het budget van de gemeente krimpt elk jaar.", 1),
+    ]
+    themes = [Theme("", ["vereniging"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[0].labels[0] == "boekenkring"
+
+
+def test_a_non_word_or_a_word_whisper_was_unsure_of_never_labels(parse) -> None:
+    theme_a = [
+        "De vlorpmank staat naast de bibliotheek.",
+        "Iedereen kent de vlorpmank in de bibliotheek.",
+        "Die vlorpmank is oud.",
+    ]
+    sentences = [parse(t, 0) for t in theme_a] + [parse("De subsidie van de gemeente loopt af.", 1)]
+    themes = [Theme("", ["vlorpmank"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert "vlorpmank" not in theme_concepts(sentences, themes, set())[0].labels
+    unsure = [parse(t.replace("vlorpmank", "fietsenstalling"), 0, probability=0.3) for t in theme_a]
+    sure = [parse("De subsidie van de gemeente loopt af.", 1)]
+    assert "fietsenstalling" not in theme_concepts(unsure + sure, themes, set())[0].labels
+    heard = [parse(t.replace("vlorpmank", "fietsenstalling"), 0, probability=0.95) for t in theme_a]
+    assert theme_concepts(heard + sure, themes, set())[0].labels[0] == "fietsenstalling"
+
+
+# --- closing and outro --------------------------------------------------------------------------
+
+
+def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> None:
+    members = [
+        parse("Wat geven jullie de luisteraars mee?", 4, speaker="S1"),
+        parse("Begin met een kleine groep lezers.", 4),
+        parse("Lezen, delen en samen praten.", 4, speaker="S1"),
+        parse("Heel erg bedankt om erbij te zijn.", 4, speaker="S1"),
+    ]
+    assert host_recap(members, {"S1"}) == "Lezen, delen en samen praten"
+    assert host_recap(members[:2] + members[3:], {"S1"}) is None  # thanks are no recap
+
+
+def test_the_outro_is_never_a_theme(parse) -> None:
+    sentences = [
+        parse("De leesclub kiest elke maand een boek.", 0),
+        parse("De subsidie van de gemeente loopt af.", 1),
+        parse("Wie leest, praat ook meer met de buren.", 2),
+        parse("Heel erg bedankt aan onze gasten.", 3, speaker="S1"),
+        parse("Beluister zeker ook onze vorige afleveringen in de playlist.", 3, speaker="S1"),
+    ]
+    themes = [Theme("", [], i, i + 1) for i in range(4)]
+    assert outro_themes(sentences, themes) == {3}
+    assert is_outro("luisteraars") and not is_outro("leesclub")
+
+
+# --- headings -----------------------------------------------------------------------------------
+
+
+def test_the_heading_question_follows_what_the_theme_does(parse) -> None:
+    dispute = [
+        parse("Daar ben ik het niet mee eens, dat is te makkelijk gezegd.", 0),
+        parse("Ik zie dat anders: hier botsen twee visies.", 0, speaker="S3"),
+    ]
+    numbers = [
+        parse("Zestig procent van de leden leest elke week, de helft zelfs elke dag.", 1),
+        parse("In 2023 waren dat 400 lezers, nu 650.", 1),
+    ]
+    assert heading_kinds(dispute)[0] == "disagreement"
+    assert heading_kinds(numbers)[0] == "number"
+    assert heading_kinds([parse("De leesclub kiest een boek.", 2)]) == ["value"]
+
+
+def test_no_heading_question_repeats_within_a_draft() -> None:
+    from podpipe.stages.notes.builder import _heading, environment
+    from podpipe.stages.notes.settings import shownotes_settings
+
+    env, config, asked = environment(), shownotes_settings(None), set()
+    headings = [
+        _heading(env, config, {"label": label, "labels": [label], "index": i}, ["value"], asked)
+        for i, label in enumerate(["leesclub", "subsidie", "boekenkring", "voorleesuur"])
+    ]
+    questions = [h.split(":", 1)[1] for h in headings]
+    assert len(set(questions)) == 4 and headings[0].startswith("Leesclub: ")
+
+
+# --- sentences an editor can keep ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Marie merkt op dat de vrijwilligers bij de begint bibliotheek zelf.",
+        "Marie voegt eraan toe dat men een kon boek lenen.",
+        "De vrijwilligers leest elke dag.",
+        "Een mooi boek voor de zomer.",
+    ],
+)
+def test_a_sentence_that_fails_the_grammar_check_is_left_out(nlp, text: str) -> None:
+    from podpipe.stages.notes.grammar import keep_grammatical, problems
+
+    assert problems(nlp(text))
+    assert keep_grammatical([f"Marie leest graag. {text}"], nlp) == ["Marie leest graag."]
+
+
+def test_a_grammatical_paraphrase_is_kept(nlp) -> None:
+    from podpipe.stages.notes.grammar import problems
+
+    for text in ["Marie merkt op dat de vrijwilligers het elke week zelf doen.", "Volgens Marie leest men meer."]:
+        assert not problems(nlp(text)), text
+
+
+def test_we_as_subject_and_enumerations_are_not_rewritten(parse) -> None:
+    names = {"Marie"}
+    assert transform(parse("We hebben de leesclub vorig jaar opgericht."), "Marie", set(), names, names) is None
+    assert transform(parse("Ten eerste kiest de groep zelf het boek."), "Marie", set(), names, names) is None
+    assert transform(parse("De groep kiest zelf het boek."), "Marie", set(), names, names) is not None
+
+
+# --- quotes -------------------------------------------------------------------------------------
+
+
+def _transcript(words: list[tuple[str, float]], speaker: str = "S2") -> Transcript:
+    items = [Word(start=i * 0.5, end=i * 0.5 + 0.4, text=f" {w}", probability=p, speaker=speaker)
+             for i, (w, p) in enumerate(words)]  # fmt: skip
+    text = " ".join(w for w, _ in words)
+    segment = Segment(start=0.0, end=len(words) * 0.5, text=text, words=items, speaker=speaker)
+    episode = Episode(id="0" * 64, slug="t", source=Path("t.wav"), duration=len(words) * 0.5)
+    return Transcript(episode=episode, language="nl", segments=[segment])
+
+
+def test_quotes_are_ranked_by_how_well_whisper_heard_them(nlp) -> None:
+    from podpipe.stages.analyse.document import build_conversation
+    from podpipe.stages.analyse.quotes import MIN_HEARD, QuoteCandidate, quote_shape
+
+    sentence = "Een boek dat ge niet deelt, is een boek dat ge maar half gelezen hebt."
+    words = sentence.split()
+    well = build_conversation(_transcript([(w, 0.97) for w in words]), nlp, [])
+    badly = build_conversation(_transcript([(w, 0.7) for w in words]), nlp, [])
+    lost = build_conversation(_transcript([(w, MIN_HEARD - 0.2) for w in words]), nlp, [])
+
+    def shape(conv) -> float:
+        first = conv.sentences[0]
+        return quote_shape(conv, QuoteCandidate([first], first.text, first.words, np.zeros(3)))
+
+    assert shape(well) > shape(badly) > float("-inf")
+    assert shape(lost) == float("-inf")
+
+
+def test_the_draft_names_a_quotes_uncertain_words_for_the_editor() -> None:
+    from podpipe.stages.notes.render import uncertain_quote_notes
+
+    words = [("Lezen", 0.95), ("is", 0.98), ("een", 0.97), ("spierkracht", 0.31), ("die", 0.9), ("groeit.", 0.92)]
+    transcript = _transcript(words)
+    quote = Quote(speaker="S2", text="Lezen is een spierkracht die groeit.", start=0.0, end=3.0)
+    notes = ShowNotes(title="t", intro="", sections=[Section("Lezen: waarom nu?", [], [quote])], closing="")
+    lines = uncertain_quote_notes(notes, transcript, threshold=0.5)
+    assert len(lines) == 1 and "'spierkracht'" in lines[0] and "'Lezen'" not in lines[0]
+    assert uncertain_quote_notes(notes, transcript, threshold=0.2) == []
