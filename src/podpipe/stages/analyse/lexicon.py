@@ -2,10 +2,12 @@
 
 The frequency list is wordfreq's Dutch one (``zipf_frequency``: log10 of a word's frequency per billion
 words, 0 for a word the list does not hold; "januari" 5.3, "gesprek" 5.0, "evaluatiegesprek" 2.0).
-Compared with an IDF over the UD Dutch treebanks we train on (20,000 sentences of newspaper and
-Wikipedia text), wordfreq knows 310,000 words against their 40,000, so a theme's specific concept
-("omscholing", "werkbaarheid") has a real frequency instead of falling into the unknown tail, where the
-treebanks also put every spoken word ("euh", "allee") they never saw.
+Compared with an IDF over the UD Dutch treebanks we train on (measured on ``../shared/data/ud-dutch``:
+22,805 word forms in 183,000 tokens, against wordfreq's 310,000 words), wordfreq gives a theme's
+specific concept ("omscholing", "werkbaarheid", absent from the treebanks) a real frequency instead of
+the unknown tail, and ranks words as conversation uses them: in the treebanks' newspaper Dutch
+"januari" (38 times) is ten times as common as "gesprek" (3), so an IDF would call "gesprek" the
+more specific of the two.
 
 Dutch writes compounds as one word, and most of a podcast's specific concepts are new compounds the list
 cannot hold ("feedbackmoment", "eindeloopbaan"): a word the list lacks is still Dutch when it splits into
