@@ -232,3 +232,11 @@ def test_the_draft_names_a_quotes_uncertain_words_for_the_editor() -> None:
     lines = uncertain_quote_notes(notes, transcript, threshold=0.5)
     assert len(lines) == 1 and "'spierkracht'" in lines[0] and "'Lezen'" not in lines[0]
     assert uncertain_quote_notes(notes, transcript, threshold=0.2) == []
+
+
+def test_a_keyphrase_falls_back_as_label_only_when_dutch_as_heard(parse) -> None:
+    from podpipe.stages.notes.labels import heard_as_dutch
+
+    assert heard_as_dutch("leesclub", [parse("De leesclub kiest een boek.")])
+    assert not heard_as_dutch("leesclub", [parse("De leesclub kiest een boek.", probability=0.2)])
+    assert not heard_as_dutch("vlorpmank", []) and not heard_as_dutch("volgende aflevering", [])

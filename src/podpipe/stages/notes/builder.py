@@ -40,6 +40,7 @@ from podpipe.stages.notes.headings import heading_kinds
 from podpipe.stages.notes.labels import (
     ThemeConcepts,
     closing_round,
+    heard_as_dutch,
     host_recap,
     is_outro,
     outro_themes,
@@ -237,7 +238,9 @@ def _understand(transcript: Transcript, analysis: Analysis, settings: Settings |
     concepts = theme_concepts(sentences, analysis.themes, blocked, stop, hosts)
     for concept, theme in zip(concepts, analysis.themes, strict=True):
         if not concept.labels and theme.keyphrases:
-            concept.labels = list(theme.keyphrases[:1])
+            # the keyphrase stage's best, if it is Dutch as heard ("Taardrukken" from the demo's
+            # espeak voices is not); else the section has no concept of its own to name
+            concept.labels = [p for p in theme.keyphrases if heard_as_dutch(p, sentences)][:1]
     outro = outro_themes(sentences, analysis.themes)
     last = min(outro, default=len(analysis.themes)) - 1
     recap = closing_round(sentences, analysis.themes, last) if last >= 0 else None
@@ -352,7 +355,7 @@ def _section(
     asked: set[str],
     nlp: Language,
 ) -> Section:
-    labels = concept.labels or [theme.heading or "dit thema"]
+    labels = concept.labels or ["het gesprek"]  # no concept heard well enough: the editor names it
     # topic/keyphrases: the names older, editor-written templates use for the label and concepts
     phrases = concept.phrases if len(concept.phrases) == len(labels) else labels
     names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
@@ -432,7 +435,7 @@ def _title(
     dominant = sorted(sorted(kept, key=lambda i: -(themes[i].end - themes[i].start))[:3])
     concepts: list[str] = []
     for i in dominant:
-        label = (episode_view.concepts[i].labels or themes[i].keyphrases or [""])[0]
+        label = (episode_view.concepts[i].labels or [""])[0]
         if label and label.casefold() not in {c.casefold() for c in concepts}:
             concepts.append(label)
     if not concepts:

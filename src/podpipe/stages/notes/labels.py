@@ -237,6 +237,8 @@ def theme_concepts(
             heard = confident.get(key, 1.0)
             if not is_dutch(key) or not heard or (count < 2 and heard < UNLISTED_PROBABILITY):
                 continue  # a non-word or a word Whisper was unsure of is most often a mishearing
+            if is_outro(key):
+                continue  # "volgende aflevering", "luisteraars": the outro, not what the theme is about
             rest = (phrase_total[key] if " " in key or key in named else total[key]) - count
             ratio = ((count + 0.5) / n_in) / ((max(rest, 0) + 0.5) / n_out)
             if ratio > 1.0:
@@ -402,6 +404,15 @@ def _as_written(sentences: list[ParsedSentence], key: str, cased: str | None = N
     return forms.most_common(1)[0][0] if forms else key
 
 
+def heard_as_dutch(phrase: str, sentences: list[ParsedSentence], min_probability: float = 0.6) -> bool:
+    """Whether a phrase is Dutch and, where the transcript has it, was heard with ``min_probability``."""
+    if not is_dutch(phrase) or is_outro(phrase):
+        return False
+    wanted = set(phrase.casefold().split())
+    heard = [t.probability for s in sentences for t in s.tokens if t.text.casefold() in wanted]
+    return not heard or sum(heard) / len(heard) >= min_probability
+
+
 def is_outro(text: str) -> bool:
     """Whether a sentence or word thanks, greets or sends the listener on (``_OUTRO``)."""
     return bool(_OUTRO.search(text))
@@ -487,6 +498,7 @@ __all__ = [
     "ThemeConcepts",
     "closing_round",
     "concept_key",
+    "heard_as_dutch",
     "host_recap",
     "is_outro",
     "outro_themes",
