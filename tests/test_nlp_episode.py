@@ -79,13 +79,16 @@ def test_theme_shape(analysis: Analysis, config: Nlp) -> None:
     assert starts == sorted(starts)
 
 
-def test_at_least_half_of_the_quotes_are_labelled(
+def test_most_labelled_quotes_are_among_the_candidates(
     analysis: Analysis, episode: tuple[Transcript, dict], config: Nlp
 ) -> None:
+    """Recall first (issue 20: the editor picks from up to three per theme and rejects the rest in the
+    review app), with at least two in five of the quotes a labelled one."""
     transcript, labels = episode
     score = score_analysis(analysis, transcript, labels, config.filler_words)
     assert analysis.quotes
-    assert score.quote_precision >= 0.5, (score.as_dict(), [q.text for q in analysis.quotes])
+    assert score.labelled_quotes_found >= 5, (score.as_dict(), [q.text for q in analysis.quotes])
+    assert score.quote_precision >= 0.4, (score.as_dict(), [q.text for q in analysis.quotes])
 
 
 def _without_fillers(text: str, fillers: list[str]) -> str:
