@@ -240,3 +240,30 @@ def test_a_keyphrase_falls_back_as_label_only_when_dutch_as_heard(parse) -> None
     assert heard_as_dutch("leesclub", [parse("De leesclub kiest een boek.")])
     assert not heard_as_dutch("leesclub", [parse("De leesclub kiest een boek.", probability=0.2)])
     assert not heard_as_dutch("vlorpmank", []) and not heard_as_dutch("volgende aflevering", [])
+
+
+def test_a_theme_opens_where_the_host_brings_up_a_new_concept_the_talk_takes_up(nlp) -> None:
+    from podpipe.domain import Role, Speaker
+    from podpipe.stages.analyse.keyphrases import content_lemmas
+    from podpipe.stages.analyse.segmentation import build_units, novelty
+
+    turns = [
+        ("S1", "Hoe begon de leesclub in jullie gemeente eigenlijk?"),
+        ("S2", "De leesclub begon met vijf mensen in de bibliotheek van de gemeente."),
+        ("S1", "En dan?"),
+        ("S2", "Daarna kwamen er elke maand nieuwe mensen bij de leesclub."),
+        ("S1", "Ik hoor ook vaak over voorleesuurtjes voor kinderen. Hoe werkt dat?"),
+        ("S2", "Een voorleesuurtje duurt een half uur, en de kinderen kiezen zelf het voorleesuurtje van de week."),
+    ]
+    segments = [Segment(start=i * 10.0, end=i * 10.0 + 9, text=t, speaker=s) for i, (s, t) in enumerate(turns)]
+    episode = Episode(id="0" * 64, slug="t", source=Path("t.wav"), duration=60.0)
+    speakers = [Speaker("S1", role=Role.HOST), Speaker("S2", role=Role.GUEST)]
+    from podpipe.stages.analyse.document import build_conversation
+
+    conv = build_conversation(Transcript(episode=episode, language="nl", segments=segments, speakers=speakers), nlp, [])
+    lemmas = [content_lemmas(conv.turns[s.turn].doc.char_span(s.start_char, s.end_char, alignment_mode="expand"),
+                             nlp.Defaults.stop_words, True) for s in conv.sentences]  # fmt: skip
+    units = build_units(conv, max_words=200)
+    gaps = list(range(1, len(units)))
+    scores = dict(zip([units[g].turn for g in gaps], novelty(conv, units, gaps, lemmas, window=60), strict=True))
+    assert scores[4] > 0.5 > scores[2]  # the new concept taken up after it, against a bare follow-up

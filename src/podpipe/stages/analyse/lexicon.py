@@ -37,14 +37,16 @@ def zipf(word: str) -> float:
 
 @lru_cache(maxsize=65536)
 def split_compound(word: str) -> tuple[str, str] | None:
-    """(modifier, head) of a compound the list lacks, both common words; None where there is none."""
+    """(modifier, head) of a compound the list lacks, both common words (or, for three parts such as
+    "voorleesuurtje", a head that is itself such a compound); None where there is none."""
     lower = word.casefold()
     if not lower.isalpha() or len(lower) < 7:
         return None
     best: tuple[float, tuple[str, str]] | None = None
     for cut in range(3, len(lower) - 2):
         head = lower[cut:]
-        if zipf(head) < PART:
+        head_strength = zipf(head) if zipf(head) >= PART else (PART if _nested(head) else 0.0)
+        if head_strength < PART:
             continue
         for link in _LINKS:
             stem = lower[:cut]
@@ -52,10 +54,15 @@ def split_compound(word: str) -> tuple[str, str] | None:
                 continue
             modifier = stem[: len(stem) - len(link)] if link else stem
             if len(modifier) >= 3 and zipf(modifier) >= PART:
-                strength = min(zipf(modifier), zipf(head))
+                strength = min(zipf(modifier), head_strength)
                 if best is None or strength > best[0]:
                     best = (strength, (modifier, head))
     return best[1] if best else None
+
+
+def _nested(head: str) -> bool:
+    """Whether a compound's head is a compound of two listed words itself (one level deep)."""
+    return len(head) >= 7 and zipf(head) < KNOWN and split_compound(head) is not None
 
 
 @lru_cache(maxsize=65536)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from podpipe.stages.analyse.document import Conversation
-from podpipe.stages.analyse.lexicon import is_dutch_word, specificity
+from podpipe.stages.analyse.lexicon import specificity
 
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
 # discourse markers, not tied to any episode.
@@ -327,7 +327,9 @@ def novelty(
                 later.update(lemma_lists[j])
                 budget -= words[j]
                 j += 1
-            fresh = [lemma for lemma in own - seen if lemma in later and is_dutch_word(lemma)]
+            # taken up later: a one-off mishearing is not (no lexicon check here, as the lemmatiser
+            # cuts rare compounds short: "voorleesuurtjes" -> "voorleesuurt")
+            fresh = [lemma for lemma in own - seen if lemma in later]
             result[gap_index] = min(1.0, sum(specificity(lemma) for lemma in fresh) / 1.5)
         seen.update(lemmas)
     return result
