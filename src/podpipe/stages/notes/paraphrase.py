@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Quote
+from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.stages.notes.clauses import Clause, transform
 from podpipe.stages.notes.labels import concept_key
 
@@ -79,6 +80,8 @@ def theme_statements(
         norm = _norm(sentence.text)
         if any(norm in q or q in norm for q in quoted):
             continue  # the quote says it in their own words already
+        if not heard_well(sentence, people.proper):
+            continue  # a paraphrase of what Whisper misheard would print the mishearing as fact
         clause = transform(sentence, people.first[speaker], fillers, people.names, people.proper)
         if clause is None or not 6 <= clause.words <= 32:
             continue
@@ -97,6 +100,24 @@ def theme_statements(
     for previous, statement in itertools.pairwise(chosen):
         statement.same_speaker = previous.speaker == statement.speaker
     return chosen, rest
+
+
+# A sentence is reported only when Whisper heard it this well on average (the quotes' floor is 0.6: a
+# quote is marked for the editor word by word, a paraphrase reads as the draft's own claim).
+REPORT_PROBABILITY = 0.75
+
+
+def heard_well(sentence: ParsedSentence, proper: set[str]) -> bool:
+    """Whether every word is Dutch (a name, a number or a word the text capitalises aside) and the
+    sentence was heard with ``REPORT_PROBABILITY`` on average, no word of it under 0.4."""
+    words = [t for t in sentence.tokens if any(c.isalpha() for c in t.text)]
+    if not words:
+        return False
+    if sum(t.probability for t in words) / len(words) < REPORT_PROBABILITY or min(t.probability for t in words) < 0.4:
+        return False
+    return all(
+        t.pos == "PROPN" or t.text in proper or t.text[:1].isupper() or is_dutch_word(t.text) for t in words
+    )
 
 
 def _statement(
