@@ -101,10 +101,9 @@ def uncertain_quote_notes(notes: ShowNotes, transcript: Transcript, threshold: f
             unsure = [w for w in dict.fromkeys(unsure) if w.strip(".,?!").casefold() in quote.text.casefold()]
             if unsure:
                 words = ", ".join(f"'{w.strip('.,?!')}'" for w in unsure[:6])
-                lines.append(
-                    f"Citaat ({dutch.clock(quote.start)}, {section.heading}): onzeker gehoord: {words}. "
-                    "Luister het na."
-                )
+                speaker = transcript.speaker(quote.speaker)
+                who = speaker.display_name if speaker is not None else quote.speaker
+                lines.append(f"Citaat van {who} ({dutch.clock(quote.start)}): onzeker gehoord: {words}. Luister het na.")
     return lines
 
 
