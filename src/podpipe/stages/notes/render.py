@@ -103,7 +103,8 @@ def uncertain_quote_notes(notes: ShowNotes, transcript: Transcript, threshold: f
                 words = ", ".join(f"'{w.strip('.,?!')}'" for w in unsure[:6])
                 speaker = transcript.speaker(quote.speaker)
                 who = speaker.display_name if speaker is not None else quote.speaker
-                lines.append(f"Citaat van {who} ({dutch.clock(quote.start)}): onzeker gehoord: {words}. Luister het na.")
+                clock = dutch.clock(quote.start)
+                lines.append(f"Citaat van {who} ({clock}): onzeker gehoord: {words}. Luister het na.")
     return lines
 
 
