@@ -58,6 +58,30 @@ def low_confidence_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
+def found_name_notes(transcript: Transcript) -> list[str]:
+    """Speakers named after what the conversation said (no sidecar or config named them): where the
+    name came from, so the editor checks it as heard (Whisper may have misspelt the introduction)."""
+    report = naming_report(transcript)
+    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+    lines = []
+    for speaker in transcript.speakers:
+        found = report.get(speaker.id, {}).get("found")
+        if not isinstance(found, dict) or not speaker.name:
+            continue
+        start = found.get("start")
+        minutes, seconds = divmod(int(start if isinstance(start, (int, float)) else 0), 60)
+        if found.get("rule") == "self-introduction":
+            how = "stelde zich voor"
+        else:
+            said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
+            how = f"werd voorgesteld door {said_by}"
+        organisation = found.get("organisation")
+        what = f"\u201c{found.get('heard')}\u201d" + (f" ({organisation})" if organisation else "")
+        lines.append(f"{speaker.name} ({speaker.id}): naam uit het gesprek, {what} {how} op "
+                     f"{minutes:02d}:{seconds:02d}: controleer naam en spelling.")
+    return lines
+
+
 def unheard_cast_notes(transcript: Transcript) -> list[str]:
     """People the sidecar says take part but no voice was named after: they may not have spoken, or
     diarisation heard their voice as someone else's (two similar voices counted as one), in which
@@ -82,9 +106,9 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
 
 def draft_checks(transcript: Transcript) -> list[str]:
     """Every names-and-speech line for the draft's check box."""
-    return (speech_notes(transcript) + low_confidence_notes(transcript) + unheard_cast_notes(transcript)
-            + correction_notes(transcript))
+    return (speech_notes(transcript) + found_name_notes(transcript) + low_confidence_notes(transcript)
+            + unheard_cast_notes(transcript) + correction_notes(transcript))
 
 
-__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "speech_check", "speech_notes",
+__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "found_name_notes", "low_confidence_notes", "speech_check", "speech_notes",
            "speech_status", "unheard_cast_notes"]

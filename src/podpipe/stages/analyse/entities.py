@@ -49,10 +49,24 @@ ORG_AFTER = re.compile(
 )
 # "Ellen Verhaegen is oprichter van Leerkorrel", "Bram Goossens van Kompaswerk",
 # "Sara Peeters, onderzoeker aan de KU Leuven"
+# A job between name and organisation: lower-case words, or an acronym compound ("HR-directeur").
+_JOB_WORD = r"(?:[a-zà-ÿ][\w'-]*|[A-Z]{2,}-[\w-]+)"
 INTRODUCTION = re.compile(
     rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*"
-    rf"(?:(?:is|was|werkt|zit)\s+)?(?:(?:[a-zà-ÿ][\w-]*),?\s+){{0,5}}?"
-    rf"(?:van|bij|aan|namens)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+    rf"(?:(?:is|was|werkt|zit)\s+)?(?:{_JOB_WORD},?\s+){{0,5}}?"
+    rf"(?:van|bij|aan|namens|achter)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+)
+# "Jonas Wuyts, zelfstandig coach met zijn eigen bureau Spiegelpunt": the organisation named by its kind.
+INTRODUCTION_BY_KIND = re.compile(
+    rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*(?:(?:is|was|werkt|zit|heeft|leidt|runt)\s+)?"
+    rf"(?:{_JOB_WORD},?\s+){{0,8}}?"
+    rf"(?:bureau|bedrijf|organisatie|firma|zaak|start-up|startup|kantoor|vzw|agentschap|studio)\s+"
+    rf"(?P<org>{ORG_NAME})"
+)
+# "En naast haar zit Jonas Wuyts", "mijn gast is X", "welkom, X": a guest named without an organisation.
+GUEST_CUE = re.compile(
+    rf"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|te\s+gast\s+(?:is|zijn)|mijn\s+gast\s+is|"
+    rf"aan\s+tafel\s+zit|ik\s+verwelkom|verwelkom\s+ik|welkom(?:\s+aan)?,?)\s+(?P<name>{PERSON_NAME})"
 )
 # Capitalised words that are not names, though they open many sentences or get PROPN tags.
 NOT_NAMES = frozenset(
@@ -272,9 +286,25 @@ def find_entities(
                 start=turn.time_at(match.start("name")),
             )
             book.add(org, "ORG", "introduction", speaker=turn.speaker, start=turn.time_at(match.start("org")))
+        for name, org, start in _introduced_without_preposition(text):
+            if not _valid_person(name, book) or (org and book.find(org, "PER")):
+                continue
+            book.add(name, "PER", "introduction", organisation=org, speaker=turn.speaker, start=turn.time_at(start))
+            if org:
+                book.add(org, "ORG", "introduction", speaker=turn.speaker, start=turn.time_at(start))
         if doc is not None and doc.has_annotation("POS"):
             _proper_nouns(doc, turn, book)
     return book
+
+
+def _introduced_without_preposition(text: str) -> list[tuple[str, str | None, int]]:
+    """(name, organisation or None, offset): "X, coach met zijn bureau Y", "naast haar zit X"."""
+    found = []
+    for match in INTRODUCTION_BY_KIND.finditer(text):
+        found.append((match.group("name"), _clean_org(match.group("org")), match.start("name")))
+    for match in GUEST_CUE.finditer(text):
+        found.append((match.group("name"), None, match.start("name")))
+    return found
 
 
 def _is_propn(doc: Doc, start: int, end: int) -> bool:
@@ -327,3 +357,97 @@ def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
         else:
             continue
         book.add(text, label, "proper-noun", speaker=turn.speaker, start=turn.time_at(span.start_char))
+
+
+# ---------------------------------------------------------------------------------------------
+# Before the NLP: who the conversation names (for the cast, the name correction and the naming)
+# ---------------------------------------------------------------------------------------------
+
+_COMMON_ZIPF = 5.0  # a single capitalised word this frequent in Dutch ("Blij") is no name after "ik ben"
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    speaker: str | None
+    text: str
+    starts: tuple[tuple[int, float], ...]  # (character offset, time) of each segment in the turn
+
+    def time_at(self, offset: int) -> float:
+        time = self.starts[0][1]
+        for position, start in self.starts:
+            if position > offset:
+                break
+            time = start
+        return time
+
+
+def _turns_of(segments: Iterable[Any]) -> list[_Turn]:
+    turns: list[_Turn] = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        if turns and turns[-1].speaker == segment.speaker:
+            last = turns[-1]
+            offset = len(last.text) + 1
+            turns[-1] = _Turn(last.speaker, f"{last.text} {text}", (*last.starts, (offset, segment.start)))
+        else:
+            turns.append(_Turn(segment.speaker, text, ((0, segment.start),)))
+    return turns
+
+
+def _plausible_name(name: str) -> bool:
+    """Capitalised words that are no sentence word ("Ja", "Dus") and, alone, no common Dutch word."""
+    from wordfreq import zipf_frequency
+
+    words = [w for w in name.split() if w.lower() not in _PARTICLE_WORDS]
+    if not words or any(w.lower() in NOT_NAMES for w in words):
+        return False
+    return len(words) >= 2 or zipf_frequency(words[0].lower(), "nl") < _COMMON_ZIPF
+
+
+def conversation_people(transcript: Transcript) -> list[Mention]:
+    """People (with the organisation said with them) the conversation names, from its text alone:
+    self-introductions ("ik ben X, ... bij Y"; ``speaker`` is then X), the host's introductions
+    ("X is HR-directeur bij Y", "X van Y", "X is de man achter Y", "X, coach met zijn bureau Y",
+    "naast haar zit X"; ``speaker`` is who introduced them), in order of first mention, each name once.
+
+    Regular expressions over the raw text, so that it runs before the NLP stage: the cast grown
+    from it tells the name correction how the introduction spelt each name."""
+    found: dict[str, Mention] = {}
+
+    def add(name: str, source: str, org: str | None, turn: _Turn, offset: int) -> None:
+        name = re.sub(r"\s+", " ", name).strip(" ,.;:")
+        if not _plausible_name(name):
+            return
+        key = _norm(name)
+        known = found.get(key) or next(
+            (m for k, m in found.items() if k.split(" ")[0] == key or key.split(" ")[0] == k), None)
+        if known is None:
+            found[key] = Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(offset), source=source,
+                                 organisation=org)
+        elif source == "self-introduction" and known.source != "self-introduction":
+            # Their own words outrank the host's: who says "ik ben X" is X.
+            full = known.text if len(known.text) >= len(name) else name
+            found[_norm(known.text)] = Mention(full, "PER", speaker=turn.speaker, start=turn.time_at(offset),
+                                               source=source, organisation=org or known.organisation)
+        elif org and not known.organisation:
+            found[_norm(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
+
+    for turn in _turns_of(transcript.segments):
+        for match in SELF_INTRO.finditer(turn.text):
+            org_match = ORG_AFTER.match(match.group("rest"))
+            add(match.group("name"), "self-introduction", _clean_org(org_match.group("org")) if org_match else None,
+                turn, match.start("name"))
+        for match in INTRODUCTION.finditer(turn.text):
+            org = _clean_org(match.group("org"))
+            if org and not _plausible_org(org):
+                org = None
+            add(match.group("name"), "introduction", org, turn, match.start("name"))
+        for name, org, offset in _introduced_without_preposition(turn.text):
+            add(name, "introduction", org, turn, offset)
+    return list(found.values())
+
+
+def _plausible_org(org: str) -> bool:
+    return bool(org) and org.lower() not in NOT_NAMES and org[:1].isupper()
