@@ -70,10 +70,12 @@ def found_name_notes(transcript: Transcript) -> list[str]:
             continue
         start = found.get("start")
         minutes, seconds = divmod(int(start if isinstance(start, (int, float)) else 0), 60)
+        said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
         if found.get("rule") == "self-introduction":
             how = "stelde zich voor"
+        elif found.get("rule") == "vocative":
+            how = f"werd aangesproken door {said_by}"
         else:
-            said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
             how = f"werd voorgesteld door {said_by}"
         organisation = found.get("organisation")
         what = f"\u201c{found.get('heard')}\u201d" + (f" ({organisation})" if organisation else "")
@@ -110,5 +112,5 @@ def draft_checks(transcript: Transcript) -> list[str]:
             + unheard_cast_notes(transcript) + correction_notes(transcript))
 
 
-__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "found_name_notes", "low_confidence_notes", "speech_check", "speech_notes",
-           "speech_status", "unheard_cast_notes"]
+__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "found_name_notes", "low_confidence_notes", "speech_check",
+           "speech_notes", "speech_status", "unheard_cast_notes"]

@@ -35,7 +35,7 @@ def prepare(
     the host decided, once, by voice or by how they open the episode. The cast is the config's and
     the sidecar's grown from the conversation (who introduces themselves or is introduced), so that
     a name heard in the introduction is spelt that way throughout."""
-    corrected = correct_names(transcript, episode_cast(transcript, settings).cast)
+    corrected = correct_names(transcript, episode_cast(transcript, settings).for_correction)
     return decide_host(corrected, settings, voiceprints=voiceprints)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wordfreq import zipf_frequency
+
 from podpipe.cast import build_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
@@ -364,6 +366,12 @@ def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
 # ---------------------------------------------------------------------------------------------
 
 _COMMON_ZIPF = 5.0  # a single capitalised word this frequent in Dutch ("Blij") is no name after "ik ben"
+_VOCATIVE_ZIPF = 3.0  # an address is a name when the word is this rare ("Boekhouder," is 3.6)
+VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker answers
+# "ik ben mouterschroven, community manager": a name Whisper did not know, written as one lower-case word.
+HEARD_SELF_INTRO = re.compile(r"\b(?i:ik\s+ben)\s+(?:zoals\s+altijd\s+)?(?P<name>[a-zà-ÿ][\w'-]{3,})\s*,")
+_ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
+VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -398,8 +406,6 @@ def _turns_of(segments: Iterable[Any]) -> list[_Turn]:
 
 def _plausible_name(name: str) -> bool:
     """Capitalised words that are no sentence word ("Ja", "Dus") and, alone, no common Dutch word."""
-    from wordfreq import zipf_frequency
-
     words = [w for w in name.split() if w.lower() not in _PARTICLE_WORDS]
     if not words or any(w.lower() in NOT_NAMES for w in words):
         return False
@@ -435,6 +441,9 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             found[_norm(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
 
     for turn in _turns_of(transcript.segments):
+        for match in HEARD_SELF_INTRO.finditer(turn.text):
+            if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
+                add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
         for match in SELF_INTRO.finditer(turn.text):
             org_match = ORG_AFTER.match(match.group("rest"))
             add(match.group("name"), "self-introduction", _clean_org(org_match.group("org")) if org_match else None,
@@ -446,6 +455,26 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             add(match.group("name"), "introduction", org, turn, match.start("name"))
         for name, org, offset in _introduced_without_preposition(turn.text):
             add(name, "introduction", org, turn, offset)
+    return list(found.values())
+
+
+def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]:
+    """Names ``caller`` (the host) addresses at the end of a turn, before another speaker answers:
+    "Katrin, hoe zag dat eruit?". Only words rare in Dutch (wordfreq) and capitalised; each once, in
+    order. Weaker than an introduction: the naming reads them only when introductions named too few."""
+    found: dict[str, Mention] = {}
+    turns = _turns_of(transcript.segments)
+    for index, turn in enumerate(turns):
+        if turn.speaker != caller or index + 1 >= len(turns) or turns[index + 1].speaker == caller:
+            continue
+        tail = len(turn.text) - VOCATIVE_TAIL
+        for match in VOCATIVE.finditer(turn.text):
+            name = match.group("name")
+            if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name)
+                    or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
+                continue
+            found.setdefault(_norm(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
+                                                  source="vocative"))
     return list(found.values())
 
 

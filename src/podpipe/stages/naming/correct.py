@@ -18,7 +18,9 @@ A span of ordinary Dutch words ("alleen", "wat er", "vragen": every word among w
 frequent Dutch words and none a word of a cast name) often shares a key with a name ("alleen" and
 "Alen", "wat er" and "Walter"). It is corrected only when the context says it is a name, Whisper
 having written it with a capital in the middle of a sentence (after "ik ben", after "dank u,", in
-"bij Kompas Merk"), and only at the higher ``frequent_threshold``. Every correction is recorded in ``transcript.corrections``
+"bij Kompas Merk"), and only at the higher ``frequent_threshold``.
+
+Every correction is recorded in ``transcript.corrections``
 and on the word (``Word.heard``), so an editor can see and undo it.
 """
 
@@ -331,5 +333,5 @@ def correction_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
-__all__ = ["FREQUENT_THRESHOLD", "THRESHOLD", "Term", "frequent_words", "cast_terms", "correct_names", "correct_segment", "correction_notes",
-           "dutch_key", "fold", "replace_heard", "similarity"]
+__all__ = ["FREQUENT_THRESHOLD", "THRESHOLD", "Term", "cast_terms", "correct_names", "correct_segment",
+           "correction_notes", "dutch_key", "fold", "frequent_words", "name_words", "replace_heard", "similarity"]

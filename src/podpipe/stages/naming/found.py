@@ -19,15 +19,22 @@ from dataclasses import dataclass, replace
 from podpipe.cast import cast_of
 from podpipe.config import Settings
 from podpipe.domain import Cast, CastMember, Mention, Role, Transcript
-from podpipe.stages.analyse.entities import conversation_people
+from podpipe.stages.analyse.entities import conversation_people, vocative_people
 from podpipe.stages.naming.correct import THRESHOLD, similarity
 from podpipe.stages.naming.resolve import best_member
 
 
 @dataclass(frozen=True, slots=True)
 class GrownCast:
-    cast: Cast
+    cast: Cast  # who the speakers can be
     found: dict[str, Mention]  # a member's name -> the finding it was added for
+    spelling: Cast | None = None  # what the name correction spells by, when not ``cast``
+
+    @property
+    def for_correction(self) -> Cast:
+        """Names said as names (introductions), not names only addressed: "Jonaast," is how Whisper
+        heard one address, no spelling to impose on every "Jonas"."""
+        return self.spelling or self.cast
 
 
 def host_speaker(transcript: Transcript) -> str | None:
@@ -48,8 +55,9 @@ def grow_cast(cast: Cast, people: Sequence[Mention], host_label: str | None) -> 
     A closed cast (the sidecar listed the guests) keeps its guests: who else is introduced is one of
     the show's people (a colleague named, a guest of another episode), spelt right but never a
     speaker, and a self-introduction that matches nobody is a member's name misheard (the naming
-    spells it right, :func:`podpipe.stages.naming.correct_introduced_names`). In an open cast the host's self-introduction gives the host when the cast has none, and
-    every other person introduced is a possible guest. Their organisations join the cast's."""
+    spells it right, :func:`podpipe.stages.naming.correct_introduced_names`). In an open cast the
+    host's self-introduction gives the host when the cast has none, and every other person introduced
+    is a possible guest. Their organisations join the cast's."""
     host, guests, extra = cast.host, list(cast.guests), list(cast.people)
     organisations = list(cast.organisations)
     found: dict[str, Mention] = {}
@@ -75,8 +83,18 @@ def grow_cast(cast: Cast, people: Sequence[Mention], host_label: str | None) -> 
 
 
 def episode_cast(transcript: Transcript, settings: Settings | None) -> GrownCast:
-    """The episode's cast (config and sidecar, :func:`podpipe.cast.cast_of`) grown from its conversation."""
-    return grow_cast(cast_of(transcript.episode, settings), conversation_people(transcript), host_speaker(transcript))
+    """The episode's cast (config and sidecar, :func:`podpipe.cast.cast_of`) grown from its conversation.
+
+    Introductions first; when an open cast then has fewer guests than there are voices beside the
+    host, the names the host addresses before another voice answers ("Katrin, hoe ...?") as well."""
+    host = host_speaker(transcript)
+    cast = cast_of(transcript.episode, settings)
+    grown = grow_cast(cast, conversation_people(transcript), host)
+    voices = {s.speaker for s in transcript.segments if s.speaker is not None} - {host}
+    if cast.closed or len(grown.cast.guests) >= len(voices):
+        return grown
+    addressed = grow_cast(grown.cast, vocative_people(transcript, host), host)
+    return GrownCast(addressed.cast, {**grown.found, **addressed.found}, spelling=grown.cast)
 
 
 def found_entry(mention: Mention) -> dict[str, object]:
