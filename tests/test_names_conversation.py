@@ -124,3 +124,57 @@ def test_the_draft_of_an_anonymous_episode_names_host_and_guests(shared: Path) -
     assert not any("Gast 1" in line or "Presentator" in line for line in checks)
     words = frequent_words()
     assert not [c for c in result.transcript.corrections if set(c.heard.lower().split()) <= words]
+
+
+# -- heard text (no shared data): what Whisper makes of names it does not know -------------------
+
+
+def _heard(*turns: tuple[str, str]) -> Any:
+    from podpipe.domain import Episode, Segment, Transcript
+
+    segments = [Segment(start=10.0 * i, end=10.0 * i + 9, text=text, speaker=speaker)
+                for i, (speaker, text) in enumerate(turns)]
+    episode = Episode(id="e" * 64, slug="heard", source=Path("heard.mp3"), duration=10.0 * len(turns))
+    return Transcript(episode=episode, segments=segments, language="nl")
+
+
+HEARD = (
+    ("A", "Hallo allemaal. Ik ben mouterschroven, community mager bij de podcast. Welkom, allebei."),
+    ("B", "Merci voor de uitnodiging."),
+    ("C", "Dank u."),
+    ("A", "Ik wil beginnen met een vraag. Katrin, hoe zag dat eruit?"),
+    ("B", "Heel klassiek, eigenlijk."),
+    ("A", "Communicatie, dat is het begin. Jonaast, wat denkt gij?"),
+    ("C", "Ja, ik zie dat ook zo."),
+)
+
+
+def test_a_name_whisper_wrote_as_one_lower_case_word_is_still_a_self_introduction() -> None:
+    found = conversation_people(_heard(*HEARD))
+    assert [(m.text, m.source, m.speaker) for m in found] == [("Mouterschroven", "self-introduction", "A")]
+    # "ik ben blij, ..." is Dutch, no name
+    assert conversation_people(_heard(("A", "Ik ben blij, echt waar."))) == []
+
+
+def test_the_hosts_addresses_name_the_guests_when_no_introduction_did() -> None:
+    from podpipe.stages.analyse.entities import vocative_people
+
+    addressed = vocative_people(_heard(*HEARD), "A")
+    # "Communicatie," opens a sentence too, but is a common word; "Welkom," is in no turn's end.
+    assert [(m.text, m.source) for m in addressed] == [("Katrin", "vocative"), ("Jonaast", "vocative")]
+    settings = _settings(configured_host=False)
+    named = name_speakers(pipeline.prepare(_heard(*HEARD), settings), None, settings)
+    assert {s.id: s.name for s in named.speakers} == {"A": "Mouterschroven", "B": "Katrin", "C": "Jonaast"}
+    lines = found_name_notes(named)
+    assert lines[1] == ("Katrin (B): naam uit het gesprek, \u201cKatrin\u201d werd aangesproken door Mouterschroven "
+                        "op 00:30: controleer naam en spelling.")
+
+
+def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:
+    turns = (("A", "Ik ben Walter Schroven. Naast mij zit Katleen Peeters van Kempenlog, en Jonas Wuyts van "
+                   "Spiegelpunt. Katrin, begin jij?"), ("B", "Ja."), ("A", "Jonas?"), ("C", "Goed."))
+    from podpipe.stages.naming.found import episode_cast
+
+    grown = episode_cast(_heard(*turns), _settings(configured_host=False))
+    assert [m.name for m in grown.cast.members] == ["Walter Schroven", "Katleen Peeters", "Jonas Wuyts"]
+    assert grown.cast.organisations == ("VOV", "Kempenlog", "Spiegelpunt")  # the config's, then the episode's
