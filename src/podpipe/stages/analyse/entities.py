@@ -368,8 +368,10 @@ def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
 _COMMON_ZIPF = 5.0  # a single capitalised word this frequent in Dutch ("Blij") is no name after "ik ben"
 _VOCATIVE_ZIPF = 3.0  # an address is a name when the word is this rare ("Boekhouder," is 3.6)
 VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker answers
-# "ik ben mouterschroven, community manager": a name Whisper did not know, written as one lower-case word.
-HEARD_SELF_INTRO = re.compile(r"\b(?i:ik\s+ben)\s+(?:zoals\s+altijd\s+)?(?P<name>[a-zà-ÿ][\w'-]{3,})\s*,")
+# "ik ben mouterschroven, community manager": a name Whisper did not know, written as one word (of any
+# case: the correction capitalises it once the cast knows it).
+# Up to two words may stand before it ("zoals altijd", heard as "nu wel").
+HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,2}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
 _ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
 VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
 
