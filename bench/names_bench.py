@@ -1,16 +1,22 @@
-"""Cast-name recall on the espeak-ng renderings, and the name-correction threshold.
+"""Name corrections: precision and recall on the shared renderings, false corrections on real speech.
 
-1. Recall: the share of cast-name and organisation mentions in the reference text that the transcript
-   spells canonically (each term counted at most as often as the reference has it), for plain
-   faster-whisper and podpipe told the cast as hotwords, as the prompt or not at all; before and
-   after podpipe's name correction. Files: the bundled demo (audio/demo, reference = the dialogue of
-   scripts/make_demo.py) and the 686 s rendering of the hand-written episode in
-   ``$PODPIPE_SHARED/transcripts`` (reference = its turns).
-2. Threshold: for each similarity threshold, the recall after correction on those renderings, and
-   the corrections made on the real Flemish read speech (which names nobody of a broad cast: every
-   correction there is a false one), per 1000 words.
+1. ``precision`` (default): the three espeak-ng renderings of ``$PODPIPE_SHARED/transcripts``
+   (ep12, ep14, ep15), each transcribed once by podpipe (default settings; cached in ``--cache``).
+   For each similarity threshold and each cast (the sidecar's; none, i.e. the config's grown from
+   the conversation): the corrections made (capitals apart), how many are right (a reference turn
+   within ``TOLERANCE_S`` of the correction says that name), how many "corrected" ordinary Dutch
+   words (every word among wordfreq's top 20,000, none a word of a cast name), and the recall of the
+   sidecar cast's mentions (the share of the reference's mentions of cast names and organisations
+   that the transcript spells canonically, each term counted at most as often as the reference has
+   it) before and after the correction.
+2. ``flemish`` (default): the real Flemish read speech, which names nobody of a broad cast (the
+   renderings' casts and Flemish names of the kind the show has): WER of plain batched
+   faster-whisper, of podpipe, and of podpipe after name correction, and every (false) correction.
+3. ``hints``: recall per way of telling Whisper the cast (none, prompt, hotwords) on the bundled demo
+   and ep12 (transcribes each file once per mode; slow).
 
-    PYTHONPATH=$PWD/src:$PWD .venv/bin/python bench/names_bench.py [--files demo,ep12] [--json out.json]
+    PYTHONPATH=$PWD/src:$PWD .venv/bin/python bench/names_bench.py [--parts precision,flemish,hints]
+        [--cache bench/results/names-cache] [--json bench/results/names.json]
 """
 
 from __future__ import annotations
@@ -22,19 +28,24 @@ import re
 import sys
 import tempfile
 import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
+import jiwer
 import yaml
 from faster_whisper import BatchedInferencePipeline
 
-from bench.transcribe_bench import build_corpus
+from bench.transcribe_bench import build_corpus, normalise_text
 from podpipe.cast import build_cast
 from podpipe.config import load_settings
-from podpipe.domain import Cast, CastMember, Episode, NormalisedAudio, Role, Transcript
+from podpipe.domain import Cast, CastMember, Episode, NameCorrection, NormalisedAudio, Role, Transcript
+from podpipe.io import TRANSCRIPT
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper
 from podpipe.stages import ingest as audio
-from podpipe.stages.naming.correct import cast_terms, correct_names
+from podpipe.stages.naming.correct import cast_terms, correct_names, fold, frequent_words, name_words
+from podpipe.stages.naming.found import episode_cast
 from podpipe.stages.transcribe import hint_options, transcribe
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,6 +100,7 @@ def with_transcription(settings, **changes):
 
 
 def run_recall(files, settings, modes, work: Path) -> tuple[list[dict], dict[str, Transcript]]:
+    """Recall per hint mode (the cast told to Whisper or not): transcribes each file once per mode."""
     rows, kept = [], {}
     model = load_whisper(settings).model
     for name, (source, reference, cast) in files.items():
@@ -126,60 +138,192 @@ def _row(file: str, system: str, text: str, reference: str, cast: Cast, wall: fl
     return row
 
 
-def broad_cast(files) -> Cast:
-    members = {m.name: m for _, _, cast in files.values() for m in cast.members}
+def broad_cast(casts: Sequence[Cast]) -> Cast:
+    members = {m.name: m for cast in casts for m in cast.members}
     for name in EXTRA_PEOPLE:
         members.setdefault(name, CastMember(name, Role.GUEST))
-    organisations = {o for _, _, cast in files.values() for o in cast.organisations} | set(EXTRA_ORGANISATIONS)
+    organisations = {o for cast in casts for o in cast.organisations} | set(EXTRA_ORGANISATIONS)
     return Cast(guests=tuple(members.values()), organisations=tuple(sorted(organisations)), closed=True)
 
 
-def run_thresholds(files, kept: dict[str, Transcript], settings, shared: Path, work: Path) -> list[dict]:
-    corpus = build_corpus(shared, 120.0, work)
-    flemish = []
-    for path, _, duration in corpus:
-        episode = Episode(id=path.stem, slug=path.stem, source=path, duration=duration)
-        flemish.append(transcribe(episode, audio.load_waveform(NormalisedAudio(path, 16_000, duration)), settings))
-    cast = broad_cast(files)
-    words = sum(len(s.text.split()) for t in flemish for s in t.segments)
+# ---------------------------------------------------------------------------------------------
+# Precision of the corrections on the shared renderings, false corrections on real speech
+# ---------------------------------------------------------------------------------------------
+
+RENDERINGS = ("vov-ep12-microleren", "vov-ep14-feedbackcultuur", "vov-ep15-duurzame-inzetbaarheid")
+TOLERANCE_S = 5.0  # a correction is right when a reference turn within this of it says the name
+
+
+@dataclass(frozen=True)
+class Rendering:
+    name: str
+    audio: Path
+    turns: list[tuple[float, float, str, str]]  # (start, end, speaker id, text) of the reference
+    cast: Cast  # the sidecar's (ep12 has none: its episode file's speakers)
+
+
+def rendering(shared: Path, name: str) -> Rendering:
+    folder = shared / "transcripts"
+    timing = json.loads((folder / f"{name}.espeak.segments.json").read_text(encoding="utf-8"))
+    turns = [(float(t["start"]), float(t["end"]), str(t["speaker"]), str(t["text"])) for t in timing["segments"]]
+    sidecar_path = folder / f"{name}.espeak.yaml"
+    if sidecar_path.is_file():
+        sidecar = yaml.safe_load(sidecar_path.read_text(encoding="utf-8"))
+    else:
+        data = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+        host = next(s for s in data["speakers"] if s["role"] == "host")
+        sidecar = {"host": {"name": host["name"], "organisation": host["organisation"]},
+                   "guests": [{"name": s["name"], "organisation": s["organisation"]}
+                              for s in data["speakers"] if s["role"] == "guest"]}
+    return Rendering(name, folder / f"{name}.espeak.mp3", turns, build_cast(None, sidecar))
+
+
+def heard(item: Rendering, settings, cache: Path, work: Path) -> Transcript:
+    """podpipe's transcript of a rendering (default settings: the cast is not told to Whisper, so a
+    sidecar changes nothing here), cached in ``cache`` as podpipe's transcript JSON."""
+    path = cache / f"{item.name}.whisper.json"
+    if path.is_file():
+        return TRANSCRIPT.read(path)
+    episode = audio.describe_episode(item.audio)
+    waveform = audio.load_waveform(audio.normalise(episode, work))
+    started = time.perf_counter()
+    transcript = transcribe(episode, waveform, settings)
+    print(f"{item.name}: transcribed in {time.perf_counter() - started:.0f} s", flush=True)
+    cache.mkdir(parents=True, exist_ok=True)
+    TRANSCRIPT.write(path, transcript)
+    return transcript
+
+
+def _says(text: str, canonical: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(fold(canonical))}(?!\w)", fold(text)) is not None
+
+
+def is_right(correction: NameCorrection, turns: Sequence[tuple[float, float, str, str]]) -> bool:
+    """Whether the reference says the correction's name within ``TOLERANCE_S`` of where it was heard."""
+    return any(start - TOLERANCE_S <= correction.end and correction.start <= end + TOLERANCE_S
+               and _says(text, correction.canonical) for start, end, _, text in turns)
+
+
+def is_ordinary(heard_form: str, cast: Cast) -> bool:
+    """Every word of the heard form among wordfreq's top Dutch words, none a word of a cast name."""
+    words = fold(heard_form).split()
+    return bool(words) and set(words) <= frequent_words() - name_words(cast_terms(cast))
+
+
+def precision_rows(items: Sequence[Rendering], transcripts: Mapping[str, Transcript], settings,
+                   thresholds: Sequence[float]) -> list[dict]:
+    """Per threshold and cast (the sidecar's; none, the cast grown from the conversation): corrections
+    made, right, ordinary words corrected, and recall of the sidecar cast's mentions after correction."""
     rows = []
-    for threshold in THRESHOLDS:
-        false = [c for t in flemish for c in correct_names(t, cast, threshold).corrections if c.method != "case"]
-        row = {"threshold": threshold, "false_corrections_real_speech": len(false),
-               "per_1000_words": round(1000 * len(false) / max(words, 1), 2),
-               "examples": sorted({f"{c.heard} -> {c.canonical}" for c in false})[:8]}
-        for name, transcript in kept.items():
-            _, reference, own = files[name]
-            corrected = _text(correct_names(transcript, own, threshold))
-            row[f"recall_{name}"] = round(recall(corrected, reference, own)[0], 3)
-        print(row, flush=True)
-        rows.append(row)
+    for threshold in thresholds:
+        for with_sidecar in (True, False):
+            totals = {"made": 0, "right": 0, "ordinary": 0, "hit": 0, "mentions": 0, "hit_before": 0}
+            per_file, wrong = {}, []
+            for item in items:
+                transcript = transcripts[item.name]
+                cast = item.cast if with_sidecar else episode_cast(transcript, settings).for_correction
+                corrected = correct_names(transcript, cast, threshold)
+                made = [c for c in corrected.corrections if c.method != "case"]
+                right = [c for c in made if is_right(c, item.turns)]
+                wrong += [f"{item.name[4:8]} {c.start:.0f}s {c.heard} -> {c.canonical}" for c in made if c not in right]
+                reference = " ".join(text for _, _, _, text in item.turns)
+                share, hit, total = recall(_text(corrected), reference, item.cast)
+                before = recall(_text(transcript), reference, item.cast)[1]
+                ordinary = [c for c in made if is_ordinary(c.heard, cast)]
+                per_file[item.name[4:8]] = f"{len(right)}/{len(made)} right, recall {hit}/{total}"
+                for key, value in (("made", len(made)), ("right", len(right)), ("ordinary", len(ordinary)),
+                                   ("hit", hit), ("mentions", total), ("hit_before", before)):
+                    totals[key] += value
+            row = {"threshold": threshold, "cast": "sidecar" if with_sidecar else "conversation (no sidecar)",
+                   **totals, "precision": round(totals["right"] / max(totals["made"], 1), 3),
+                   "recall": round(totals["hit"] / max(totals["mentions"], 1), 3),
+                   "recall_before": round(totals["hit_before"] / max(totals["mentions"], 1), 3),
+                   "files": per_file, "wrong": wrong[:12]}
+            print(row, flush=True)
+            rows.append(row)
     return rows
+
+
+def flemish_rows(settings, shared: Path, cache: Path, work: Path, thresholds: Sequence[float],
+                 casts: Sequence[Cast]) -> dict:
+    """The real Flemish read speech (names nobody of the cast): WER of plain batched faster-whisper,
+    of podpipe's transcript, and of podpipe's transcript after name correction against a broad cast;
+    every correction there is a false one."""
+    path = cache / "flemish.json"
+    if path.is_file():
+        cached = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        corpus = build_corpus(shared, 120.0, work)
+        model = load_whisper(settings).model
+        cached = {"references": [text for _, text, _ in corpus], "plain": [], "podpipe": []}
+        for source, _, duration in corpus:
+            waveform = audio.load_waveform(NormalisedAudio(source, 16_000, duration))
+            segments, _ = BatchedInferencePipeline(model).transcribe(waveform, language="nl", word_timestamps=True)
+            cached["plain"].append(" ".join(s.text.strip() for s in segments))
+            episode = Episode(id=source.stem, slug=source.stem, source=source, duration=duration)
+            cached["podpipe"].append(TRANSCRIPT.to_dict(transcribe(episode, waveform, settings)))
+        cache.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
+    references = cached["references"]
+    transcripts = [TRANSCRIPT.from_dict(data) for data in cached["podpipe"]]
+    cast = broad_cast(casts)
+    result: dict = {"wer_plain": _wer(references, cached["plain"]),
+                    "wer_podpipe": _wer(references, [_text(t) for t in transcripts]), "thresholds": []}
+    words = sum(len(r.split()) for r in references)
+    for threshold in thresholds:
+        corrected = [correct_names(t, cast, threshold) for t in transcripts]
+        false = [c for t in corrected for c in t.corrections if c.method != "case"]
+        row = {"threshold": threshold, "false_corrections": len(false),
+               "per_1000_words": round(1000 * len(false) / max(words, 1), 2),
+               "ordinary_words_corrected": sum(is_ordinary(c.heard, cast) for c in false),
+               "wer_after_correction": _wer(references, [_text(t) for t in corrected]),
+               "examples": sorted({f"{c.heard} -> {c.canonical}" for c in false})[:8]}
+        print(row, flush=True)
+        result["thresholds"].append(row)
+    print({k: v for k, v in result.items() if k != "thresholds"}, flush=True)
+    return result
+
+
+def _wer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
+    return round(100 * jiwer.wer([normalise_text(r) for r in references], [normalise_text(h) for h in hypotheses]), 2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", default="demo,ep12")
+    parser.add_argument("--parts", default="precision,flemish",
+                        help="precision (the shared renderings), flemish (real speech), hints (recall per hint mode)")
+    parser.add_argument("--files", default="demo,ep12", help="files of the hints part")
+    parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "names-cache",
+                        help="transcripts made once and reused (delete to transcribe again)")
     parser.add_argument("--sequential", action="store_true", help="also sequential decoding (slow on ep12)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     offline_environment()
     settings = load_settings()
     shared = Path(os.environ.get("PODPIPE_SHARED", settings.resolve(settings.paths.shared)))
-    available = {"demo": demo_file}
-    if (shared / "transcripts").is_dir():
-        available["ep12"] = lambda: ep12_file(shared)
-    files = {name: available[name]() for name in args.files.split(",") if name in available}
-    modes = [(True, h) for h in ("none", "prompt", "hotwords")]
-    if args.sequential:
-        modes += [(False, h) for h in ("none", "prompt", "hotwords")]
-    assert hint_options  # the options the bench compares are podpipe's own
+    parts = set(args.parts.split(","))
+    results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        rows, kept = run_recall(files, settings, modes, Path(tmp))
-        thresholds = run_thresholds(files, kept, settings, shared, Path(tmp))
+        items = [rendering(shared, name) for name in RENDERINGS if (shared / "transcripts").is_dir()]
+        if "precision" in parts:
+            transcripts = {item.name: heard(item, settings, args.cache, Path(tmp)) for item in items}
+            results["precision"] = precision_rows(items, transcripts, settings, THRESHOLDS)
+        if "flemish" in parts:
+            results["flemish"] = flemish_rows(settings, shared, args.cache, Path(tmp), THRESHOLDS,
+                                              [item.cast for item in items])
+        if "hints" in parts:
+            available = {"demo": demo_file}
+            if (shared / "transcripts").is_dir():
+                available["ep12"] = lambda: ep12_file(shared)
+            files = {name: available[name]() for name in args.files.split(",") if name in available}
+            modes = [(True, h) for h in ("none", "prompt", "hotwords")]
+            if args.sequential:
+                modes += [(False, h) for h in ("none", "prompt", "hotwords")]
+            assert hint_options  # the options the bench compares are podpipe's own
+            results["recall"], _ = run_recall(files, settings, modes, Path(tmp))
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps({"recall": rows, "thresholds": thresholds}, indent=2, ensure_ascii=False))
+        args.json.write_text(json.dumps(results, indent=2, ensure_ascii=False))
 
 
 if __name__ == "__main__":

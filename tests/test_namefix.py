@@ -162,3 +162,77 @@ def test_a_two_letter_name_is_not_a_common_word() -> None:
     cast = Cast(guests=(CastMember("An Janssens", Role.GUEST),), closed=True)
     corrected, made = correct_segment(_segment("Ik ga aan de slag met an."), 0, cast_terms(cast))
     assert corrected.text == "Ik ga aan de slag met An." and [c.method for c in made] == ["case"]
+
+
+# -- ordinary Dutch words are no names ---------------------------------------------------------
+
+WIDE_CAST = Cast(
+    host=CastMember("Walter Schroven", Role.HOST, "VOV"),
+    guests=(CastMember("Marc Alen", Role.GUEST, "Arboth"), CastMember("Ellen Verhaegen", Role.GUEST, "Leerkorrel"),
+            CastMember("Bram Goossens", Role.GUEST, "Kompaswerk")),
+    organisations=("VOV", "Arboth", "Leerkorrel", "Kompaswerk"),
+    closed=True,
+)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Dat doe ik alleen op maandag.",  # "alleen" and "Alen" share a key
+        "Ik ga daar iets over schrijven.",  # "schrijven" ~ "Schroven"
+        "Kijk eens wat er gebeurt als ge dat doet.",  # "wat er" ~ "Walter"
+        "Dat zijn goede vragen, en er zijn verhalen over.",  # "vragen", "verhalen" ~ "Verhaegen"
+        "Alleen, dat is niet genoeg.",  # a capital that opens the sentence says nothing
+        "ik ben alleen, dus ik kom later.",  # "ik ben" alone is no name's context for a word
+    ],
+)
+def test_ordinary_dutch_words_are_never_corrected(text: str) -> None:
+    corrected, made = correct_segment(_segment(text), 0, cast_terms(WIDE_CAST))
+    assert made == [] and corrected.text == text
+
+
+def test_an_ordinary_word_in_a_names_context_is_corrected_when_very_close() -> None:
+    # Capitalised mid-sentence: Whisper wrote a name. "Kompas Merk": both words are ordinary Dutch.
+    corrected, made = correct_segment(_segment("Dank u, Alleen. Ik werk bij Kompas Merk."), 0, cast_terms(WIDE_CAST))
+    assert corrected.text == "Dank u, Alen. Ik werk bij Kompaswerk."
+    assert [(c.heard, c.canonical) for c in made] == [("Alleen", "Alen"), ("Kompas Merk", "Kompaswerk")]
+    # ... but not when the ordinary words are only somewhat alike (0.86 < FREQUENT_THRESHOLD).
+    corrected, made = correct_segment(_segment("Ik heb het over Vragen gehad."), 0, cast_terms(WIDE_CAST))
+    assert made == []
+
+
+def test_a_segment_that_continues_a_sentence_keeps_its_capital_as_context() -> None:
+    first = Segment(0.0, 2.0, "Dit is", words=_segment("Dit is").words, speaker="S1")
+    second = Segment(2.0, 4.0, "Alleen van Arboth.", words=_segment("Alleen van Arboth.", 2.0).words, speaker="S1")
+    corrected = correct_names(Transcript(_episode(), [first, second], "nl"), WIDE_CAST)
+    assert corrected.segments[1].text == "Alen van Arboth."
+    opened = Segment(2.0, 4.0, "Alleen van Arboth.", words=_segment("Alleen van Arboth.", 2.0).words, speaker="S1")
+    closed = Segment(0.0, 2.0, "Dit is het.", words=_segment("Dit is het.").words, speaker="S1")
+    assert correct_names(Transcript(_episode(), [closed, opened], "nl"), WIDE_CAST).corrections == []
+
+
+def test_no_word_of_the_frequency_list_top_is_turned_into_a_cast_name() -> None:
+    """Every one of wordfreq's 20,000 most frequent Dutch words, lower-case in a sentence: none changes
+    unless it is a cast name's own word (capitals alone)."""
+    from wordfreq import top_n_list
+
+    from podpipe.stages.naming.correct import fold, name_words
+
+    terms = cast_terms(WIDE_CAST)
+    own = name_words(terms)
+    words = [w for w in top_n_list("nl", 20_000) if w.isalpha() and fold(w) not in own]
+    segments = [_segment("en " + " ".join(words[i : i + 40]) + " .", float(i)) for i in range(0, len(words), 40)]
+    corrected = correct_names(Transcript(_episode(), segments, "nl"), WIDE_CAST)
+    assert [c for c in corrected.corrections] == []
+
+
+def test_the_check_box_lists_each_heard_form_once_with_its_count_and_first_time() -> None:
+    cast = Cast(guests=(CastMember("Sofie Willox", Role.GUEST),), closed=True)
+    segments = [_segment("Dank je, Sophie. Zo is het, Sophie. Dat klopt, Sophie.", 30.0 * i) for i in range(9)]
+    segments.append(_segment("Merci, Sophie Willocks.", 400.0))
+    corrected = correct_names(Transcript(_episode(), segments, "nl"), cast)
+    assert sum(c.method != "case" for c in corrected.corrections) == 29  # 27 + 1 + "Willocks"
+    notes = correction_notes(corrected)
+    assert len(notes) == 2  # was one line per correction: 29
+    assert notes[0].startswith("\u201cSophie\u201d is verbeterd tot \u201cSofie\u201d (28 keer, eerst op 00:01;")
+    assert notes[1].startswith("\u201cWillocks\u201d is verbeterd tot \u201cWillox\u201d (1 keer op 06:41;")

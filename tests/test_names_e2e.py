@@ -16,17 +16,16 @@ import numpy as np
 import pytest
 import yaml
 
-from podpipe.cast import cast_of
 from podpipe.checks import draft_checks, speech_status
 from podpipe.config import load_settings
 from podpipe.domain import Role
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
+from podpipe.pipeline import prepare
 from podpipe.stages import ingest as audio
 from podpipe.stages.analyse import analyse
 from podpipe.stages.attribute import attribute_speakers
 from podpipe.stages.diarize.stage import diarize
-from podpipe.stages.naming import decide_host, is_placeholder_name, name_speakers, naming_report
-from podpipe.stages.naming.correct import correct_names
+from podpipe.stages.naming import is_placeholder_name, name_speakers, naming_report
 from podpipe.stages.transcribe import transcribe
 
 pytestmark = [
@@ -79,8 +78,7 @@ def heard(settings, tmp_path_factory):
 def _named(heard, settings, metadata: dict | None):
     transcript, diarisation = heard
     transcript = replace(transcript, episode=replace(transcript.episode, metadata=dict(metadata or {})))
-    transcript = correct_names(transcript, cast_of(transcript.episode, settings))
-    transcript = decide_host(transcript, settings, voiceprints=diarisation.centroids)
+    transcript = prepare(transcript, settings, voiceprints=diarisation.centroids)  # names corrected, host decided
     return name_speakers(transcript, analyse(transcript, settings), settings, voiceprints=diarisation.centroids)
 
 

@@ -59,6 +59,32 @@ def low_confidence_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
+def found_name_notes(transcript: Transcript) -> list[str]:
+    """Speakers named after what the conversation said (no sidecar or config named them): where the
+    name came from, so the editor checks it as heard (Whisper may have misspelt the introduction)."""
+    report = naming_report(transcript)
+    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+    lines = []
+    for speaker in transcript.speakers:
+        found = report.get(speaker.id, {}).get("found")
+        if not isinstance(found, dict) or not speaker.name:
+            continue
+        start = found.get("start")
+        minutes, seconds = divmod(int(start if isinstance(start, (int, float)) else 0), 60)
+        said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
+        if found.get("rule") == "self-introduction":
+            how = "stelde zich voor"
+        elif found.get("rule") == "vocative":
+            how = f"werd aangesproken door {said_by}"
+        else:
+            how = f"werd voorgesteld door {said_by}"
+        organisation = found.get("organisation")
+        what = f"\u201c{found.get('heard')}\u201d" + (f" ({organisation})" if organisation else "")
+        lines.append(f"{speaker.name} ({speaker.id}): naam uit het gesprek, {what} {how} op "
+                     f"{minutes:02d}:{seconds:02d}: controleer naam en spelling.")
+    return lines
+
+
 def unheard_cast_notes(transcript: Transcript) -> list[str]:
     """People the sidecar says take part but no voice was named after: they may not have spoken, or
     diarisation heard their voice as someone else's (two similar voices counted as one), in which
@@ -103,9 +129,11 @@ def publishing_notes(settings: Settings | None) -> list[str]:
 
 def draft_checks(transcript: Transcript, settings: Settings | None = None) -> list[str]:
     """Every names-and-speech line for the draft's check box; with the settings, the publishing lines too."""
-    return (speech_notes(transcript) + low_confidence_notes(transcript) + unheard_cast_notes(transcript)
-            + correction_notes(transcript) + (publishing_notes(settings) if settings is not None else []))
+    return (speech_notes(transcript) + found_name_notes(transcript) + low_confidence_notes(transcript)
+            + unheard_cast_notes(transcript) + correction_notes(transcript)
+            + (publishing_notes(settings) if settings is not None else []))
 
 
-__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "low_confidence_notes", "publishing_notes", "speech_check",
+__all__ = ["SPEECH_CHECK_STAGE", "draft_checks", "found_name_notes", "low_confidence_notes", "publishing_notes",
+           "speech_check",
            "speech_notes", "speech_status", "unheard_cast_notes"]

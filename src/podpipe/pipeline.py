@@ -14,7 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from podpipe.cast import cast_of
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
 from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
@@ -25,6 +24,7 @@ from podpipe.io import ANALYSIS, json_text
 from podpipe.stages.analyse import analyse
 from podpipe.stages.naming import decide_host, name_speakers
 from podpipe.stages.naming.correct import correct_names
+from podpipe.stages.naming.found import episode_cast
 from podpipe.stages.notes import build_show_notes, write_show_notes
 
 
@@ -32,8 +32,10 @@ def prepare(
     transcript: Transcript, settings: Settings, *, voiceprints: Mapping[str, Sequence[float]] | None = None
 ) -> Transcript:
     """What the analysis reads: misheard cast names spelt right (the heard form kept beside each) and
-    the host decided, once, by voice or by how they open the episode."""
-    corrected = correct_names(transcript, cast_of(transcript.episode, settings))
+    the host decided, once, by voice or by how they open the episode. The cast is the config's and
+    the sidecar's grown from the conversation (who introduces themselves or is introduced), so that
+    a name heard in the introduction is spelt that way throughout."""
+    corrected = correct_names(transcript, episode_cast(transcript, settings).for_correction)
     return decide_host(corrected, settings, voiceprints=voiceprints)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from wordfreq import zipf_frequency
+
 from podpipe.cast import build_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
@@ -49,10 +51,24 @@ ORG_AFTER = re.compile(
 )
 # "Ellen Verhaegen is oprichter van Leerkorrel", "Bram Goossens van Kompaswerk",
 # "Sara Peeters, onderzoeker aan de KU Leuven"
+# A job between name and organisation: lower-case words, or an acronym compound ("HR-directeur").
+_JOB_WORD = r"(?:[a-zà-ÿ][\w'-]*|[A-Z]{2,}-[\w-]+)"
 INTRODUCTION = re.compile(
     rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*"
-    rf"(?:(?:is|was|werkt|zit)\s+)?(?:(?:[a-zà-ÿ][\w-]*),?\s+){{0,5}}?"
-    rf"(?:van|bij|aan|namens)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+    rf"(?:(?:is|was|werkt|zit)\s+)?(?:{_JOB_WORD},?\s+){{0,5}}?"
+    rf"(?:van|bij|aan|namens|achter)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+)
+# "Jonas Wuyts, zelfstandig coach met zijn eigen bureau Spiegelpunt": the organisation named by its kind.
+INTRODUCTION_BY_KIND = re.compile(
+    rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*(?:(?:is|was|werkt|zit|heeft|leidt|runt)\s+)?"
+    rf"(?:{_JOB_WORD},?\s+){{0,8}}?"
+    rf"(?:bureau|bedrijf|organisatie|firma|zaak|start-up|startup|kantoor|vzw|agentschap|studio)\s+"
+    rf"(?P<org>{ORG_NAME})"
+)
+# "En naast haar zit Jonas Wuyts", "mijn gast is X", "welkom, X": a guest named without an organisation.
+GUEST_CUE = re.compile(
+    rf"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|te\s+gast\s+(?:is|zijn)|mijn\s+gast\s+is|"
+    rf"aan\s+tafel\s+zit|ik\s+verwelkom|verwelkom\s+ik|welkom(?:\s+aan)?,?)\s+(?P<name>{PERSON_NAME})"
 )
 # Capitalised words that are not names, though they open many sentences or get PROPN tags.
 NOT_NAMES = frozenset(
@@ -272,9 +288,25 @@ def find_entities(
                 start=turn.time_at(match.start("name")),
             )
             book.add(org, "ORG", "introduction", speaker=turn.speaker, start=turn.time_at(match.start("org")))
+        for name, org, start in _introduced_without_preposition(text):
+            if not _valid_person(name, book) or (org and book.find(org, "PER")):
+                continue
+            book.add(name, "PER", "introduction", organisation=org, speaker=turn.speaker, start=turn.time_at(start))
+            if org:
+                book.add(org, "ORG", "introduction", speaker=turn.speaker, start=turn.time_at(start))
         if doc is not None and doc.has_annotation("POS"):
             _proper_nouns(doc, turn, book)
     return book
+
+
+def _introduced_without_preposition(text: str) -> list[tuple[str, str | None, int]]:
+    """(name, organisation or None, offset): "X, coach met zijn bureau Y", "naast haar zit X"."""
+    found = []
+    for match in INTRODUCTION_BY_KIND.finditer(text):
+        found.append((match.group("name"), _clean_org(match.group("org")), match.start("name")))
+    for match in GUEST_CUE.finditer(text):
+        found.append((match.group("name"), None, match.start("name")))
+    return found
 
 
 def _is_propn(doc: Doc, start: int, end: int) -> bool:
@@ -327,3 +359,126 @@ def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
         else:
             continue
         book.add(text, label, "proper-noun", speaker=turn.speaker, start=turn.time_at(span.start_char))
+
+
+# ---------------------------------------------------------------------------------------------
+# Before the NLP: who the conversation names (for the cast, the name correction and the naming)
+# ---------------------------------------------------------------------------------------------
+
+_COMMON_ZIPF = 5.0  # a single capitalised word this frequent in Dutch ("Blij") is no name after "ik ben"
+_VOCATIVE_ZIPF = 3.0  # an address is a name when the word is this rare ("Boekhouder," is 3.6)
+VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker answers
+# "ik ben mouterschroven, community manager": a name Whisper did not know, written as one word (of any
+# case: the correction capitalises it once the cast knows it).
+# Up to two words may stand before it ("zoals altijd", heard as "nu wel").
+HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,2}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
+_ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
+VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
+
+
+@dataclass(frozen=True, slots=True)
+class _Turn:
+    speaker: str | None
+    text: str
+    starts: tuple[tuple[int, float], ...]  # (character offset, time) of each segment in the turn
+
+    def time_at(self, offset: int) -> float:
+        time = self.starts[0][1]
+        for position, start in self.starts:
+            if position > offset:
+                break
+            time = start
+        return time
+
+
+def _turns_of(segments: Iterable[Any]) -> list[_Turn]:
+    turns: list[_Turn] = []
+    for segment in segments:
+        text = segment.text.strip()
+        if not text:
+            continue
+        if turns and turns[-1].speaker == segment.speaker:
+            last = turns[-1]
+            offset = len(last.text) + 1
+            turns[-1] = _Turn(last.speaker, f"{last.text} {text}", (*last.starts, (offset, segment.start)))
+        else:
+            turns.append(_Turn(segment.speaker, text, ((0, segment.start),)))
+    return turns
+
+
+def _plausible_name(name: str) -> bool:
+    """Capitalised words that are no sentence word ("Ja", "Dus") and, alone, no common Dutch word."""
+    words = [w for w in name.split() if w.lower() not in _PARTICLE_WORDS]
+    if not words or any(w.lower() in NOT_NAMES for w in words):
+        return False
+    return len(words) >= 2 or zipf_frequency(words[0].lower(), "nl") < _COMMON_ZIPF
+
+
+def conversation_people(transcript: Transcript) -> list[Mention]:
+    """People (with the organisation said with them) the conversation names, from its text alone:
+    self-introductions ("ik ben X, ... bij Y"; ``speaker`` is then X), the host's introductions
+    ("X is HR-directeur bij Y", "X van Y", "X is de man achter Y", "X, coach met zijn bureau Y",
+    "naast haar zit X"; ``speaker`` is who introduced them), in order of first mention, each name once.
+
+    Regular expressions over the raw text, so that it runs before the NLP stage: the cast grown
+    from it tells the name correction how the introduction spelt each name."""
+    found: dict[str, Mention] = {}
+
+    def add(name: str, source: str, org: str | None, turn: _Turn, offset: int) -> None:
+        name = re.sub(r"\s+", " ", name).strip(" ,.;:")
+        if not _plausible_name(name):
+            return
+        key = _norm(name)
+        known = found.get(key) or next(
+            (m for k, m in found.items() if k.split(" ")[0] == key or key.split(" ")[0] == k), None)
+        if known is None:
+            found[key] = Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(offset), source=source,
+                                 organisation=org)
+        elif source == "self-introduction" and known.source != "self-introduction":
+            # Their own words outrank the host's: who says "ik ben X" is X.
+            full = known.text if len(known.text) >= len(name) else name
+            found[_norm(known.text)] = Mention(full, "PER", speaker=turn.speaker, start=turn.time_at(offset),
+                                               source=source, organisation=org or known.organisation)
+        elif org and not known.organisation:
+            found[_norm(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
+
+    for turn in _turns_of(transcript.segments):
+        for match in HEARD_SELF_INTRO.finditer(turn.text):
+            if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
+                add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
+        for match in SELF_INTRO.finditer(turn.text):
+            org_match = ORG_AFTER.match(match.group("rest"))
+            add(match.group("name"), "self-introduction", _clean_org(org_match.group("org")) if org_match else None,
+                turn, match.start("name"))
+        for match in INTRODUCTION.finditer(turn.text):
+            org = _clean_org(match.group("org"))
+            if org and not _plausible_org(org):
+                org = None
+            add(match.group("name"), "introduction", org, turn, match.start("name"))
+        for name, org, offset in _introduced_without_preposition(turn.text):
+            add(name, "introduction", org, turn, offset)
+    return list(found.values())
+
+
+def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]:
+    """Names ``caller`` (the host) addresses at the end of a turn, before another speaker answers:
+    "Katrin, hoe zag dat eruit?". Only words rare in Dutch (wordfreq) and capitalised; each once, in
+    order. Weaker than an introduction: the naming reads them only when introductions named too few."""
+    found: dict[str, Mention] = {}
+    turns = _turns_of(transcript.segments)
+    for index, turn in enumerate(turns):
+        if turn.speaker != caller or index + 1 >= len(turns) or turns[index + 1].speaker == caller:
+            continue
+        tail = len(turn.text) - VOCATIVE_TAIL
+        for match in VOCATIVE.finditer(turn.text):
+            name = match.group("name")
+            if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name)
+                    or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
+                continue
+            found.setdefault(_norm(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
+                                                  source="vocative"))
+    return list(found.values())
+
+
+def _plausible_org(org: str) -> bool:
+    return bool(org) and org.lower() not in NOT_NAMES and org[:1].isupper()

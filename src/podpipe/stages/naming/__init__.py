@@ -21,7 +21,7 @@ import json
 import logging
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from podpipe.cast import cast_of
 from podpipe.config import Naming, Settings, section_of
 from podpipe.domain import Analysis, Cast, CastMember, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.files import write_text_atomic
-from podpipe.stages.naming.correct import fold, replace_heard
+from podpipe.stages.naming.correct import cast_terms, fold, frequent_words, name_words, replace_heard
+from podpipe.stages.naming.found import episode_cast, found_entry
 from podpipe.stages.naming.resolve import (
     Assignment,
     Evidence,
@@ -285,16 +286,19 @@ def decide_host(
     are recorded as the ``ModelInfo`` of stage ``"host"``, which :func:`name_speakers` reads.
     """
     config = naming_settings(settings)
-    cast = cast_of(transcript.episode, settings)
+    grown = episode_cast(transcript, settings)
+    cast = grown.cast
     order = _order(transcript)
     speakers = [replace(s) for s in transcript.speakers]
     known = {s.id for s in speakers}
     speakers += [Speaker(id=label) for label in order if label not in known]
     decision: dict[str, Any] = {"speaker": None}
     named_host = next((s for s in speakers if s.role == Role.HOST), None)
-    if named_host is not None:
+    if named_host is not None and (named_host.name or cast.host is None):
         decision = {"speaker": named_host.id, "source": "transcript"}
     elif cast.host is not None and order:
+        # A speaker whose role the transcript gives (an anonymous episode file) is the only chair to fill.
+        chairs = [named_host.id] if named_host is not None else order
         store = store or (VoiceprintStore.from_settings(settings) if voiceprints else None)
         similarities = _voice_similarities([cast.host], voiceprints, store)
         evidence = (
@@ -302,7 +306,7 @@ def decide_host(
             + self_introduction_evidence(heard_self_introductions(transcript), [cast.host])
             + first_speech_evidence(order, cast.host)
         )
-        found = resolve([cast.host], order, evidence, closed=False)
+        found = resolve([cast.host], chairs, evidence, closed=False)
         if found:
             label, assignment = next(iter(found.items()))
             speaker = next(s for s in speakers if s.id == label)
@@ -310,6 +314,10 @@ def decide_host(
             speaker.organisation = speaker.organisation or cast.host.organisation
             speaker.role = Role.HOST
             decision = {"speaker": label, **_evidence_entry(assignment)}
+            if cast.host.name in grown.found:
+                decision["found"] = found_entry(grown.found[cast.host.name])
+        elif named_host is not None:
+            decision = {"speaker": named_host.id, "source": "transcript"}
         if similarities:
             decision["voice"] = {"voiceprint": cast.host.name, "threshold": config.voiceprint_threshold,
                                  "similarities": similarities[cast.host.name]}
@@ -340,6 +348,16 @@ def _candidates(cast: Cast, mentions: Sequence[Mention], taken: set[str]) -> lis
             if best_member(mention.text, [*members, *cast.speaking])[0] is None:
                 members.append(CastMember(mention.text, Role.GUEST, mention.organisation))
     return [m for m in members if _norm(m.name) not in taken]
+
+
+def _mentions(analysis: Analysis | None, transcript: Transcript, found: Iterable[Mention]) -> list[Mention]:
+    """The analysis's people (or the raw self-introductions), and what the conversation introduced
+    that the analysis did not find."""
+    mentions = list(analysis.people) if analysis is not None else heard_self_introductions(transcript)
+    for mention in found:
+        if not any(_norm(m.text) == _norm(mention.text) and m.source == mention.source for m in mentions):
+            mentions.append(mention)
+    return mentions
 
 
 def _guest_evidence(
@@ -397,8 +415,9 @@ def name_speakers(
     if host_label in speakers and speakers[host_label].name:
         report[host_label] = {k: v for k, v in host.items() if k not in ("speaker", "voice")}
 
-    cast = cast_of(transcript.episode, settings)
-    mentions = list(analysis.people) if analysis is not None else heard_self_introductions(transcript)
+    grown = episode_cast(transcript, settings)
+    cast = grown.cast
+    mentions = _mentions(analysis, transcript, grown.found.values())
     taken = {_norm(s.name) for s in speakers.values() if s.name}
     members = _candidates(cast, mentions, taken)
     # An unnamed host of an open cast without a host is named by the evidence like anyone else; in a
@@ -415,6 +434,8 @@ def name_speakers(
         speaker.organisation = speaker.organisation or assignment.member.organisation
         speaker.role = Role.HOST if label == host_label else Role.GUEST
         report[label] = _evidence_entry(assignment)
+        if assignment.member.name in grown.found:
+            report[label]["found"] = found_entry(grown.found[assignment.member.name])
 
     _fallbacks(speakers, order, host_label, report, config)
     info = ModelInfo(stage=NAMING_STAGE, name="podpipe speaker naming", version="2",
@@ -422,7 +443,8 @@ def name_speakers(
                                "cast": "closed" if cast.closed else "open"})
     models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
     named = replace(transcript, speakers=list(speakers.values()), models=models)
-    return correct_introduced_names(named, mentions, cast)
+    # Against the cast before the conversation grew it: a misheard self-introduction is in the grown one.
+    return correct_introduced_names(named, mentions, cast_of(transcript.episode, settings))
 
 
 def _fallbacks(speakers: dict[str, Speaker], order: Sequence[str], host_label: str | None,
@@ -452,6 +474,7 @@ def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]
     by_label = {s.id: s for s in transcript.speakers}
     report = naming_report(transcript)
     pairs: dict[str, str] = {}
+    ordinary = frequent_words() - name_words(cast_terms(cast))
     for mention in mentions:
         speaker = by_label.get(mention.speaker or "")
         if (mention.source != "self-introduction" or speaker is None or not speaker.name
@@ -459,8 +482,12 @@ def correct_introduced_names(transcript: Transcript, mentions: Sequence[Mention]
             continue
         parts = speaker.name.split()
         canonical = parts[0] if len(mention.text.split()) == 1 else speaker.name
+        if set(fold(mention.text).split()) <= ordinary:
+            continue  # "Ik ben Blij" is no misheard name: every "blij" would become one
+        named = [CastMember(s.name) for s in transcript.speakers
+                 if s.name and report.get(s.id, {}).get("source") != FALLBACK_SOURCE]
         if fold(mention.text) not in (fold(canonical), fold(speaker.name)) and best_member(
-                mention.text, [CastMember(speaker.name), *cast.members])[0] is None:
+                mention.text, [*named, *cast.members])[0] is None:
             pairs[mention.text] = canonical
     return replace_heard(transcript, pairs, method="introduction") if pairs else transcript
 

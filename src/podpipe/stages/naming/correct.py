@@ -12,7 +12,15 @@ cast's spelling when its Dutch spelling key (ph/f, x/ks, ij/ei/y, c/k, dt/t, dou
   ``phonetic_floor``.
 
 Short terms (four letters or fewer: "Bram", "VOV") are too easily another word and are only
-corrected when their keys are equal. Every correction is recorded in ``transcript.corrections``
+corrected when their keys are equal.
+
+A span of ordinary Dutch words ("alleen", "wat er", "vragen": every word among wordfreq's 20,000 most
+frequent Dutch words and none a word of a cast name) often shares a key with a name ("alleen" and
+"Alen", "wat er" and "Walter"). It is corrected only when the context says it is a name, Whisper
+having written it with a capital in the middle of a sentence (after "ik ben", after "dank u,", in
+"bij Kompas Merk"), and only at the higher ``frequent_threshold``.
+
+Every correction is recorded in ``transcript.corrections``
 and on the word (``Word.heard``), so an editor can see and undo it.
 """
 
@@ -29,7 +37,11 @@ from rapidfuzz import fuzz
 
 from podpipe.domain import Cast, NameCorrection, Segment, Transcript, Word
 
+_SENTENCE_END = ".!?\u2026:"
+
 THRESHOLD = 0.84  # see the module docstring and BENCHMARKS.md
+FREQUENT_THRESHOLD = 0.9  # for a span of ordinary Dutch words in a name's context
+FREQUENT_WORDS = 20_000  # wordfreq's top list of Dutch that counts as "ordinary words"
 PHONETIC_FLOOR = 0.7
 SHORT_TERM = 4  # letters of key at or below which only an equal key corrects
 TINY_TERM = 3  # ... and at or below which only the same letters (capitals apart) do
@@ -118,9 +130,36 @@ class _Match:
     method: str
 
 
-def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float) -> list[_Match]:
+@lru_cache(maxsize=1)
+def frequent_words() -> frozenset[str]:
+    """wordfreq's most frequent Dutch words, folded."""
+    from wordfreq import top_n_list
+
+    return frozenset(fold(word) for word in top_n_list("nl", FREQUENT_WORDS))
+
+
+def name_words(terms: Sequence[Term]) -> frozenset[str]:
+    return frozenset(word for term in terms for word in fold(term.text).split())
+
+
+def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, opens_sentence: bool) -> bool:
+    """Whether a word of the span has a capital it does not owe to opening a sentence."""
+    for index in range(first, first + length):
+        token = tokens[index].strip()
+        if not token[:1].isupper():
+            continue
+        initial = (index == 0 and opens_sentence) or (index > 0 and tokens[index - 1].strip()[-1:] in _SENTENCE_END)
+        if not initial:
+            return True
+    return False
+
+
+def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, opens_sentence: bool = True,
+             frequent_threshold: float = FREQUENT_THRESHOLD) -> list[_Match]:
     """Non-overlapping matches, best first; a span already spelt right claims its words too."""
     found: list[_Match] = []
+    ordinary_words = frequent_words() - name_words(terms)
+    folded = [fold(token) for token in tokens]
     for first in range(len(tokens)):
         for term in terms:
             for length in range(max(1, term.words - 1), min(MAX_SPAN, term.words + 1) + 1):
@@ -131,6 +170,12 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float) -> 
                 key_length = len(dutch_key(term.text))
                 if key_length <= TINY_TERM and fold(" ".join(span)) != fold(term.text):
                     continue  # "An": only "an" itself, never "aan" (equal keys, another word)
+                words = " ".join(folded[first : first + length]).split()
+                if words and all(word in ordinary_words for word in words):
+                    # Ordinary Dutch: only in a name's context, and only when it is very close.
+                    if score < max(frequent_threshold, threshold) or not _capitalised_mid_sentence(
+                            tokens, first, length, opens_sentence):
+                        continue
                 if score >= 1.0 or (key_length > SHORT_TERM and score >= threshold):
                     found.append(_Match(first, length, term, score, method))
     # Best score first; between equals, the shorter span (it swallows fewer neighbouring words).
@@ -221,10 +266,15 @@ def _apply(
 
 
 def correct_segment(
-    segment: Segment, index: int, terms: Sequence[Term], threshold: float = THRESHOLD
+    segment: Segment, index: int, terms: Sequence[Term], threshold: float = THRESHOLD, *,
+    opens_sentence: bool = True, frequent_threshold: float = FREQUENT_THRESHOLD,
 ) -> tuple[Segment, list[NameCorrection]]:
-    """The segment with misheard cast names spelt canonically, and the corrections made."""
-    return _apply(segment, index, _matches([t.strip() for t in _tokens(segment)], terms, threshold))
+    """The segment with misheard cast names spelt canonically, and the corrections made.
+
+    ``opens_sentence``: whether the segment's first word opens a sentence (the previous segment ended
+    one), so that its capital says nothing about a name."""
+    matches = _matches([t.strip() for t in _tokens(segment)], terms, threshold, opens_sentence, frequent_threshold)
+    return _apply(segment, index, matches)
 
 
 def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str) -> Transcript:
@@ -246,32 +296,42 @@ def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str)
     return replace(transcript, segments=segments, corrections=corrections)
 
 
-def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD) -> Transcript:
+def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD,
+                  frequent_threshold: float = FREQUENT_THRESHOLD) -> Transcript:
     """A new transcript with the cast's names and organisations spelt canonically in words and segments."""
     terms = cast_terms(cast)
     if not terms:
         return transcript
     segments, corrections = [], [c for c in transcript.corrections]
     for index, segment in enumerate(transcript.segments):
-        corrected, made = correct_segment(segment, index, terms, threshold)
+        previous = transcript.segments[index - 1] if index else None
+        opens = previous is None or previous.speaker != segment.speaker or \
+            previous.text.strip()[-1:] in _SENTENCE_END
+        corrected, made = correct_segment(segment, index, terms, threshold, opens_sentence=opens,
+                                          frequent_threshold=frequent_threshold)
         segments.append(corrected)
         corrections.extend(made)
     return replace(transcript, segments=segments, corrections=corrections)
 
 
 def correction_notes(transcript: Transcript) -> list[str]:
-    """Check-box lines: each correction beyond capitals, with what was heard and where."""
-    lines = []
+    """Check-box lines, one per heard form and name (capitals apart): how often it was corrected, from
+    when, and how close the closest was."""
+    groups: dict[tuple[str, str], list[NameCorrection]] = {}
     for c in transcript.corrections:
-        if c.method == "case":
-            continue
-        minutes, seconds = divmod(int(c.start), 60)
+        if c.method != "case":
+            groups.setdefault((fold(c.heard), c.canonical), []).append(c)
+    lines = []
+    for made in sorted(groups.values(), key=lambda group: min(c.start for c in group)):
+        first = min(made, key=lambda c: c.start)
+        minutes, seconds = divmod(int(first.start), 60)
+        times = "1 keer" if len(made) == 1 else f"{len(made)} keer, eerst"
         lines.append(
-            f"\u201c{c.heard}\u201d ({minutes:02d}:{seconds:02d}) is verbeterd tot \u201c{c.canonical}\u201d "
-            f"(gelijkenis {c.score:.2f}): controleer."
+            f"\u201c{first.heard}\u201d is verbeterd tot \u201c{first.canonical}\u201d ({times} op "
+            f"{minutes:02d}:{seconds:02d}; gelijkenis {max(c.score for c in made):.2f}): controleer."
         )
     return lines
 
 
-__all__ = ["THRESHOLD", "Term", "cast_terms", "correct_names", "correct_segment", "correction_notes",
-           "dutch_key", "fold", "replace_heard", "similarity"]
+__all__ = ["FREQUENT_THRESHOLD", "THRESHOLD", "Term", "cast_terms", "correct_names", "correct_segment",
+           "correction_notes", "dutch_key", "fold", "frequent_words", "name_words", "replace_heard", "similarity"]

@@ -1,0 +1,180 @@
+"""Names from the conversation, without a sidecar: the anonymous forms of the three shared episodes.
+
+Each anonymous form is made here from the episode's ``.input.json`` (ep12 has only its labelled
+``.json``): every speaker's ``name`` and ``organisation`` set to null, the role kept. The host's
+self-introduction and the host's introductions of the guests must name all ten speakers with the
+organisations said in the episode, with a check-box line saying where each name came from, and no
+ordinary Dutch word may be "corrected" into a name.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from podpipe import pipeline
+from podpipe.checks import draft_checks, found_name_notes
+from podpipe.config import Settings, load_settings
+from podpipe.domain import Role
+from podpipe.models.nlp import MODEL_DIR, embedded_model_available
+from podpipe.stages.analyse.entities import conversation_people
+from podpipe.stages.analyse.loader import transcript_from_turns
+from podpipe.stages.naming import name_speakers, naming_report
+from podpipe.stages.naming.correct import frequent_words
+
+EPISODES = ("vov-ep12-microleren", "vov-ep14-feedbackcultuur", "vov-ep15-duurzame-inzetbaarheid")
+
+
+def _labelled(shared: Path, episode: str) -> dict[str, Any]:
+    folder = shared / "transcripts"
+    path = folder / f"{episode}.input.json"
+    if not path.is_file():
+        path = folder / f"{episode}.json"
+    if not path.is_file():
+        pytest.skip(f"{path} is missing from the shared data")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def anonymous(shared: Path, episode: str) -> tuple[Any, dict[str, tuple[str, str]]]:
+    """(the anonymous transcript, speaker id -> (name, organisation) as the episode file has them)."""
+    data = _labelled(shared, episode)
+    truth = {s["id"]: (s["name"], s["organisation"]) for s in data["speakers"]}
+    data = {**data, "speakers": [{**s, "name": None, "organisation": None} for s in data["speakers"]]}
+    data = {key: value for key, value in data.items() if key not in ("themes", "quotes")}  # no labels
+    return transcript_from_turns(data, source=f"{episode}.anonymous.json"), truth
+
+
+def _settings(configured_host: bool) -> Settings:
+    settings = load_settings()
+    if configured_host:
+        return settings
+    naming = settings.naming.model_copy(update={"host_name": None, "host_organisation": None,
+                                                "host_description": None})
+    return settings.model_copy(update={"naming": naming})
+
+
+@pytest.mark.parametrize("episode", EPISODES)
+def test_the_conversation_introduces_everyone_with_their_organisation(shared: Path, episode: str) -> None:
+    transcript, truth = anonymous(shared, episode)
+    found = {m.text: m for m in conversation_people(transcript)}
+    assert {name: found[name].organisation for name, _ in truth.values() if name in found} == dict(truth.values())
+    host = next(s.id for s in transcript.speakers if s.role == Role.HOST)
+    host_name = truth[host][0]
+    assert found[host_name].source == "self-introduction" and found[host_name].speaker == host
+    assert all(found[name].source == "introduction" and found[name].speaker == host
+               for name, _ in truth.values() if name != host_name)
+
+
+@pytest.mark.parametrize("configured_host", [True, False], ids=["configured-host", "no-host-configured"])
+def test_ten_of_ten_speakers_named_without_a_sidecar(shared: Path, configured_host: bool) -> None:
+    """The naming path without the NLP stage (the analysis is optional): prepare, then name."""
+    settings = _settings(configured_host)
+    named_right = 0
+    for episode in EPISODES:
+        transcript, truth = anonymous(shared, episode)
+        named = name_speakers(pipeline.prepare(transcript, settings), None, settings)
+        got = {s.id: (s.name, s.organisation) for s in named.speakers}
+        assert got == truth, episode
+        named_right += sum(got[label] == truth[label] for label in truth)
+        report = naming_report(named)
+        lines = found_name_notes(named)
+        # Every name that came from the conversation says so; the configured host's name does not.
+        from_conversation = [s for s in named.speakers if "found" in report[s.id]]
+        assert len(lines) == len(from_conversation)
+        assert len(from_conversation) == len(truth) - (1 if configured_host else 0)
+        for speaker in from_conversation:
+            line = next(line for line in lines if line.startswith(f"{speaker.name} ({speaker.id})"))
+            assert "stelde zich voor" in line if speaker.role == Role.HOST else "werd voorgesteld door" in line
+        assert not [c for c in named.corrections if c.method != "case"], named.corrections
+    assert named_right == 10
+
+
+def test_a_closed_cast_keeps_its_spelling_of_a_misheard_introduction(shared: Path) -> None:
+    """With a sidecar, the introduction heard as "Katlien Peters" is the sidecar's Katleen Peeters."""
+    transcript, _ = anonymous(shared, "vov-ep14-feedbackcultuur")
+    from dataclasses import replace
+
+    first = transcript.segments[0]
+    misheard = replace(first, text=first.text.replace("Katleen Peeters", "Katlien Peters"))
+    sidecar = {"host": {"name": "Walter Schroven", "organisation": "VOV"},
+               "guests": [{"name": "Katleen Peeters", "organisation": "Kempenlog"},
+                          {"name": "Jonas Wuyts", "organisation": "Spiegelpunt"}]}
+    heard = replace(transcript, segments=[misheard, *transcript.segments[1:]],
+                    episode=replace(transcript.episode, metadata={**transcript.episode.metadata, **sidecar}))
+    prepared = pipeline.prepare(heard, load_settings())
+    assert "Katleen Peeters is HR-directeur" in prepared.segments[0].text
+    named = name_speakers(prepared, None, load_settings())
+    assert {s.name for s in named.speakers} == {"Walter Schroven", "Katleen Peeters", "Jonas Wuyts"}
+    assert found_name_notes(named) == []  # the sidecar named them
+
+
+@pytest.mark.models
+@pytest.mark.skipif(not embedded_model_available(), reason=f"podpipe's Dutch spaCy pipeline is not in {MODEL_DIR}")
+def test_the_draft_of_an_anonymous_episode_names_host_and_guests(shared: Path) -> None:
+    """The issue's example: ep14 without names wrote "Presentator ... Gast 1 en Gast 2"."""
+    settings = _settings(configured_host=False)
+    transcript, truth = anonymous(shared, "vov-ep14-feedbackcultuur")
+    result = pipeline.draft(pipeline.prepare(transcript, settings), settings)
+    assert {s.id: (s.name, s.organisation) for s in result.transcript.speakers} == truth
+    checks = draft_checks(result.transcript)
+    assert sum("naam uit het gesprek" in line for line in checks) == 3
+    assert not any("Gast 1" in line or "Presentator" in line for line in checks)
+    words = frequent_words()
+    assert not [c for c in result.transcript.corrections if set(c.heard.lower().split()) <= words]
+
+
+# -- heard text (no shared data): what Whisper makes of names it does not know -------------------
+
+
+def _heard(*turns: tuple[str, str]) -> Any:
+    from podpipe.domain import Episode, Segment, Transcript
+
+    segments = [Segment(start=10.0 * i, end=10.0 * i + 9, text=text, speaker=speaker)
+                for i, (speaker, text) in enumerate(turns)]
+    episode = Episode(id="e" * 64, slug="heard", source=Path("heard.mp3"), duration=10.0 * len(turns))
+    return Transcript(episode=episode, segments=segments, language="nl")
+
+
+HEARD = (
+    ("A", "Hallo allemaal. Ik ben mouterschroven, community mager bij de podcast. Welkom, allebei."),
+    ("B", "Merci voor de uitnodiging."),
+    ("C", "Dank u."),
+    ("A", "Ik wil beginnen met een vraag. Katrin, hoe zag dat eruit?"),
+    ("B", "Heel klassiek, eigenlijk."),
+    ("A", "Communicatie, dat is het begin. Jonaast, wat denkt gij?"),
+    ("C", "Ja, ik zie dat ook zo."),
+)
+
+
+def test_a_name_whisper_wrote_as_one_lower_case_word_is_still_a_self_introduction() -> None:
+    found = conversation_people(_heard(*HEARD))
+    assert [(m.text, m.source, m.speaker) for m in found] == [("Mouterschroven", "self-introduction", "A")]
+    # "ik ben blij, ..." is Dutch, no name
+    assert conversation_people(_heard(("A", "Ik ben blij, echt waar."))) == []
+
+
+def test_the_hosts_addresses_name_the_guests_when_no_introduction_did() -> None:
+    from podpipe.stages.analyse.entities import vocative_people
+
+    addressed = vocative_people(_heard(*HEARD), "A")
+    # "Communicatie," opens a sentence too, but is a common word; "Welkom," is in no turn's end.
+    assert [(m.text, m.source) for m in addressed] == [("Katrin", "vocative"), ("Jonaast", "vocative")]
+    settings = _settings(configured_host=False)
+    named = name_speakers(pipeline.prepare(_heard(*HEARD), settings), None, settings)
+    assert {s.id: s.name for s in named.speakers} == {"A": "Mouterschroven", "B": "Katrin", "C": "Jonaast"}
+    lines = found_name_notes(named)
+    assert lines[1] == ("Katrin (B): naam uit het gesprek, \u201cKatrin\u201d werd aangesproken door Mouterschroven "
+                        "op 00:30: controleer naam en spelling.")
+
+
+def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:
+    turns = (("A", "Ik ben Walter Schroven. Naast mij zit Katleen Peeters van Kempenlog, en Jonas Wuyts van "
+                   "Spiegelpunt. Katrin, begin jij?"), ("B", "Ja."), ("A", "Jonas?"), ("C", "Goed."))
+    from podpipe.stages.naming.found import episode_cast
+
+    grown = episode_cast(_heard(*turns), _settings(configured_host=False))
+    assert [m.name for m in grown.cast.members] == ["Walter Schroven", "Katleen Peeters", "Jonas Wuyts"]
+    assert grown.cast.organisations == ("VOV", "Kempenlog", "Spiegelpunt")  # the config's, then the episode's
