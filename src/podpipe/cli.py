@@ -44,6 +44,10 @@ def _prepare_environment() -> None:
     # Prefect's own usage statistics stay off: nothing leaves the machine unless a user asks.
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("DO_NOT_TRACK", "1")
+    # Prefect's temporary server waits 20 s by default; on a loaded 2-core machine with a fresh
+    # Prefect home it needs longer (a run of the inbox tests failed with "Timed out while attempting
+    # to connect to ephemeral Prefect API server"), and waiting is better than losing the run.
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     # One Prefect home for every podpipe command (before Prefect is imported): `run`, `watch` and
     # `serve` share the stages' cached results, and serve's server keeps its database there.
     os.environ.setdefault("PREFECT_HOME", str(prefect_home()))
