@@ -88,7 +88,7 @@ def _parts(notes: ShowNotes, turn_at: Any) -> list[Part]:
     for section in notes.sections:
         body = " ".join([section.heading, *section.paragraphs, *(q.text for q in section.quotes)])
         parts.append(Part(section.heading, body, turn_at(section.start)))
-    closing_heading = getattr(notes, "closing_heading", "") or "Tot slot"
+    closing_heading = notes.closing_heading or "Tot slot"
     parts.append(Part(closing_heading, f"{closing_heading} {notes.closing}", -1))
     return parts
 

@@ -12,7 +12,10 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -43,12 +46,11 @@ def _require_browser():  # type: ignore[no-untyped-def]
     return sync_playwright
 
 
-@pytest.fixture()
-def server(tmp_path: Path):
+@contextmanager
+def serving(app: Any) -> Iterator[str]:
+    """The app on a free loopback port in a uvicorn thread, for the browser; stopped afterwards."""
     import uvicorn
 
-    output_root, catalog, episode_id = build_episode(tmp_path)
-    app = create_app(output_root, settings=Settings(), catalog=catalog)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -61,9 +63,18 @@ def server(tmp_path: Path):
         if time.monotonic() > deadline:
             pytest.fail("uvicorn did not start within 20 s")
         time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", output_root / SLUG, catalog, episode_id
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture()
+def server(tmp_path: Path):
+    output_root, catalog, episode_id = build_episode(tmp_path)
+    with serving(create_app(output_root, settings=Settings(), catalog=catalog)) as url:
+        yield url, output_root / SLUG, catalog, episode_id
 
 
 def _wait_until(page, expression: str, timeout: float = 10.0) -> None:  # type: ignore[no-untyped-def]

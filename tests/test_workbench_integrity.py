@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,31 +23,14 @@ sys.path.insert(0, str(Path(__file__).parent))
 from podpipe.catalog import Catalog
 from podpipe.config import Settings
 from podpipe.review import create_app, store
-from test_review_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser
+from test_review_browser import CHROMIUM, CHROMIUM_ARGS, _require_browser, serving
 from test_review_fixtures import SLUG, build_episode
 
 
 @contextmanager
 def _serving(output_root: Path, catalog: Catalog) -> Iterator[str]:
-    import uvicorn
-
-    app = create_app(output_root, settings=Settings(), catalog=catalog)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            pytest.fail("uvicorn did not start within 20 s")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with serving(create_app(output_root, settings=Settings(), catalog=catalog)) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

@@ -33,10 +33,9 @@ class Turn:
     # (start, end, probability) of each Whisper word in ``text``; empty for typed text
     word_spans: list[tuple[int, int, float]] = field(default_factory=list)
 
-    def probability(self, start: int, end: int) -> float:
-        """Whisper's lowest word probability over the characters ``start:end`` (1.0 where none)."""
-        found = [p for a, b, p in self.word_spans if a < end and b > start]
-        return min(found) if found else 1.0
+    def probabilities(self, start: int, end: int) -> list[float]:
+        """Whisper's probabilities of the words over the characters ``start:end`` (none for typed text)."""
+        return [p for a, b, p in self.word_spans if a < end and b > start]
 
     @property
     def start(self) -> float:
@@ -85,7 +84,7 @@ class Conversation:
 
     def heard(self, turn: int, start: int, end: int) -> float:
         """Whisper's mean word probability over characters ``start:end`` of a turn (1.0 for typed text)."""
-        found = [p for a, b, p in self.turns[turn].word_spans if a < end and b > start]
+        found = self.turns[turn].probabilities(start, end)
         return sum(found) / len(found) if found else 1.0
 
     def role(self, speaker: str | None) -> Role | None:

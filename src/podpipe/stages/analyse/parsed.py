@@ -27,7 +27,7 @@ def _tokens(span: Span, turn: Turn) -> list[Token]:
             dep=t.dep_,
             head=t.head.i - start if span.start <= t.head.i < span.end else t.i - start,
             space=bool(t.whitespace_),
-            probability=round(turn.probability(t.idx, t.idx + len(t.text)), 3),
+            probability=round(min(turn.probabilities(t.idx, t.idx + len(t.text)), default=1.0), 3),
         )
         for t in span
     ]
