@@ -138,8 +138,13 @@ def frequent_words() -> frozenset[str]:
     return frozenset(fold(word) for word in top_n_list("nl", FREQUENT_WORDS))
 
 
+# Surname particles are ordinary words too: "van de" is no misheard "Van Damme" without a capital.
+_PARTICLES = frozenset("van de der den het ten ter te la le du di da in t".split())
+
+
 def name_words(terms: Sequence[Term]) -> frozenset[str]:
-    return frozenset(word for term in terms for word in fold(term.text).split())
+    """The words of the cast's names that are names (particles apart)."""
+    return frozenset(word for term in terms for word in fold(term.text).split()) - _PARTICLES
 
 
 def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, opens_sentence: bool) -> bool:
