@@ -18,7 +18,8 @@ A span of ordinary Dutch words ("alleen", "wat er", "vragen": every word among w
 frequent Dutch words and none a word of a cast name) often shares a key with a name ("alleen" and
 "Alen", "wat er" and "Walter"). It is corrected only when the context says it is a name, Whisper
 having written it with a capital in the middle of a sentence (after "ik ben", after "dank u,", in
-"bij Kompas Merk"), and only at the higher ``frequent_threshold``.
+"bij Kompas Merk"), or the speaker presenting their own ("ik ben van kompas merk", "ik werk bij ..."),
+and only at the higher ``frequent_threshold``.
 
 Every correction is recorded in ``transcript.corrections``
 and on the word (``Word.heard``), so an editor can see and undo it.
@@ -159,6 +160,14 @@ def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, op
     return False
 
 
+# "ik ben van kompas merk", "ik werk bij ...": what follows is the speaker's organisation (or name).
+_OWN_CONTEXT = re.compile(r"\bik (?:ben|werk|kom|zit)(?: \w+)?(?: (?:van|bij|voor|uit))+$")
+
+
+def _introduced(folded: Sequence[str], first: int) -> bool:
+    return _OWN_CONTEXT.search(" ".join(f for f in folded[max(0, first - 5) : first] if f)) is not None
+
+
 def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, opens_sentence: bool = True,
              frequent_threshold: float = FREQUENT_THRESHOLD) -> list[_Match]:
     """Non-overlapping matches, best first; a span already spelt right claims its words too."""
@@ -178,8 +187,9 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                 words = " ".join(folded[first : first + length]).split()
                 if words and all(word in ordinary_words for word in words):
                     # Ordinary Dutch: only in a name's context, and only when it is very close.
-                    if score < max(frequent_threshold, threshold) or not _capitalised_mid_sentence(
-                            tokens, first, length, opens_sentence):
+                    if score < max(frequent_threshold, threshold) or not (
+                            _capitalised_mid_sentence(tokens, first, length, opens_sentence)
+                            or _introduced(folded, first)):
                         continue
                 if score >= 1.0 or (key_length > SHORT_TERM and score >= threshold):
                     found.append(_Match(first, length, term, score, method))
