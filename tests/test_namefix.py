@@ -196,6 +196,9 @@ def test_an_ordinary_word_in_a_names_context_is_corrected_when_very_close() -> N
     corrected, made = correct_segment(_segment("Dank u, Alleen. Ik werk bij Kompas Merk."), 0, cast_terms(WIDE_CAST))
     assert corrected.text == "Dank u, Alen. Ik werk bij Kompaswerk."
     assert [(c.heard, c.canonical) for c in made] == [("Alleen", "Alen"), ("Kompas Merk", "Kompaswerk")]
+    # The speaker presenting their organisation is a name's context too, capitals or not.
+    corrected, _ = correct_segment(_segment("Ik ben van van kompas merk."), 0, cast_terms(WIDE_CAST))
+    assert corrected.text == "Ik ben van van Kompaswerk."
     # ... but not when the ordinary words are only somewhat alike (0.86 < FREQUENT_THRESHOLD).
     corrected, made = correct_segment(_segment("Ik heb het over Vragen gehad."), 0, cast_terms(WIDE_CAST))
     assert made == []

@@ -472,12 +472,22 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
         tail = len(turn.text) - VOCATIVE_TAIL
         for match in VOCATIVE.finditer(turn.text):
             name = match.group("name")
-            if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name)
+            if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
                     or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
                 continue
             found.setdefault(_norm(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
                                                   source="vocative"))
     return list(found.values())
+
+
+_GREETINGS = ("welkom", "merci", "bedankt", "hallo", "allebei", "allemaal")
+
+
+def _greeting_like(word: str) -> bool:
+    """ "Meelkom, allebei": a greeting misheard (rapidfuzz similarity 0.75 or more), no name."""
+    from rapidfuzz import fuzz
+
+    return any(fuzz.ratio(word.lower(), greeting) >= 75 for greeting in _GREETINGS)
 
 
 def _plausible_org(org: str) -> bool:

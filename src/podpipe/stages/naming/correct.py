@@ -18,7 +18,8 @@ A span of ordinary Dutch words ("alleen", "wat er", "vragen": every word among w
 frequent Dutch words and none a word of a cast name) often shares a key with a name ("alleen" and
 "Alen", "wat er" and "Walter"). It is corrected only when the context says it is a name, Whisper
 having written it with a capital in the middle of a sentence (after "ik ben", after "dank u,", in
-"bij Kompas Merk"), and only at the higher ``frequent_threshold``.
+"bij Kompas Merk"), or the speaker presenting their own ("ik ben van kompas merk", "ik werk bij ..."),
+and only at the higher ``frequent_threshold``.
 
 Every correction is recorded in ``transcript.corrections``
 and on the word (``Word.heard``), so an editor can see and undo it.
@@ -138,8 +139,13 @@ def frequent_words() -> frozenset[str]:
     return frozenset(fold(word) for word in top_n_list("nl", FREQUENT_WORDS))
 
 
+# Surname particles are ordinary words too: "van de" is no misheard "Van Damme" without a capital.
+_PARTICLES = frozenset("van de der den het ten ter te la le du di da in t".split())
+
+
 def name_words(terms: Sequence[Term]) -> frozenset[str]:
-    return frozenset(word for term in terms for word in fold(term.text).split())
+    """The words of the cast's names that are names (particles apart)."""
+    return frozenset(word for term in terms for word in fold(term.text).split()) - _PARTICLES
 
 
 def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, opens_sentence: bool) -> bool:
@@ -152,6 +158,14 @@ def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, op
         if not initial:
             return True
     return False
+
+
+# "ik ben van kompas merk", "ik werk bij ...": what follows is the speaker's organisation (or name).
+_OWN_CONTEXT = re.compile(r"\bik (?:ben|werk|kom|zit)(?: \w+)?(?: (?:van|bij|voor|uit))+$")
+
+
+def _introduced(folded: Sequence[str], first: int) -> bool:
+    return _OWN_CONTEXT.search(" ".join(f for f in folded[max(0, first - 5) : first] if f)) is not None
 
 
 def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, opens_sentence: bool = True,
@@ -173,8 +187,9 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                 words = " ".join(folded[first : first + length]).split()
                 if words and all(word in ordinary_words for word in words):
                     # Ordinary Dutch: only in a name's context, and only when it is very close.
-                    if score < max(frequent_threshold, threshold) or not _capitalised_mid_sentence(
-                            tokens, first, length, opens_sentence):
+                    if score < max(frequent_threshold, threshold) or not (
+                            _capitalised_mid_sentence(tokens, first, length, opens_sentence)
+                            or _introduced(folded, first)):
                         continue
                 if score >= 1.0 or (key_length > SHORT_TERM and score >= threshold):
                     found.append(_Match(first, length, term, score, method))
