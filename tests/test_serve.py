@@ -319,6 +319,10 @@ def test_serve_killed_mid_episode_and_started_again_finishes_it_once(
         stages = {s.name: s for s in row.stages}
         assert stages["ingest"].started_at == ingest_before.started_at, "ingest was not redone"
         assert sorted(p.name for p in output.iterdir() if p.is_dir()) == ["lang"], "one output folder"
+        # the draft is written before the run's last files and its final state: wait for the state
+        wait_for(lambda: all(r["state_type"] not in ("RUNNING", "PENDING", "SCHEDULED")
+                             for r in _flow_runs(again.record.api_url, "process_episode")), 120,
+                 "the second run to end", poll=1.0)
         runs = _flow_runs(again.record.api_url, "process_episode")
         states = sorted(run["state_type"] for run in runs)
         assert states == ["COMPLETED", "CRASHED"], f"the cut-off run marked crashed, one completed: {states}"
