@@ -360,7 +360,7 @@ GREETING_WINDOW = 12  # the host's question must come within this many sentences
 
 
 # A section reports at least this many things that were said (paraphrased statements and quotes).
-SAID_ITEMS = 3
+SAID_ITEMS = 4
 
 
 def _closing_heading(
