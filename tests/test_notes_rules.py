@@ -48,6 +48,9 @@ def test_a_compound_of_two_dutch_words_is_dutch_and_a_misheard_non_word_is_not()
     assert split_compound("klantenpanel") == ("klanten", "panel")
     assert is_dutch_word("leesclub") and is_dutch("digitale kloof") and is_dutch_word("65-plussers")
     assert not is_dutch_word("vlorpmank") and not is_dutch("kwisp dorrel")
+    # a three-letter head or a compound nested twice is a misheard ending glued on, not a compound
+    assert not is_dutch_word("tafelger") and not is_dutch_word("boekierperment")
+    assert is_dutch_word("voorleesuurtje")
 
 
 def test_specificity_ranks_everyday_words_below_the_concept() -> None:
@@ -114,6 +117,9 @@ def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> No
     ]
     assert host_recap(members, {"S1"}) == "Lezen, delen en samen praten"
     assert host_recap(members[:2] + members[3:], {"S1"}) is None  # thanks are no recap
+    # nor is what follows them, whatever Whisper made of the outro
+    after = parse("Laat het om zeker horen.", 4, speaker="S1")
+    assert host_recap([*members[:2], members[3], after], {"S1"}) is None
 
 
 def test_the_outro_is_never_a_theme(parse) -> None:

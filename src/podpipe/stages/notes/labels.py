@@ -546,7 +546,12 @@ def host_recap(members: list[ParsedSentence], hosts: set[str] | frozenset[str], 
             continue
         text = sentence.text.strip()
         words = re.findall(r"[\w'-]+", text)
-        if not words or len(words) > max_words or text.endswith("?") or _OUTRO.search(text):
+        if _OUTRO.search(text):
+            # the recap comes before the host calls it a summary and thanks the guests; after that only
+            # the outro follows ("Laat het ons zeker weten", misheard "laat het om zeker weten" on ep14's
+            # MBROLA rendering, escaped the outro cue and became the closing heading)
+            return None
+        if len(words) < 2 or len(words) > max_words or text.endswith("?"):
             continue
         if has_personal(text) or not all(is_dutch_word(w) for w in words):
             continue
