@@ -48,6 +48,9 @@ def test_a_compound_of_two_dutch_words_is_dutch_and_a_misheard_non_word_is_not()
     assert split_compound("klantenpanel") == ("klanten", "panel")
     assert is_dutch_word("leesclub") and is_dutch("digitale kloof") and is_dutch_word("65-plussers")
     assert not is_dutch_word("vlorpmank") and not is_dutch("kwisp dorrel")
+    # a three-letter head or a compound nested twice is a misheard ending glued on, not a compound
+    assert not is_dutch_word("tafelger") and not is_dutch_word("boekierperment")
+    assert is_dutch_word("voorleesuurtje")
 
 
 def test_specificity_ranks_everyday_words_below_the_concept() -> None:
@@ -114,6 +117,9 @@ def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> No
     ]
     assert host_recap(members, {"S1"}) == "Lezen, delen en samen praten"
     assert host_recap(members[:2] + members[3:], {"S1"}) is None  # thanks are no recap
+    # nor is what follows them, whatever Whisper made of the outro
+    after = parse("Laat het om zeker horen.", 4, speaker="S1")
+    assert host_recap([*members[:2], members[3], after], {"S1"}) is None
 
 
 def test_the_outro_is_never_a_theme(parse) -> None:
@@ -267,3 +273,64 @@ def test_a_theme_opens_where_the_host_brings_up_a_new_concept_the_talk_takes_up(
     gaps = list(range(1, len(units)))
     scores = dict(zip([units[g].turn for g in gaps], novelty(conv, units, gaps, lemmas, window=60), strict=True))
     assert scores[4] > 0.5 > scores[2]  # the new concept taken up after it, against a bare follow-up
+
+
+# --- from audio (issue 20, audio in) ------------------------------------------------------------
+
+
+def test_a_compound_whisper_splits_in_two_counts_as_the_compound(parse) -> None:
+    theme_a = [
+        "De lees bevordering begint al in de klas.",
+        "Voor lees bevordering heeft de school een plan.",
+        "De bevordering van de sport kost ook geld.",
+    ]
+    theme_b = ["De subsidie voor de gemeente loopt af.", "Zonder subsidie stopt de gemeente ermee."]
+    sentences = [parse(t, 0, probability=0.85) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    themes = [Theme("", ["bevordering"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    labels = theme_concepts(sentences, themes, blocked=set())[0].labels
+    assert labels[0] == "leesbevordering" and "bevordering" not in labels
+    # an everyday word general Dutch writes as one ("om dat" -> "omdat") is no concept
+    from podpipe.stages.notes.labels import _joined_compounds
+
+    assert _joined_compounds(parse("Ze bleef thuis om dat het regende.")) == []
+
+
+def _people(host: str = "S1") -> object:
+    from podpipe.stages.notes.paraphrase import Speakers
+
+    return Speakers(first={"S1": "Hanne", "S2": "Pieter"}, full={"S1": "Hanne Claes", "S2": "Pieter Vos"},
+                    host=host, names={"Hanne", "Claes", "Pieter", "Vos"}, proper=set())  # fmt: skip
+
+
+def test_a_section_reports_the_best_heard_sentences_that_carry_its_concepts(parse) -> None:
+    from podpipe.stages.notes.paraphrase import said_sentences
+
+    members = [
+        parse("Wat doet de leesclub precies?", speaker="S1"),
+        parse("De leesclub kiest elke maand samen een nieuw boek uit de bibliotheek.", probability=0.9),
+        parse("De leesclub kiest elke maand samen een nieuw boek uit de bibliotheek.", probability=0.5),
+        parse("Dat vond ik eigenlijk altijd wel een heel fijn moment van de week.", probability=0.95),
+        parse("Het weer was die dag ook gewoon erg goed voor een wandeling buiten.", probability=0.95),
+        parse("De leesclub koos elke maand samen een vlorpmank uit de bibliotheek.", probability=0.95),
+    ]
+    members[2].start = 5.0  # the same sentence, heard badly
+    said = said_sentences(members, {"leesclub": 3.0, "boek": 1.0}, [], _people(), wanted=2, theme=0)
+    assert [q.text for q in said] == ["De leesclub kiest elke maand samen een nieuw boek uit de bibliotheek."]
+    assert said[0].start == 0.0 and said[0].speaker == "S2"  # the well-heard one, by the guest, no non-word
+
+
+def test_a_section_opening_with_thanks_starts_at_the_hosts_first_question(parse) -> None:
+    from podpipe.stages.notes.builder import Person, _topic_start
+
+    host = Person("S1", "Hanne Claes", "Hanne", None, "Hanne Claes", "host")
+    guest = Person("S2", "Pieter Vos", "Pieter", None, "Pieter Vos", "guest")
+    members = [
+        parse("Bedankt voor de uitnodiging.", speaker="S2"),
+        parse("Ik ben blij dat ik hier mag zijn.", speaker="S1"),
+        parse("Pieter, ik begin bij jou.", speaker="S1"),
+        parse("Hoe is de leesclub ontstaan?", speaker="S1"),
+    ]
+    for second, sentence in enumerate(members):
+        sentence.start = float(second * 10)
+    assert _topic_start(members, host, [guest]) == 20.0
+    assert _topic_start(members[2:], host, [guest]) is None  # no thanks: the theme's own start holds

@@ -43,7 +43,9 @@ def split_compound(word: str) -> tuple[str, str] | None:
     if not lower.isalpha() or len(lower) < 7:
         return None
     best: tuple[float, tuple[str, str]] | None = None
-    for cut in range(3, len(lower) - 2):
+    # a head of at least four letters: three-letter heads glue a misheard ending onto any word
+    # ("plan" + "ger", "kwart" + "ier" + "perment" as Whisper heard the MBROLA renderings)
+    for cut in range(3, len(lower) - 3):
         head = lower[cut:]
         head_strength = zipf(head) if zipf(head) >= PART else (PART if _nested(head) else 0.0)
         if head_strength < PART:
@@ -62,7 +64,12 @@ def split_compound(word: str) -> tuple[str, str] | None:
 
 def _nested(head: str) -> bool:
     """Whether a compound's head is a compound of two listed words itself (one level deep)."""
-    return len(head) >= 7 and zipf(head) < KNOWN and split_compound(head) is not None
+    if len(head) < 8 or zipf(head) >= KNOWN:
+        return False
+    # one level only, of two listed words of four letters or more ("lees" + "uurtje")
+    return any(
+        zipf(head[:cut]) >= PART and zipf(head[cut:]) >= PART for cut in range(4, len(head) - 3)
+    )
 
 
 @lru_cache(maxsize=65536)

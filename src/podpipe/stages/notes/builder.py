@@ -47,7 +47,7 @@ from podpipe.stages.notes.labels import (
     shared_thread,
     theme_concepts,
 )
-from podpipe.stages.notes.paraphrase import Speakers, Statement, theme_statements
+from podpipe.stages.notes.paraphrase import Speakers, Statement, said_sentences, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
 
@@ -292,8 +292,16 @@ def build_show_notes(
         statements, _ = theme_statements(
             members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
         )
+        # too little could be paraphrased safely (mostly from audio): the theme's best-heard sentences
+        # report what was said, verbatim (:func:`.paraphrase.said_sentences`)
+        wanted = SAID_ITEMS - len(statements) - len(theme_quotes)
+        said = verbatim_quotes(said_sentences(members, concept.salience, theme_quotes, speakers, wanted, index),
+                               transcript)  # fmt: skip
+        theme_quotes = sorted([*theme_quotes, *said], key=lambda q: q.start)
         kinds = heading_kinds(members)
-        sections.append(_section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, nlp))
+        section = _section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, nlp)
+        section.start = _topic_start(members, host, guests) or section.start
+        sections.append(section)
 
     labels = [s.keyphrases[0] for s in sections if s.keyphrases]
     context = _context(transcript, settings, config, host, guests, labels)
@@ -319,6 +327,40 @@ def build_show_notes(
 
         notes = rewrite_show_notes(notes, transcript, settings, transport=transport)
     return notes
+
+
+# Thanks and greetings that open a theme: the guests' round of thanks after the introduction.
+_GREETING = re.compile(
+    r"^(?:(?:heel |hartelijk )?bedankt|dank ?(?:u|je|jullie)(?: wel)?|merci|welkom|fijn (?:om|dat))\b", re.IGNORECASE
+)
+
+
+def _topic_start(members: list[ParsedSentence], host: Person | None, guests: list[Person]) -> float | None:
+    """Where a theme that opens with a round of thanks really starts: at the host's first question or
+    first sentence addressed to a guest by name ("Ellen, laten we bij u beginnen.").
+
+    From audio the segmentation puts the first theme's start at the guests' thanks for the invitation
+    (the diarisation often merges them into the host's next turn): on the MBROLA renderings of the
+    shared episodes all three first sections started 10-17 s (one to three turns) before the host's
+    first question, so the chapter and the section's time pointed at the greetings.
+    """
+    if host is None or not any(_GREETING.match(m.text.strip()) for m in members[:3]):
+        return None  # (Whisper may hear a short sound before the thanks: "Hey.")
+    names = tuple(f"{g.first}," for g in guests if g.first)
+    for sentence in members[:GREETING_WINDOW]:
+        if sentence.speaker != host.id:
+            continue
+        text = sentence.text.strip()
+        if text.endswith("?") or (names and text.startswith(names)):
+            return sentence.start
+    return None
+
+
+GREETING_WINDOW = 12  # the host's question must come within this many sentences of the thanks
+
+
+# A section reports at least this many things that were said (paraphrased statements and quotes).
+SAID_ITEMS = 4
 
 
 def _closing_heading(
