@@ -73,9 +73,14 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "names-cache")
     parser.add_argument("--runs", type=Path, help="folder of the episode folders of `podpipe run` without sidecar")
     parser.add_argument("--mbrola", type=Path, default=Path(os.environ.get("PODPIPE_RENDERINGS", ROOT / "renderings")))
+    parser.add_argument("--no-host", action="store_true", help="without the config's host (name, organisation)")
     args = parser.parse_args()
     offline_environment()
     settings = load_settings()
+    if args.no_host:
+        naming = settings.naming.model_copy(update={"host_name": None, "host_organisation": None,
+                                                    "host_description": None})
+        settings = settings.model_copy(update={"naming": naming})
     shared = Path(os.environ.get("PODPIPE_SHARED", settings.resolve(settings.paths.shared)))
     for voices in args.voices.split(","):
         for kind in args.renderings.split(","):
@@ -116,7 +121,8 @@ def main() -> None:
                         placeholders += 1
                 for line in correction_notes(result.transcript):
                     print("   check:", line)
-            print(f"=== {kind}, voices {voices}: {named}/{total} speakers named as introduced; "
+            host = "no host configured" if args.no_host else "configured host"
+            print(f"=== {kind}, voices {voices}, {host}: {named}/{total} speakers named as introduced; "
                   f"{placeholders} left a placeholder\n", flush=True)
 
 

@@ -213,3 +213,9 @@ def test_the_last_voice_left_is_the_last_guest_introduced() -> None:
     names = {s.id: s.name for s in named.speakers}
     assert names == {"A": "Walter Schroven", "B": "Marijke Vloebergs", "C": "Doorzandenbos"}
     assert any(line.startswith("Doorzandenbos (C): naam uit het gesprek") for line in found_name_notes(named))
+
+
+def test_a_self_introduction_heard_after_three_filler_words() -> None:
+    found = conversation_people(_heard(("A", "Dit is aflevering negen en ik ben zoals altijd wel vandermoortel, "
+                                              "de host.")))
+    assert [(m.text, m.source) for m in found] == [("Vandermoortel", "self-introduction")]

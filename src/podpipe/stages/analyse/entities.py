@@ -370,8 +370,9 @@ _VOCATIVE_ZIPF = 3.0  # an address is a name when the word is this rare ("Boekho
 VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker answers
 # "ik ben mouterschroven, community manager": a name Whisper did not know, written as one word (of any
 # case: the correction capitalises it once the cast knows it).
-# Up to two words may stand before it ("zoals altijd", heard as "nu wel").
-HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,2}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
+# Up to three words may stand before it ("zoals altijd", heard as "nu wel"; "zoals altijd wel tersgroven"
+# for "zoals altijd Walter Schroven" on the MBROLA renderings of ep12 and ep15).
+HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,3}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
 # The host's introduction as Whisper heard it: a sentence that opens with a capitalised first name
 # (and maybe a surname heard in lower case), goes on with "is"/"werkt" and within eight words says
 # "bij"/"van"/"aan"/"achter" ("Rita Klijs is voor minst verantwoordelijke bij sind die vorm", "Koen van
