@@ -457,8 +457,11 @@ def _by_elimination(speakers: dict[str, Speaker], free: Sequence[str], members: 
     nothing else spoke for him: he stayed "Gast 1". Only when exactly one of each is left."""
     unnamed = [label for label in free if not speakers[label].name]
     placed = {_norm(s.name) for s in speakers.values() if s.name}
+    # Introduced by somebody else, or introducing themselves in that voice ("ik ben Mauter" said by the
+    # host is the host misheard, no guest).
     introduced = [m for m in members if m.name in found and _norm(m.name) not in placed
-                  and found[m.name].source in ("introduction", "self-introduction")]
+                  and ((found[m.name].source == "introduction" and found[m.name].speaker not in unnamed)
+                       or (found[m.name].source == "self-introduction" and found[m.name].speaker in unnamed))]
     if len(unnamed) != 1 or len(introduced) != 1:
         return
     speaker, member = speakers[unnamed[0]], introduced[0]
