@@ -270,3 +270,13 @@ def test_a_capitalised_non_word_is_corrected_a_little_further_off_an_ordinary_wo
     assert THRESHOLD - 0.04 <= score < THRESHOLD and [c.canonical for c in made.corrections] == ["Kempenlog"]
     lower = correct_names(Transcript(_episode(), [_segment("ik werk bij kempelock sinds maart")], "nl"), cast)
     assert lower.corrections == []
+
+
+def test_an_acronym_said_letter_by_letter_and_glued_to_the_next_word_gets_its_hyphen() -> None:
+    cast = Cast(host=CastMember("Marijke Vloebergs", Role.HOST), organisations=("VDAB",), closed=True)
+    fixed = correct_names(Transcript(_episode(), [_segment("luister naar de Veedeeaabeeraadkast vandaag")], "nl"), cast)
+    assert fixed.segments[0].text == "luister naar de VDAB-raadkast vandaag"
+    assert [(c.heard, c.canonical) for c in fixed.corrections] == [("Veedeeaabee", "VDAB")]
+    # in lower case, or a Dutch word, it stays as heard
+    for text in ("luister naar de veedeeaabeeraadkast vandaag", "luister naar de Vergaderruimte vandaag"):
+        assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == []

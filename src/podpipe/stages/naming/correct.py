@@ -162,6 +162,7 @@ class _Match:
     score: float
     method: str
     suffix: str = ""  # the rest of a hyphenated compound whose first part is the name ("-Podcast")
+    part: str = ""  # what was heard of the name, when it is only part of the word ("Veelvee")
 
 
 @lru_cache(maxsize=1)
@@ -213,6 +214,26 @@ def _beside_a_name(tokens: Sequence[str], folded: Sequence[str], first: int, len
     return tokens[last].rstrip()[-1:] in ",?" and (first == 0 or tokens[first - 1].rstrip()[-1:] in ",.?!")
 
 
+def _acronym_opening(heard: str, term: Term, needed: float) -> tuple[float, str, str] | None:
+    """(score, heard part, "-" + rest) when a capitalised word that is no Dutch word opens with an
+    acronym said letter by letter, glued to the next word: "Veelveebondkast" is "VOV-podcast" heard
+    (on the MBROLA renderings of all three episodes). Dutch writes an acronym's compound with a hyphen,
+    so the rest is kept after one."""
+    spoken = spoken_letters(term.text)
+    if spoken is None or term.words != 1 or not _capitalised_nonwords(heard):
+        return None
+    size = len(spoken)
+    best: tuple[float, str, str] | None = None
+    for cut in range(max(2, size - 3), min(len(heard), size + 3) + 1):
+        part, rest = heard[:cut], heard[cut:]
+        if len(re.sub(r"[^\w]", "", rest)) < 4:
+            continue
+        score = similarity(part, spoken)[0]
+        if score >= needed and (best is None or score >= best[0]):  # ties: the longer part
+            best = (score, part, "-" + rest)
+    return best
+
+
 def _capitalised_nonwords(heard: str) -> bool:
     """Every word written with a capital and no word of Dutch at all (wordfreq knows none of them)."""
     from wordfreq import zipf_frequency
@@ -259,6 +280,10 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                     needed = threshold - nonword_margin
                 if score >= 1.0 or (key_length > SHORT_TERM and score >= needed):
                     found.append(_Match(first, length, term, score, method, suffix))
+                elif length == 1 and not suffix:
+                    glued = _acronym_opening(heard, term, threshold - nonword_margin)
+                    if glued is not None:
+                        found.append(_Match(first, 1, term, glued[0], "fuzzy", glued[2], glued[1]))
     # Best score first; between equals, the shorter span (it swallows fewer neighbouring words).
     found.sort(key=lambda m: (-m.score, m.length, m.first))
     taken: set[int] = set()
@@ -312,6 +337,8 @@ def _tokens(segment: Segment) -> list[str]:
 
 
 def _heard(tokens: Sequence[str], match: _Match) -> str:
+    if match.part:
+        return match.part
     if match.suffix:
         token = tokens[match.first].strip()
         return token[: len(token) - len(match.suffix.strip())]
