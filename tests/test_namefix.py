@@ -280,3 +280,11 @@ def test_an_acronym_said_letter_by_letter_and_glued_to_the_next_word_gets_its_hy
     # in lower case, or a Dutch word, it stays as heard
     for text in ("luister naar de veedeeaabeeraadkast vandaag", "luister naar de Vergaderruimte vandaag"):
         assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == []
+
+
+def test_a_made_up_word_between_ik_ben_van_and_the_organisation_keeps_the_context() -> None:
+    cast = Cast(host=CastMember("Marijke Vloebergs", Role.HOST), organisations=("Tuinpunt",), closed=True)
+    made = correct_names(Transcript(_episode(), [_segment("ik ben van grobbeldie tuin punt")], "nl"), cast)
+    assert [c.canonical for c in made.corrections] == ["Tuinpunt"]
+    kept = correct_names(Transcript(_episode(), [_segment("ik ben van plan tuin punt")], "nl"), cast)
+    assert kept.corrections == []

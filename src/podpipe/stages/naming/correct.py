@@ -199,7 +199,14 @@ _OWN_CONTEXT = re.compile(r"\bik (?:ben|werk|kom|zit)(?: \w+)?(?: (?:van|bij|voo
 
 
 def _introduced(folded: Sequence[str], first: int) -> bool:
-    return _OWN_CONTEXT.search(" ".join(f for f in folded[max(0, first - 5) : first] if f)) is not None
+    before = [f for f in folded[max(0, first - 6) : first] if f]
+    if _OWN_CONTEXT.search(" ".join(before)) is not None:
+        return True
+    # "ik ben van mannedwee kompas merk": one word Whisper made up (no Dutch word) may stand between.
+    from wordfreq import zipf_frequency
+
+    return (len(before) > 1 and zipf_frequency(before[-1], "nl") == 0.0
+            and _OWN_CONTEXT.search(" ".join(before[:-1])) is not None)
 
 
 def _beside_a_name(tokens: Sequence[str], folded: Sequence[str], first: int, length: int,
