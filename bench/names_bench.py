@@ -231,8 +231,9 @@ def precision_rows(items: Sequence[Rendering], transcripts: Mapping[str, Transcr
                 transcript = transcripts[item.name]
                 # Without a sidecar: the transcript's episode forgets what its sidecar said.
                 anonymous = replace(transcript, episode=replace(transcript.episode, metadata={}))
-                cast = item.cast if with_sidecar else episode_cast(anonymous, settings).for_correction
-                corrected = correct_names(transcript, cast, threshold)
+                grown = episode_cast(anonymous, settings)
+                cast = item.cast if with_sidecar else grown.for_correction
+                corrected = correct_names(transcript, cast, threshold, heard=() if with_sidecar else set(grown.found))
                 made = [c for c in corrected.corrections if c.method != "case"]
                 right = [c for c in made if is_right(c, item.turns)]
                 wrong += [f"{_short(item.name)} {c.start:.0f}s {c.heard} -> {c.canonical}"

@@ -288,3 +288,12 @@ def test_a_made_up_word_between_ik_ben_van_and_the_organisation_keeps_the_contex
     assert [c.canonical for c in made.corrections] == ["Tuinpunt"]
     kept = correct_names(Transcript(_episode(), [_segment("ik ben van plan tuin punt")], "nl"), cast)
     assert kept.corrections == []
+
+
+def test_a_name_as_heard_in_the_conversation_never_respells_a_known_word() -> None:
+    # Without a sidecar the host is who "ik ben Pietres Vangoolen" said: a hearing, not a spelling.
+    cast = Cast(host=CastMember("Pietres Vangoolen", Role.HOST), closed=False)
+    segments = [_segment("Dank u, Pieter."), _segment("Dank u, Pietrs Vangolen.")]
+    made = correct_names(Transcript(_episode(), segments, "nl"), cast, heard={"Pietres Vangoolen"})
+    assert made.segments[0].text == "Dank u, Pieter."  # "Pieter" is Dutch (wordfreq): kept
+    assert [c.heard for c in made.corrections] == ["Pietrs", "Vangolen"]  # made-up words: variants of it

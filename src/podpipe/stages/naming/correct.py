@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -126,6 +126,11 @@ class Term:
     text: str  # canonical spelling
     label: str  # PER or ORG
     words: int  # how many words it has
+    # Spelt as Whisper heard it in the conversation (no sidecar): no better than another hearing, so
+    # it replaces only a spelling variant (equal keys) or words that are no Dutch word at all. Without
+    # this, the host heard once as "Walters Groven" turned every right "Walter" into "Walters"
+    # (MBROLA rendering of ep14, no host configured).
+    heard: bool = False
 
     @property
     def forms(self) -> tuple[str, ...]:
@@ -134,21 +139,23 @@ class Term:
         return (self.text,) if spoken is None else (self.text, spoken)
 
 
-def cast_terms(cast: Cast) -> list[Term]:
-    """Every spelling a cast name can be heard in: full names, first names, surnames, organisations."""
+def cast_terms(cast: Cast, heard: Collection[str] = ()) -> list[Term]:
+    """Every spelling a cast name can be heard in: full names, first names, surnames, organisations.
+    ``heard``: the names the conversation gave (as Whisper heard them, no one's spelling)."""
     terms: dict[str, Term] = {}
 
-    def add(text: str, label: str) -> None:
+    def add(text: str, label: str, as_heard: bool = False) -> None:
         text = text.strip()
         if text and fold(text) and text.casefold() not in terms:
-            terms[text.casefold()] = Term(text, label, len(text.split()))
+            terms[text.casefold()] = Term(text, label, len(text.split()), as_heard)
 
     for member in cast.members:
-        add(member.name, "PER")
+        as_heard = member.name in heard
+        add(member.name, "PER", as_heard)
         parts = member.name.split()
         if len(parts) > 1:
-            add(parts[0], "PER")
-            add(" ".join(parts[1:]), "PER")  # "Van den Broeck"
+            add(parts[0], "PER", as_heard)
+            add(" ".join(parts[1:]), "PER", as_heard)  # "Van den Broeck"
     for organisation in cast.organisations:
         add(organisation, "ORG")
     return list(terms.values())
@@ -241,6 +248,12 @@ def _acronym_opening(heard: str, term: Term, needed: float) -> tuple[float, str,
     return best
 
 
+def _no_word(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(fold(word), "nl") == 0.0
+
+
 def _capitalised_nonwords(heard: str) -> bool:
     """Every word written with a capital and no word of Dutch at all (wordfreq knows none of them)."""
     from wordfreq import zipf_frequency
@@ -282,6 +295,8 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                             _capitalised_mid_sentence(tokens, first, length, opens_sentence)
                             or _introduced(folded, first)):
                         continue
+                if term.heard and score < 1.0 and not all(_no_word(w) for w in heard.split()):
+                    continue
                 needed = threshold
                 if nonword_margin and score < threshold and _capitalised_nonwords(heard):
                     needed = threshold - nonword_margin
@@ -418,9 +433,10 @@ def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str)
 
 
 def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD,
-                  frequent_threshold: float = FREQUENT_THRESHOLD) -> Transcript:
-    """A new transcript with the cast's names and organisations spelt canonically in words and segments."""
-    terms = cast_terms(cast)
+                  frequent_threshold: float = FREQUENT_THRESHOLD, heard: Collection[str] = ()) -> Transcript:
+    """A new transcript with the cast's names and organisations spelt canonically in words and segments;
+    ``heard``: the members whose names the conversation gave as Whisper heard them."""
+    terms = cast_terms(cast, heard)
     if not terms:
         return transcript
     segments, corrections = [], [c for c in transcript.corrections]
