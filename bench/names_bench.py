@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import jiwer
@@ -162,11 +162,14 @@ class Rendering:
     cast: Cast  # the sidecar's (ep12 has none: its episode file's speakers)
 
 
-def rendering(shared: Path, name: str) -> Rendering:
+def rendering(shared: Path, name: str, kind: str = "espeak", renderings: Path | None = None) -> Rendering:
+    """One rendering of a shared episode: ``espeak`` (``$PODPIPE_SHARED/transcripts``, the mp3) or
+    ``mbrola`` (``bench/render_episode.py``'s wav in ``renderings``, not in the shared data: licence)."""
     folder = shared / "transcripts"
-    timing = json.loads((folder / f"{name}.espeak.segments.json").read_text(encoding="utf-8"))
+    media = renderings if kind == "mbrola" and renderings is not None else folder
+    timing = json.loads((media / f"{name}.{kind}.segments.json").read_text(encoding="utf-8"))
     turns = [(float(t["start"]), float(t["end"]), str(t["speaker"]), str(t["text"])) for t in timing["segments"]]
-    sidecar_path = folder / f"{name}.espeak.yaml"
+    sidecar_path = media / f"{name}.{kind}.yaml"
     if sidecar_path.is_file():
         sidecar = yaml.safe_load(sidecar_path.read_text(encoding="utf-8"))
     else:
@@ -175,7 +178,8 @@ def rendering(shared: Path, name: str) -> Rendering:
         sidecar = {"host": {"name": host["name"], "organisation": host["organisation"]},
                    "guests": [{"name": s["name"], "organisation": s["organisation"]}
                               for s in data["speakers"] if s["role"] == "guest"]}
-    return Rendering(name, folder / f"{name}.espeak.mp3", turns, build_cast(None, sidecar))
+    audio_path = media / f"{name}.{kind}.{'mp3' if kind == 'espeak' else 'wav'}"
+    return Rendering(f"{name}.{kind}" if kind != "espeak" else name, audio_path, turns, build_cast(None, sidecar))
 
 
 def heard(item: Rendering, settings, cache: Path, work: Path) -> Transcript:
@@ -210,6 +214,10 @@ def is_ordinary(heard_form: str, cast: Cast) -> bool:
     return bool(words) and set(words) <= frequent_words() - name_words(cast_terms(cast))
 
 
+def _short(name: str) -> str:
+    return name[4:8] + (" " + name.rsplit(".", 1)[1] if "." in name else "")
+
+
 def precision_rows(items: Sequence[Rendering], transcripts: Mapping[str, Transcript], settings,
                    thresholds: Sequence[float]) -> list[dict]:
     """Per threshold and cast (the sidecar's; none, the cast grown from the conversation): corrections
@@ -221,16 +229,20 @@ def precision_rows(items: Sequence[Rendering], transcripts: Mapping[str, Transcr
             per_file, wrong = {}, []
             for item in items:
                 transcript = transcripts[item.name]
-                cast = item.cast if with_sidecar else episode_cast(transcript, settings).for_correction
-                corrected = correct_names(transcript, cast, threshold)
+                # Without a sidecar: the transcript's episode forgets what its sidecar said.
+                anonymous = replace(transcript, episode=replace(transcript.episode, metadata={}))
+                grown = episode_cast(anonymous, settings)
+                cast = item.cast if with_sidecar else grown.for_correction
+                corrected = correct_names(transcript, cast, threshold, heard=() if with_sidecar else set(grown.found))
                 made = [c for c in corrected.corrections if c.method != "case"]
                 right = [c for c in made if is_right(c, item.turns)]
-                wrong += [f"{item.name[4:8]} {c.start:.0f}s {c.heard} -> {c.canonical}" for c in made if c not in right]
+                wrong += [f"{_short(item.name)} {c.start:.0f}s {c.heard} -> {c.canonical}"
+                          for c in made if c not in right]
                 reference = " ".join(text for _, _, _, text in item.turns)
                 share, hit, total = recall(_text(corrected), reference, item.cast)
                 before = recall(_text(transcript), reference, item.cast)[1]
                 ordinary = [c for c in made if is_ordinary(c.heard, cast)]
-                per_file[item.name[4:8]] = f"{len(right)}/{len(made)} right, recall {hit}/{total}"
+                per_file[_short(item.name)] = f"{len(right)}/{len(made)} right, recall {hit}/{total}"
                 for key, value in (("made", len(made)), ("right", len(right)), ("ordinary", len(ordinary)),
                                    ("hit", hit), ("mentions", total), ("hit_before", before)):
                     totals[key] += value
@@ -295,6 +307,11 @@ def main() -> None:
     parser.add_argument("--files", default="demo,ep12", help="files of the hints part")
     parser.add_argument("--cache", type=Path, default=ROOT / "bench" / "results" / "names-cache",
                         help="transcripts made once and reused (delete to transcribe again)")
+    parser.add_argument("--renderings", default="espeak,mbrola",
+                        help="which renderings the precision part reads: espeak (shared), mbrola (--mbrola folder)")
+    parser.add_argument("--mbrola", type=Path, default=Path(os.environ.get("PODPIPE_RENDERINGS", ROOT / "renderings")),
+                        help="folder of bench/render_episode.py's MBROLA renderings (<stem>.mbrola.wav, "
+                             ".segments.json, .yaml); default $PODPIPE_RENDERINGS")
     parser.add_argument("--sequential", action="store_true", help="also sequential decoding (slow on ep12)")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
@@ -304,10 +321,19 @@ def main() -> None:
     parts = set(args.parts.split(","))
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
+        kinds = args.renderings.split(",")
         items = [rendering(shared, name) for name in RENDERINGS if (shared / "transcripts").is_dir()]
         if "precision" in parts:
-            transcripts = {item.name: heard(item, settings, args.cache, Path(tmp)) for item in items}
-            results["precision"] = precision_rows(items, transcripts, settings, THRESHOLDS)
+            for kind in kinds:
+                chosen = [rendering(shared, name, kind, args.mbrola) for name in RENDERINGS
+                          if (shared / "transcripts").is_dir()
+                          and (kind != "mbrola" or (args.mbrola / f"{name}.mbrola.wav").is_file())]
+                if not chosen:
+                    print(f"no {kind} renderings found", flush=True)
+                    continue
+                transcripts = {item.name: heard(item, settings, args.cache, Path(tmp)) for item in chosen}
+                print(f"--- {kind} renderings", flush=True)
+                results[f"precision_{kind}"] = precision_rows(chosen, transcripts, settings, THRESHOLDS)
         if "flemish" in parts:
             results["flemish"] = flemish_rows(settings, shared, args.cache, Path(tmp), THRESHOLDS,
                                               [item.cast for item in items])

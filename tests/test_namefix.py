@@ -239,3 +239,61 @@ def test_the_check_box_lists_each_heard_form_once_with_its_count_and_first_time(
     assert len(notes) == 2  # was one line per correction: 29
     assert notes[0].startswith("\u201cSophie\u201d is verbeterd tot \u201cSofie\u201d (28 keer, eerst op 00:01;")
     assert notes[1].startswith("\u201cWillocks\u201d is verbeterd tot \u201cWillox\u201d (1 keer op 06:41;")
+
+
+# Issue 21: rules measured on the MBROLA renderings, pinned with invented examples.
+
+def test_ch_and_g_are_one_sound() -> None:
+    assert dutch_key("Schoofs") == dutch_key("Sgoofs")
+    assert similarity("wel tersgroven", "Walter Schroven")[0] >= THRESHOLD
+
+
+def test_an_acronym_said_letter_by_letter_is_corrected_also_opening_a_compound() -> None:
+    cast = Cast(host=CastMember("Marijke Vloebergs", Role.HOST), organisations=("VDAB",), closed=True)
+    fixed = correct_names(Transcript(_episode(), [_segment("welkom bij de Veedeeaabee-podcast vandaag")], "nl"), cast)
+    assert fixed.segments[0].text == "welkom bij de VDAB-podcast vandaag"
+    assert [(c.heard, c.canonical) for c in fixed.corrections] == [("Veedeeaabee", "VDAB")]
+
+
+def test_a_short_name_heard_in_lower_case_needs_a_name_beside_it() -> None:
+    cast = Cast(host=CastMember("Jonas Maes", Role.HOST), closed=True)
+    alone = correct_names(Transcript(_episode(), [_segment("ik moet kan jons laden")], "nl"), cast)
+    assert alone.corrections == []
+    beside = correct_names(Transcript(_episode(), [_segment("dag jons Maes, welkom")], "nl"), cast)
+    assert [c.canonical for c in beside.corrections] == ["Jonas"]
+
+
+def test_a_capitalised_non_word_is_corrected_a_little_further_off_an_ordinary_word_never() -> None:
+    cast = Cast(host=CastMember("Walter Schroven", Role.HOST), organisations=("Kempenlog",), closed=True)
+    made = correct_names(Transcript(_episode(), [_segment("ik werk bij Kempelock sinds maart")], "nl"), cast)
+    score = similarity("Kempelock", "Kempenlog")[0]
+    assert THRESHOLD - 0.04 <= score < THRESHOLD and [c.canonical for c in made.corrections] == ["Kempenlog"]
+    lower = correct_names(Transcript(_episode(), [_segment("ik werk bij kempelock sinds maart")], "nl"), cast)
+    assert lower.corrections == []
+
+
+def test_an_acronym_said_letter_by_letter_and_glued_to_the_next_word_gets_its_hyphen() -> None:
+    cast = Cast(host=CastMember("Marijke Vloebergs", Role.HOST), organisations=("VDAB",), closed=True)
+    fixed = correct_names(Transcript(_episode(), [_segment("luister naar de Veedeeaabeeraadkast vandaag")], "nl"), cast)
+    assert fixed.segments[0].text == "luister naar de VDAB-raadkast vandaag"
+    assert [(c.heard, c.canonical) for c in fixed.corrections] == [("Veedeeaabee", "VDAB")]
+    # in lower case, or a Dutch word, it stays as heard
+    for text in ("luister naar de veedeeaabeeraadkast vandaag", "luister naar de Vergaderruimte vandaag"):
+        assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == []
+
+
+def test_a_made_up_word_between_ik_ben_van_and_the_organisation_keeps_the_context() -> None:
+    cast = Cast(host=CastMember("Marijke Vloebergs", Role.HOST), organisations=("Tuinpunt",), closed=True)
+    made = correct_names(Transcript(_episode(), [_segment("ik ben van grobbeldie tuin punt")], "nl"), cast)
+    assert [c.canonical for c in made.corrections] == ["Tuinpunt"]
+    kept = correct_names(Transcript(_episode(), [_segment("ik ben van plan tuin punt")], "nl"), cast)
+    assert kept.corrections == []
+
+
+def test_a_name_as_heard_in_the_conversation_never_respells_a_known_word() -> None:
+    # Without a sidecar the host is who "ik ben Pietres Vangoolen" said: a hearing, not a spelling.
+    cast = Cast(host=CastMember("Pietres Vangoolen", Role.HOST), closed=False)
+    segments = [_segment("Dank u, Pieter."), _segment("Dank u, Pietrs Vangolen.")]
+    made = correct_names(Transcript(_episode(), segments, "nl"), cast, heard={"Pietres Vangoolen"})
+    assert made.segments[0].text == "Dank u, Pieter."  # "Pieter" is Dutch (wordfreq): kept
+    assert [c.heard for c in made.corrections] == ["Pietrs", "Vangolen"]  # made-up words: variants of it

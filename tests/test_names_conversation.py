@@ -178,3 +178,44 @@ def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:
     grown = episode_cast(_heard(*turns), _settings(configured_host=False))
     assert [m.name for m in grown.cast.members] == ["Walter Schroven", "Katleen Peeters", "Jonas Wuyts"]
     assert grown.cast.organisations == ("VOV", "Kempenlog", "Spiegelpunt")  # the config's, then the episode's
+
+
+# Issue 21, audio without a sidecar: introductions as Whisper writes them (invented examples).
+
+def test_an_introduction_heard_without_capitals_still_names_the_guest() -> None:
+    turns = (("A", "Welkom bij de podcast. Vandaag drie gasten. Marijke Vloebergs is opleidings verantwoordelijke "
+                   "bij de tuin bouw school. Pieter van heulen is directeur van Groenpunt Noord. En naast haar "
+                   "zit doorzandenbos van het atelier."),
+             ("B", "Dank u."))
+    found = [(m.text, m.source, m.organisation) for m in conversation_people(_heard(*turns))]
+    assert found == [("Marijke Vloebergs", "introduction", None), ("Pieter", "introduction", "Groenpunt Noord"),
+                     ("Doorzandenbos", "introduction", None)]
+
+
+def test_a_heard_introduction_counts_only_in_the_opening_minutes_and_never_for_a_common_word() -> None:
+    late = _heard(*[("A", "Dat is goed.")] * 30, ("A", "Marijke Vloebergs is directeur bij de school."))
+    assert conversation_people(late) == []  # 300 s in: a story about someone, no introduction
+    assert conversation_people(_heard(("A", "Iedereen is welkom bij de vereniging."))) == []
+
+
+def test_the_speakers_own_job_after_ik_ben_is_no_other_person() -> None:
+    turns = (("A", "Ik ben Walter Schroven, Comunity Manager, bij Leerhuis. Welkom."), ("B", "Dank u."))
+    assert [m.text for m in conversation_people(_heard(*turns))] == ["Walter Schroven"]
+
+
+def test_the_last_voice_left_is_the_last_guest_introduced() -> None:
+    # Guest C answers first, so the order of mention points the wrong way and nothing else names C.
+    turns = (("A", "Ik ben Walter Schroven van VOV. Marijke Vloebergs is directeur bij Tuinpunt. En naast haar "
+                   "zit doorzandenbos. Welkom."),
+             ("C", "Merci."), ("A", "Marijke, hoe begon het?"), ("B", "Met een vraag."), ("C", "Klopt."))
+    settings = _settings(configured_host=True)
+    named = name_speakers(pipeline.prepare(_heard(*turns), settings), None, settings)
+    names = {s.id: s.name for s in named.speakers}
+    assert names == {"A": "Walter Schroven", "B": "Marijke Vloebergs", "C": "Doorzandenbos"}
+    assert any(line.startswith("Doorzandenbos (C): naam uit het gesprek") for line in found_name_notes(named))
+
+
+def test_a_self_introduction_heard_after_three_filler_words() -> None:
+    found = conversation_people(_heard(("A", "Dit is aflevering negen en ik ben zoals altijd wel vandermoortel, "
+                                              "de host.")))
+    assert [(m.text, m.source) for m in found] == [("Vandermoortel", "self-introduction")]

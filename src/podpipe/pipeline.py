@@ -35,7 +35,8 @@ def prepare(
     the host decided, once, by voice or by how they open the episode. The cast is the config's and
     the sidecar's grown from the conversation (who introduces themselves or is introduced), so that
     a name heard in the introduction is spelt that way throughout."""
-    corrected = correct_names(transcript, episode_cast(transcript, settings).for_correction)
+    grown = episode_cast(transcript, settings)
+    corrected = correct_names(transcript, grown.for_correction, heard=set(grown.found))
     return decide_host(corrected, settings, voiceprints=voiceprints)
 
 

@@ -370,8 +370,28 @@ _VOCATIVE_ZIPF = 3.0  # an address is a name when the word is this rare ("Boekho
 VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker answers
 # "ik ben mouterschroven, community manager": a name Whisper did not know, written as one word (of any
 # case: the correction capitalises it once the cast knows it).
-# Up to two words may stand before it ("zoals altijd", heard as "nu wel").
-HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,2}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
+# Up to three words may stand before it ("zoals altijd", heard as "nu wel"; "zoals altijd wel tersgroven"
+# for "zoals altijd Walter Schroven" on the MBROLA renderings of ep12 and ep15).
+HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,3}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
+# The host's introduction as Whisper heard it: a sentence that opens with a capitalised first name
+# (and maybe a surname heard in lower case), goes on with "is"/"werkt" and within eight words says
+# "bij"/"van"/"aan"/"achter" ("Rita Klijs is voor minst verantwoordelijke bij sind die vorm", "Koen van
+# tam is hij redirector van AZ Merdaal"): the organisation then rarely keeps its capitals, so the
+# name is taken without it unless it has them. On the MBROLA renderings (24-30 % WER) no guest of ep15
+# was found before this rule; the written "X is ... bij Y" needs both in capitals.
+HEARD_INTRODUCTION = re.compile(
+    rf"(?:^|[.!?]\s+|\b(?i:en)\s+)(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)?[\wà-ÿ'-]+)?)\s+(?:is|werkt)\s+"
+    rf"(?:[\wà-ÿ&'-]+,?\s+){{0,8}}?(?:bij|van|aan|achter)\s+(?:de\s+|het\s+)?(?P<org>[^,.!?]{{1,60}})"
+)
+# "naast haar zit brangosens van kompaswerk", "naast haar zit Jonas wuits": the guest's name as one
+# word Whisper did not know (no Dutch word), or a first name with a surname heard in lower case.
+# First names are common words too (wordfreq: "Rita" 3.9, "Ellen" 4.2, "Jan" 5.2), so a heard
+# introduction is read only where introductions are made: the episode's opening minutes.
+HEARD_INTRODUCTION_WINDOW_S = 180.0
+HEARD_GUEST_CUE = re.compile(
+    r"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|mijn\s+gast\s+is|aan\s+tafel\s+zit)\s+"
+    r"(?P<name>[\wà-ÿ'-]{3,}(?:\s+[a-zà-ÿ][\wà-ÿ'-]{2,})?)"
+)
 _ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
 VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
 
@@ -451,13 +471,59 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             add(match.group("name"), "self-introduction", _clean_org(org_match.group("org")) if org_match else None,
                 turn, match.start("name"))
         for match in INTRODUCTION.finditer(turn.text):
+            if _after_self_introduction(turn.text, match.start("name")):
+                continue  # "ik ben Walter, Comunity Manager, bij VOV": the speaker's job, no other person
             org = _clean_org(match.group("org"))
             if org and not _plausible_org(org):
                 org = None
             add(match.group("name"), "introduction", org, turn, match.start("name"))
         for name, org, offset in _introduced_without_preposition(turn.text):
             add(name, "introduction", org, turn, offset)
+        for name, org, offset in _heard_introductions(turn.text):
+            if turn.time_at(offset) <= HEARD_INTRODUCTION_WINDOW_S:
+                add(name, "introduction", org, turn, offset)
     return list(found.values())
+
+
+def _after_self_introduction(text: str, offset: int) -> bool:
+    """Whether ``offset`` lies in the sentence of an "ik ben ..." (the speaker's own apposition)."""
+    sentence = re.split(r"[.!?]\s+", text[:offset])[-1]
+    return re.search(r"\b(?i:ik\s+ben|mijn\s+naam\s+is|ik\s+heet)\b", sentence) is not None
+
+
+def _no_dutch_word(word: str) -> bool:
+    return zipf_frequency(word.lower(), "nl") == 0.0
+
+
+def _heard_introductions(text: str) -> list[tuple[str, str | None, int]]:
+    """(name, organisation or None, offset) of introductions as Whisper wrote them (HEARD_INTRODUCTION,
+    HEARD_GUEST_CUE): a surname heard in lower case counts only when it is no Dutch word, a name of one
+    word only when it is rare in Dutch or, in lower case, no Dutch word at all."""
+    found = []
+    for match in HEARD_INTRODUCTION.finditer(text):
+        words = match.group("name").split()
+        first = words[0]
+        if (first.lower() in NOT_NAMES or zipf_frequency(first.lower(), "nl") >= _COMMON_ZIPF
+                or _after_self_introduction(text, match.start("name"))):
+            continue
+        surname = [w for w in words[1:] if w.lower() not in _PARTICLE_WORDS]
+        name = " ".join(words) if surname and (surname[0][:1].isupper() or _no_dutch_word(surname[0])) else first
+        org = match.group("org").strip()
+        org_match = re.match(ORG_NAME, org)
+        found.append((name, _clean_org(org_match.group(0)) if org_match else None, match.start("name")))
+    for match in HEARD_GUEST_CUE.finditer(text):
+        words = match.group("name").split()
+        if words[0][:1].isupper():
+            if words[0].lower() in NOT_NAMES or zipf_frequency(words[0].lower(), "nl") >= _COMMON_ZIPF:
+                continue
+            name = " ".join(words) if len(words) > 1 and _no_dutch_word(words[1]) else words[0]
+            name = " ".join(w[:1].upper() + w[1:] for w in name.split())
+        elif _no_dutch_word(words[0]):
+            name = words[0].capitalize()
+        else:
+            continue
+        found.append((name, None, match.start("name")))
+    return found
 
 
 def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]:

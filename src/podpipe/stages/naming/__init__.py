@@ -437,6 +437,8 @@ def name_speakers(
         if assignment.member.name in grown.found:
             report[label]["found"] = found_entry(grown.found[assignment.member.name])
 
+    if not cast.closed:
+        _by_elimination(speakers, free, members, grown.found, report)
     _fallbacks(speakers, order, host_label, report, config)
     info = ModelInfo(stage=NAMING_STAGE, name="podpipe speaker naming", version="2",
                      settings={"speakers": report, **({"voice": host["voice"]} if "voice" in host else {}),
@@ -445,6 +447,26 @@ def name_speakers(
     named = replace(transcript, speakers=list(speakers.values()), models=models)
     # Against the cast before the conversation grew it: a misheard self-introduction is in the grown one.
     return correct_introduced_names(named, mentions, cast_of(transcript.episode, settings))
+
+
+def _by_elimination(speakers: dict[str, Speaker], free: Sequence[str], members: Sequence[CastMember],
+                    found: Mapping[str, Mention], report: dict[str, dict[str, Any]]) -> None:
+    """One guest voice left unnamed and one person the conversation introduced left unplaced: that
+    voice is that guest. On the MBROLA rendering of ep12 the host introduced Ellen, then
+    "brangosens"; Bram answered first, so the order of mention pointed him at Ellen's voice and
+    nothing else spoke for him: he stayed "Gast 1". Only when exactly one of each is left."""
+    unnamed = [label for label in free if not speakers[label].name]
+    placed = {_norm(s.name) for s in speakers.values() if s.name}
+    # Introduced by somebody else, or introducing themselves in that voice ("ik ben Mauter" said by the
+    # host is the host misheard, no guest).
+    introduced = [m for m in members if m.name in found and _norm(m.name) not in placed
+                  and ((found[m.name].source == "introduction" and found[m.name].speaker not in unnamed)
+                       or (found[m.name].source == "self-introduction" and found[m.name].speaker in unnamed))]
+    if len(unnamed) != 1 or len(introduced) != 1:
+        return
+    speaker, member = speakers[unnamed[0]], introduced[0]
+    speaker.name, speaker.organisation, speaker.role = member.name, member.organisation, Role.GUEST
+    report[unnamed[0]] = {"source": "elimination", "confidence": 0.0, "found": found_entry(found[member.name])}
 
 
 def _fallbacks(speakers: dict[str, Speaker], order: Sequence[str], host_label: str | None,

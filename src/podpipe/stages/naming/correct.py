@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -42,11 +42,18 @@ _SENTENCE_END = ".!?\u2026:"
 
 THRESHOLD = 0.84  # see the module docstring and BENCHMARKS.md
 FREQUENT_THRESHOLD = 0.9  # for a span of ordinary Dutch words in a name's context
+# For a span Whisper wrote as a name (capitals) that is no Dutch word at all: "Veelvee" for "VOV" said
+# letter by letter (0.80), the threshold is this much lower. See BENCHMARKS.md for what it measured.
+NONWORD_MARGIN = 0.04
 FREQUENT_WORDS = 20_000  # wordfreq's top list of Dutch that counts as "ordinary words"
 PHONETIC_FLOOR = 0.7
 SHORT_TERM = 4  # letters of key at or below which only an equal key corrects
 TINY_TERM = 3  # ... and at or below which only the same letters (capitals apart) do
 MAX_SPAN = 3
+# A first name this short ("Jonas", "Ellen") heard in lower case and not spelt alike is corrected only
+# beside a name: on the MBROLA renderings "kan jons laden" (camions) became "kan Jonas laden", while
+# "Jonas wuits" and the equal-key "bram", "elen" were right.
+SHORT_NAME = 5
 
 # Ordered: longer patterns first, so "sch" is not read as "s" + "ch" by a later rule.
 _DUTCH_RULES: tuple[tuple[str, str], ...] = (
@@ -59,6 +66,9 @@ _DUTCH_RULES: tuple[tuple[str, str], ...] = (
     (r"ou|au", "au"),
     (r"ck", "k"),
     (r"c(?!h)", "k"),
+    # ch and g are one sound in Dutch ([x]/[ɣ]; "Schroven" is heard "Sgroven", "Verhaegen" "Verhaechen"):
+    # on the MBROLA renderings "Walter Schroven" came out "wel tersgroven" (0.81 -> 0.92 with this rule).
+    (r"ch", "g"),
     (r"dt\b", "t"),
     (r"d\b", "t"),
     (r"ae", "a"),  # old spelling: Verhaegen, Claes
@@ -95,28 +105,57 @@ def similarity(heard: str, canonical: str) -> tuple[float, str]:
     return score, "fuzzy"
 
 
+# Dutch names of the letters: an acronym is said letter by letter, "VOV" as "vee-oo-vee", which Whisper
+# writes as a word ("Veelvee", "Veelvee-Podcast" on the MBROLA renderings of all three episodes).
+_LETTER_NAMES = dict(a="aa", b="bee", c="cee", d="dee", e="ee", f="ef", g="gee", h="haa", i="ie", j="jee", k="kaa",
+                     l="el", m="em", n="en", o="oo", p="pee", q="kuu", r="er", s="es", t="tee", u="uu", v="vee",
+                     w="wee", x="iks", y="ei", z="zet")
+_ACRONYM = re.compile(r"(?<![\w])[A-Z]{2,5}(?![\w])")
+
+
+def spoken_letters(text: str) -> str | None:
+    """``text`` with each acronym (two to five capitals) in the names of its letters ("VOV" ->
+    "veeoovee", "AZ Meerdaal" -> "aazet Meerdaal"); None when it has no acronym."""
+    if not _ACRONYM.search(text):
+        return None
+    return _ACRONYM.sub(lambda m: "".join(_LETTER_NAMES[c] for c in m.group(0).lower()), text)
+
+
 @dataclass(frozen=True, slots=True)
 class Term:
     text: str  # canonical spelling
     label: str  # PER or ORG
     words: int  # how many words it has
+    # Spelt as Whisper heard it in the conversation (no sidecar): no better than another hearing, so
+    # it replaces only a spelling variant (equal keys) or words that are no Dutch word at all. Without
+    # this, the host heard once as "Walters Groven" turned every right "Walter" into "Walters"
+    # (MBROLA rendering of ep14, no host configured).
+    heard: bool = False
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """How the term can be said: as written, and with its acronyms spelt out letter by letter."""
+        spoken = spoken_letters(self.text)
+        return (self.text,) if spoken is None else (self.text, spoken)
 
 
-def cast_terms(cast: Cast) -> list[Term]:
-    """Every spelling a cast name can be heard in: full names, first names, surnames, organisations."""
+def cast_terms(cast: Cast, heard: Collection[str] = ()) -> list[Term]:
+    """Every spelling a cast name can be heard in: full names, first names, surnames, organisations.
+    ``heard``: the names the conversation gave (as Whisper heard them, no one's spelling)."""
     terms: dict[str, Term] = {}
 
-    def add(text: str, label: str) -> None:
+    def add(text: str, label: str, as_heard: bool = False) -> None:
         text = text.strip()
         if text and fold(text) and text.casefold() not in terms:
-            terms[text.casefold()] = Term(text, label, len(text.split()))
+            terms[text.casefold()] = Term(text, label, len(text.split()), as_heard)
 
     for member in cast.members:
-        add(member.name, "PER")
+        as_heard = member.name in heard
+        add(member.name, "PER", as_heard)
         parts = member.name.split()
         if len(parts) > 1:
-            add(parts[0], "PER")
-            add(" ".join(parts[1:]), "PER")  # "Van den Broeck"
+            add(parts[0], "PER", as_heard)
+            add(" ".join(parts[1:]), "PER", as_heard)  # "Van den Broeck"
     for organisation in cast.organisations:
         add(organisation, "ORG")
     return list(terms.values())
@@ -129,6 +168,8 @@ class _Match:
     term: Term
     score: float
     method: str
+    suffix: str = ""  # the rest of a hyphenated compound whose first part is the name ("-Podcast")
+    part: str = ""  # what was heard of the name, when it is only part of the word ("Veelvee")
 
 
 @lru_cache(maxsize=1)
@@ -165,11 +206,65 @@ _OWN_CONTEXT = re.compile(r"\bik (?:ben|werk|kom|zit)(?: \w+)?(?: (?:van|bij|voo
 
 
 def _introduced(folded: Sequence[str], first: int) -> bool:
-    return _OWN_CONTEXT.search(" ".join(f for f in folded[max(0, first - 5) : first] if f)) is not None
+    before = [f for f in folded[max(0, first - 6) : first] if f]
+    if _OWN_CONTEXT.search(" ".join(before)) is not None:
+        return True
+    # "ik ben van mannedwee kompas merk": one word Whisper made up (no Dutch word) may stand between.
+    from wordfreq import zipf_frequency
+
+    return (len(before) > 1 and zipf_frequency(before[-1], "nl") == 0.0
+            and _OWN_CONTEXT.search(" ".join(before[:-1])) is not None)
+
+
+def _beside_a_name(tokens: Sequence[str], folded: Sequence[str], first: int, length: int,
+                   terms: Sequence[Term]) -> bool:
+    """Whether a neighbouring word is capitalised or a cast name's word ("Jonas wuits"), or the span is
+    addressed ("..., elen?")."""
+    words = name_words(terms)
+    last = first + length - 1
+    neighbours = [i for i in (first - 1, last + 1) if 0 <= i < len(tokens)]
+    if any(folded[i] in words or (tokens[i][:1].isupper() and i > 0) for i in neighbours):
+        return True
+    return tokens[last].rstrip()[-1:] in ",?" and (first == 0 or tokens[first - 1].rstrip()[-1:] in ",.?!")
+
+
+def _acronym_opening(heard: str, term: Term, needed: float) -> tuple[float, str, str] | None:
+    """(score, heard part, "-" + rest) when a capitalised word that is no Dutch word opens with an
+    acronym said letter by letter, glued to the next word: "Veelveebondkast" is "VOV-podcast" heard
+    (on the MBROLA renderings of all three episodes). Dutch writes an acronym's compound with a hyphen,
+    so the rest is kept after one."""
+    spoken = spoken_letters(term.text)
+    if spoken is None or term.words != 1 or not _capitalised_nonwords(heard):
+        return None
+    size = len(spoken)
+    best: tuple[float, str, str] | None = None
+    for cut in range(max(2, size - 3), min(len(heard), size + 3) + 1):
+        part, rest = heard[:cut], heard[cut:]
+        if len(re.sub(r"[^\w]", "", rest)) < 4:
+            continue
+        score = similarity(part, spoken)[0]
+        if score >= needed and (best is None or score >= best[0]):  # ties: the longer part
+            best = (score, part, "-" + rest)
+    return best
+
+
+def _no_word(word: str) -> bool:
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(fold(word), "nl") == 0.0
+
+
+def _capitalised_nonwords(heard: str) -> bool:
+    """Every word written with a capital and no word of Dutch at all (wordfreq knows none of them)."""
+    from wordfreq import zipf_frequency
+
+    words = heard.split()
+    return bool(words) and all(w[:1].isupper() and zipf_frequency(fold(w), "nl") == 0.0 for w in words)
 
 
 def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, opens_sentence: bool = True,
-             frequent_threshold: float = FREQUENT_THRESHOLD) -> list[_Match]:
+             frequent_threshold: float = FREQUENT_THRESHOLD, nonword_margin: float = NONWORD_MARGIN
+             ) -> list[_Match]:
     """Non-overlapping matches, best first; a span already spelt right claims its words too."""
     found: list[_Match] = []
     ordinary_words = frequent_words() - name_words(terms)
@@ -180,10 +275,19 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                 span = tokens[first : first + length]
                 if len(span) < length or not all(fold(token) for token in span):
                     continue
-                score, method = similarity(" ".join(span), term.text)
-                key_length = len(dutch_key(term.text))
-                if key_length <= TINY_TERM and fold(" ".join(span)) != fold(term.text):
+                heard, suffix = " ".join(span), ""
+                if length == 1 and term.words == 1 and "-" in heard.strip(" -") and "-" not in term.text:
+                    # "Veelvee-Podcast": the name is the compound's first part, the rest stays.
+                    cut = heard.index("-", len(heard) - len(heard.lstrip(" -")))
+                    heard, suffix = heard[:cut], heard[cut:]
+                # As written, or said letter by letter (an acronym's letters then count as its length).
+                (score, method), form = max((similarity(heard, form), form) for form in term.forms)
+                key_length = len(dutch_key(form))
+                if key_length <= TINY_TERM and fold(heard) != fold(term.text):
                     continue  # "An": only "an" itself, never "aan" (equal keys, another word)
+                if score < 1.0 and key_length <= SHORT_NAME and not heard[:1].isupper() and not _beside_a_name(
+                        tokens, folded, first, length, terms):
+                    continue  # "kan jons laden": a short name misheard in lower case needs a name beside it
                 words = " ".join(folded[first : first + length]).split()
                 if words and all(word in ordinary_words for word in words):
                     # Ordinary Dutch: only in a name's context, and only when it is very close.
@@ -191,8 +295,17 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                             _capitalised_mid_sentence(tokens, first, length, opens_sentence)
                             or _introduced(folded, first)):
                         continue
-                if score >= 1.0 or (key_length > SHORT_TERM and score >= threshold):
-                    found.append(_Match(first, length, term, score, method))
+                if term.heard and score < 1.0 and not all(_no_word(w) for w in heard.split()):
+                    continue
+                needed = threshold
+                if nonword_margin and score < threshold and _capitalised_nonwords(heard):
+                    needed = threshold - nonword_margin
+                if score >= 1.0 or (key_length > SHORT_TERM and score >= needed):
+                    found.append(_Match(first, length, term, score, method, suffix))
+                elif length == 1 and not suffix:
+                    glued = _acronym_opening(heard, term, threshold - nonword_margin)
+                    if glued is not None:
+                        found.append(_Match(first, 1, term, glued[0], "fuzzy", glued[2], glued[1]))
     # Best score first; between equals, the shorter span (it swallows fewer neighbouring words).
     found.sort(key=lambda m: (-m.score, m.length, m.first))
     taken: set[int] = set()
@@ -206,9 +319,12 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
     return sorted(chosen, key=lambda m: m.first)
 
 
-def _spelt(heard: str, canonical: str) -> str:
-    """``canonical`` with the heard span's leading space and trailing punctuation."""
+def _spelt(heard: str, canonical: str, suffix: str = "") -> str:
+    """``canonical`` with the heard span's leading space and trailing punctuation (or the rest of the
+    compound it opened)."""
     lead = heard[: len(heard) - len(heard.lstrip())]
+    if suffix:
+        return f"{lead}{canonical}{suffix.rstrip()}"
     trail = re.search(r"[^\w]*$", heard.rstrip()).group(0)  # type: ignore[union-attr]
     return f"{lead}{canonical}{trail}"
 
@@ -229,7 +345,7 @@ def _correct_words(words: list[Word], matches: list[_Match]) -> list[Word]:
             replace(
                 span[0],
                 end=span[-1].end,
-                text=_spelt(heard, match.term.text),
+                text=_spelt(heard, match.term.text, match.suffix),
                 probability=min(w.probability for w in span),
                 heard=heard,
             )
@@ -243,6 +359,11 @@ def _tokens(segment: Segment) -> list[str]:
 
 
 def _heard(tokens: Sequence[str], match: _Match) -> str:
+    if match.part:
+        return match.part
+    if match.suffix:
+        token = tokens[match.first].strip()
+        return token[: len(token) - len(match.suffix.strip())]
     return " ".join(t.strip() for t in tokens[match.first : match.first + match.length]).strip(".,!?;:")
 
 
@@ -276,7 +397,7 @@ def _apply(
     pieces = list(tokens)
     for match in sorted(matches, key=lambda m: -m.first):
         heard = " ".join(pieces[match.first : match.first + match.length])
-        pieces[match.first : match.first + match.length] = [_spelt(heard, match.term.text)]
+        pieces[match.first : match.first + match.length] = [_spelt(heard, match.term.text, match.suffix)]
     return replace(segment, text=" ".join(pieces)), corrections
 
 
@@ -312,9 +433,10 @@ def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str)
 
 
 def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD,
-                  frequent_threshold: float = FREQUENT_THRESHOLD) -> Transcript:
-    """A new transcript with the cast's names and organisations spelt canonically in words and segments."""
-    terms = cast_terms(cast)
+                  frequent_threshold: float = FREQUENT_THRESHOLD, heard: Collection[str] = ()) -> Transcript:
+    """A new transcript with the cast's names and organisations spelt canonically in words and segments;
+    ``heard``: the members whose names the conversation gave as Whisper heard them."""
+    terms = cast_terms(cast, heard)
     if not terms:
         return transcript
     segments, corrections = [], [c for c in transcript.corrections]
