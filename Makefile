@@ -35,10 +35,12 @@ $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 demo: setup
 	$(BIN)/podpipe run audio/demo/demo-aflevering.mp3
 
-## Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade) and types (mypy on src/podpipe).
+## Lint (ruff: pyflakes, pycodestyle, import order, bugbear, pyupgrade), types (mypy on src/podpipe) and
+## the layers of docs/architecture.md (import-linter's contracts in pyproject.toml).
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## Lint and types first, then the whole test suite (tests that need ../shared skip where it is absent;
 ## the scale-out tests need a local PostgreSQL, which scripts/postgres-for-tests.sh installs and starts

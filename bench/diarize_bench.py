@@ -186,7 +186,7 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
     offline_environment()
     from podpipe.config import Diarization, Settings
     from podpipe.domain import Episode
-    from podpipe.models.diarize import load_pipeline
+    from podpipe.stages.diarize.loading import load_pipeline
     from podpipe.stages.diarize.stage import diarize
 
     config = Diarization(**{**Diarization().model_dump(), **overrides})

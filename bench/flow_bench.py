@@ -28,9 +28,9 @@ from podpipe.catalog import Catalog
 from podpipe.config import load_settings
 from podpipe.exports.diarization import read_rttm
 from podpipe.models import offline_environment
-from podpipe.models.diarize import load_pipeline
 from podpipe.models.whisper import load_whisper
 from podpipe.stages import ingest as audio
+from podpipe.stages.diarize.loading import load_pipeline
 from podpipe.stages.diarize.stage import diarize
 from podpipe.stages.transcribe import transcribe
 

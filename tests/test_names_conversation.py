@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from podpipe import pipeline
-from podpipe.checks import draft_checks, found_name_notes
 from podpipe.config import Settings, load_settings
 from podpipe.domain import Role
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
@@ -24,6 +23,7 @@ from podpipe.stages.analyse.entities import conversation_people
 from podpipe.stages.analyse.loader import transcript_from_turns
 from podpipe.stages.naming import name_speakers, naming_report
 from podpipe.stages.naming.correct import frequent_words
+from podpipe.stages.notes.checks import draft_checks, found_name_notes
 
 EPISODES = ("vov-ep12-microleren", "vov-ep14-feedbackcultuur", "vov-ep15-duurzame-inzetbaarheid")
 

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
-from podpipe.checks import draft_checks, speech_status
+from podpipe.checks import speech_status
 from podpipe.config import load_settings
 from podpipe.domain import Role
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
@@ -26,6 +26,7 @@ from podpipe.stages.analyse import analyse
 from podpipe.stages.attribute import attribute_speakers
 from podpipe.stages.diarize.stage import diarize
 from podpipe.stages.naming import is_placeholder_name, name_speakers, naming_report
+from podpipe.stages.notes.checks import draft_checks
 from podpipe.stages.transcribe import transcribe
 
 pytestmark = [

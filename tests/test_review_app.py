@@ -813,6 +813,7 @@ def test_ticks_carry_over_when_a_save_in_the_same_approval_corrects_an_unsure_wo
 def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path: Path) -> None:
     """The draft builder's own output (names written into its text) opened in the app and renamed."""
     from podpipe.catalog import Catalog
+    from podpipe.exports.shownotes import write_show_notes
     from podpipe.exports.transcripts import write_transcript_files
     from podpipe.io import ANALYSIS
     from podpipe.stages import notes as notes_module
@@ -826,7 +827,7 @@ def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path:
     out_dir.mkdir(parents=True)
     write_transcript_files(transcript, out_dir)
     ANALYSIS.write(out_dir / "analysis.json", analysis)
-    notes_module.write_show_notes(notes, transcript, out_dir, settings)
+    write_show_notes(notes, transcript, out_dir, settings)
     catalog = Catalog.for_path(tmp_path / "output" / "catalog.sqlite")
     with TestClient(create_app(tmp_path / "output", settings=settings, catalog=catalog), base_url=BASE) as client:
         html = client.get(f"/episodes/{transcript.episode.slug}").text

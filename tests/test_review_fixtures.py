@@ -12,9 +12,9 @@ from podpipe.config import Settings
 from podpipe.domain import Analysis, Episode, Quote, Role, Section, Segment, ShowNotes, Speaker, Theme, Transcript, Word
 from podpipe.exports.layout import episode_output_dir, publish
 from podpipe.exports.podcasting import write_podcasting_files
+from podpipe.exports.shownotes import write_show_notes
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import ANALYSIS
-from podpipe.stages import notes as shownotes
 
 SLUG = "ep-042-groeien"
 EVIL = "<script>window.pwned=1</script>"
@@ -88,7 +88,7 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
         ],
         closing="Gast 1 bracht de eigen praktijk mee. Tot de volgende keer.",
     )
-    shownotes.write_show_notes(notes, transcript, out_dir, Settings())
+    write_show_notes(notes, transcript, out_dir, Settings())
     write_podcasting_files(notes, transcript, out_dir, Settings())
     catalog = Catalog.for_path(output_root / "catalog.sqlite")
     catalog.register(episode)

@@ -15,6 +15,7 @@ import pytest
 
 from podpipe.domain import ShowNotes
 from podpipe.exports.layout import protect
+from podpipe.exports.shownotes import write_show_notes
 from podpipe.stages.notes import (
     build_show_notes,
     read_show_notes,
@@ -23,7 +24,6 @@ from podpipe.stages.notes import (
     render_markdown,
     shownotes_from_dict,
     shownotes_to_dict,
-    write_show_notes,
 )
 from podpipe.stages.notes.dutch import join_nl, ordinal_word
 from podpipe.stages.notes.quotes import quote_parts

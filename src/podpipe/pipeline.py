@@ -19,13 +19,14 @@ from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
 from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
 from podpipe.exports.layout import publish, writing
 from podpipe.exports.podcasting import write_podcasting_files
+from podpipe.exports.shownotes import write_show_notes
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import ANALYSIS, json_text
 from podpipe.stages.analyse import analyse
 from podpipe.stages.naming import decide_host, name_speakers
 from podpipe.stages.naming.correct import correct_names
 from podpipe.stages.naming.found import episode_cast
-from podpipe.stages.notes import build_show_notes, write_show_notes
+from podpipe.stages.notes import build_show_notes
 
 
 def prepare(

@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from podpipe.domain import ModelInfo, Speaker, Transcript
+from podpipe.stages.naming import NAMING_STAGE
+from podpipe.stages.notes.render import editor_notes
 
-NAMING_STAGE = "naming"  # podpipe.stages.naming.NAMING_STAGE; repeated so the app needs no naming import here
 EDITOR_SOURCE = "editor"
 
 
@@ -56,8 +57,6 @@ def low_confidence_words(transcript: Transcript, threshold: float) -> int:
 def checklist(transcript: Transcript, threshold: float, t: Callable[..., str]) -> list[Check]:
     """The points to tick or waive. A point's id stays while its text does; the unsure words' point
     keeps its id while their number changes (correcting one of them needs no second tick)."""
-    from podpipe.stages.notes.render import editor_notes
-
     points = [(text, text) for text in editor_notes(transcript)]
     low = low_confidence_words(transcript, threshold)
     if low:

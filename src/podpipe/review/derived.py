@@ -15,6 +15,7 @@ from podpipe.config import Settings
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.podcasting import FEED_SNIPPET, chapters_json, feed_snippet, podcast_transcript_json
+from podpipe.exports.shownotes import show_notes_names, write_show_notes
 from podpipe.exports.transcripts import write_transcript_files
 from podpipe.io import json_text
 from podpipe.stages import notes as shownotes
@@ -39,7 +40,7 @@ def final_name(name: str) -> str:
 
 def publishable_files(final: bool) -> list[str]:
     """The names :func:`write_derived` produces (before the ``.final`` rename)."""
-    names = list(shownotes.show_notes_names(final).values())
+    names = list(show_notes_names(final).values())
     return names + TRANSCRIPT_FILES + PODCASTING_FILES + [FEED_SNIPPET, TIMELINE]
 
 
@@ -51,7 +52,7 @@ def write_derived(out_dir: Path, stage: Path, notes: ShowNotes, transcript: Tran
     """
     if final:
         notes = shownotes.resolved_notes(notes, transcript.speakers)
-    written = list(shownotes.write_show_notes(notes, transcript, stage, settings, final=final))
+    written = list(write_show_notes(notes, transcript, stage, settings, final=final))
     written += write_transcript_files(transcript, stage)
     written.append(publish(stage, "chapters.json", json_text(chapters_json(notes, transcript, settings=settings))))
     written.append(publish(stage, "transcript.podcast.json", json_text(podcast_transcript_json(transcript))))

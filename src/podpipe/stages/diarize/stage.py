@@ -1,6 +1,6 @@
 """Speaker diarisation with pyannote.audio: who spoke when, offline by default.
 
-The pipeline comes from :mod:`podpipe.models.diarize` (packaged weights or the hub); its output
+The pipeline comes from :mod:`podpipe.stages.diarize.loading` (packaged weights or the hub); its output
 becomes :class:`SpeakerTurn` lists with overlaps kept, plus an exclusive view (one speaker at a time)
 for attributing words, and each speaker's mean CAM++ embedding for naming by voice.
 """
@@ -19,8 +19,8 @@ import numpy as np
 
 from podpipe.config import Settings
 from podpipe.domain import Diarisation, Episode, NormalisedAudio, SpeakerTurn
-from podpipe.models.diarize import load_pipeline
 from podpipe.stages.diarize.annotations import annotation_to_turns
+from podpipe.stages.diarize.loading import load_pipeline
 
 if TYPE_CHECKING:
     from pyannote.core import Annotation

@@ -7,12 +7,12 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from podpipe.checks import draft_checks
 from podpipe.config import Review, Settings, section_of
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_report, unconfirmed_speakers
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.builder import _template_name, environment
+from podpipe.stages.notes.checks import draft_checks
 from podpipe.stages.notes.references import resolved_notes
 from podpipe.stages.notes.settings import shownotes_settings
 

@@ -1,0 +1,84 @@
+"""Every line of the draft's check box: speech and publishing (:mod:`podpipe.checks`), then the names:
+who was named after the conversation, on little evidence, or not at all, and the corrections made.
+"""
+
+from __future__ import annotations
+
+from podpipe.cast import build_cast
+from podpipe.checks import publishing_notes, speech_notes, speech_status
+from podpipe.config import Settings
+from podpipe.domain import Transcript
+from podpipe.stages.naming import naming_report, same_name
+from podpipe.stages.naming.correct import correction_notes
+from podpipe.stages.naming.resolve import LOW_CONFIDENCE
+
+# Sources the renderer already asks the editor to check ("... is afgeleid uit ...: controleer.").
+_ALREADY_FLAGGED = ("first-speaker", "sidecar", "conversation", "fallback")
+
+
+def low_confidence_notes(transcript: Transcript) -> list[str]:
+    """Speakers named on little evidence (beside those the renderer flags by their source)."""
+    report = naming_report(transcript)
+    lines = []
+    for speaker in transcript.speakers:
+        entry = report.get(speaker.id, {})
+        confidence = entry.get("confidence")
+        if (isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
+                and entry.get("source") not in _ALREADY_FLAGGED and speaker.name):
+            lines.append(f"{speaker.name} ({speaker.id}) is onzeker herkend (zekerheid {confidence:.2f}): controleer.")
+    return lines
+
+
+def found_name_notes(transcript: Transcript) -> list[str]:
+    """Speakers named after what the conversation said (no sidecar or config named them): where the
+    name came from, so the editor checks it as heard (Whisper may have misspelt the introduction)."""
+    report = naming_report(transcript)
+    names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
+    lines = []
+    for speaker in transcript.speakers:
+        found = report.get(speaker.id, {}).get("found")
+        if not isinstance(found, dict) or not speaker.name:
+            continue
+        start = found.get("start")
+        minutes, seconds = divmod(int(start if isinstance(start, (int, float)) else 0), 60)
+        said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
+        if found.get("rule") == "self-introduction":
+            how = "stelde zich voor"
+        elif found.get("rule") == "vocative":
+            how = f"werd aangesproken door {said_by}"
+        else:
+            how = f"werd voorgesteld door {said_by}"
+        organisation = found.get("organisation")
+        what = f"\u201c{found.get('heard')}\u201d" + (f" ({organisation})" if organisation else "")
+        lines.append(f"{speaker.name} ({speaker.id}): naam uit het gesprek, {what} {how} op "
+                     f"{minutes:02d}:{seconds:02d}: controleer naam en spelling.")
+    return lines
+
+
+def unheard_cast_notes(transcript: Transcript) -> list[str]:
+    """People the sidecar says take part but no voice was named after: they may not have spoken, or
+    diarisation heard their voice as someone else's (two similar voices counted as one), in which
+    case their words stand under another speaker in the transcript and the draft."""
+    if speech_status(transcript) is not None:
+        return []  # no speech, or another language: speech_notes says so
+    cast = build_cast(None, transcript.episode.metadata)
+    people = ([cast.host] if cast.host is not None else []) + list(cast.guests)
+    voices = len(transcript.speakers)
+    heard = f"{voices} stem gehoord" if voices == 1 else f"{voices} stemmen gehoord"
+    lines = []
+    for person in people:
+        if any(same_name(person.name, speaker.name) for speaker in transcript.speakers):
+            continue
+        label = f"{person.name} ({person.organisation})" if person.organisation else person.name
+        lines.append(
+            f"{label} staat in de episode-gegevens, maar geen stem kreeg die naam: kwam die persoon niet aan "
+            f"het woord, of staan die woorden bij een andere spreker ({heard})? Controleer het transcript."
+        )
+    return lines
+
+
+def draft_checks(transcript: Transcript, settings: Settings | None = None) -> list[str]:
+    """Every names-and-speech line for the draft's check box; with the settings, the publishing lines too."""
+    return (speech_notes(transcript) + found_name_notes(transcript) + low_confidence_notes(transcript)
+            + unheard_cast_notes(transcript) + correction_notes(transcript)
+            + (publishing_notes(settings) if settings is not None else []))
