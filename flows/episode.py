@@ -14,10 +14,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cache
 from importlib.metadata import version
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from filelock import FileLock
@@ -27,7 +25,6 @@ from prefect.concurrency.sync import concurrency
 from prefect.context import TaskRunContext
 from sqlalchemy.exc import SQLAlchemyError
 
-import podpipe
 from podpipe import pipeline, progress
 from podpipe.cast import cast_of
 from podpipe.catalog import Catalog, Status
@@ -38,6 +35,7 @@ from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, Normalised
 from podpipe.errors import InvalidInputError, OutputWriteError, PodpipeError, StageTimeoutError
 from podpipe.exports.layout import ensure_output_root, episode_output_dir
 from podpipe.files import sha256_file
+from podpipe.flows.fingerprint import stage_fingerprint as _fingerprint
 from podpipe.io import transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
@@ -91,23 +89,6 @@ for _run_logger in ("prefect.flow_runs", "prefect.task_runs"):
         logging.getLogger(_run_logger).addFilter(_MessageWithoutTraceback())
 
 
-@cache
-def _fingerprint(*parts: ModuleType | Path) -> str:
-    """A digest of a stage's source files and model assets: editing its code, or retraining or
-    replacing a model it ships with, redoes the stage. A package counts with every file under it."""
-    digest = hashlib.sha256(podpipe.__version__.encode())
-    for part in parts:
-        path = Path(part.__file__ or "") if isinstance(part, ModuleType) else part
-        if path.name == "__init__.py":
-            path = path.parent
-        files = sorted(f for f in path.rglob("*") if f.is_file() and "__pycache__" not in f.parts) \
-            if path.is_dir() else [path]
-        for file in files:
-            digest.update(file.relative_to(path.parent).as_posix().encode())
-            digest.update(file.read_bytes())
-    return digest.hexdigest()[:16]
-
-
 def _cache_key(stage: str, episode: Episode, stage_settings: dict, code: str) -> str:
     """The audio's sha256, the stage's own settings and its code: change any, redo the stage."""
     settings_json = json.dumps(stage_settings, sort_keys=True, default=str)
@@ -130,7 +111,7 @@ def _diarize_cache_key(context: TaskRunContext, parameters: dict) -> str:
     stage_settings = settings.diarization.model_dump(mode="json") | {
         key: parameters.get(key) for key in ("num_speakers", "min_speakers", "max_speakers")
     }
-    # The packaged weights are pinned by the sha256 sums in the stage's source.
+    # The stage's package and all it imports: models/diarize.py pins the packaged weights by their sha256.
     return _cache_key("diarize", parameters["episode"], stage_settings, _fingerprint(diarize_stage))
 
 
