@@ -35,7 +35,7 @@ from prefect.schedules import Cron, Interval, Schedule
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect.states import Crashed
 
-from podpipe.catalog import Status
+from podpipe.catalog import FINISHED
 from podpipe.claims import EpisodeBusyError, is_claimed
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
@@ -45,7 +45,6 @@ from podpipe.flows.pool import dispatch_episode, ensure_deployment, pool_in_use
 from podpipe.inbox import complete_files, move_to_failed
 from podpipe.lifetime import exit_when_parent_dies
 
-FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE, Status.NO_SPEECH, Status.OTHER_LANGUAGE}
 DEPLOYMENT = "podpipe-inbox"
 FULL_NAME = f"scan_inbox/{DEPLOYMENT}"
 # Set by `podpipe serve` for the scans its runner starts (child processes of serve).

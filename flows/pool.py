@@ -64,7 +64,7 @@ from prefect.states import Failed
 from prefect.utilities.callables import parameter_schema
 from prefect.workers.process import ProcessJobConfiguration, ProcessWorker, ProcessWorkerResult
 
-from podpipe.catalog import Status
+from podpipe.catalog import FINISHED
 from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
 from podpipe.flows.episode import open_catalog, process_episode
@@ -78,7 +78,6 @@ EPISODE_TAG = "podpipe-episode:"  # + the first 16 hex digits of the audio's sha
 ACTIVE = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED, StateType.CANCELLING]
 IN_PROCESS = "in-process"  # the infrastructure id of a run an EpisodeWorker runs in its own process
 WORKER_NAME_LABEL = "prefect.worker.name"
-FINISHED = {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE}
 
 
 def pool_in_use(settings: Settings) -> bool:
@@ -280,7 +279,7 @@ def _run_episode(flow_run: FlowRun) -> None:
         move_to_failed(Path(flow_run.parameters["source"]), settings.resolve(settings.paths.failed), error.reason)
 
 
-def _remove_leftovers(settings: Settings) -> None:
+def remove_finished_leftovers(settings: Settings) -> int:
     """A machine killed mid-episode left that episode's WAV in its work/; another machine finished it."""
     catalog = open_catalog(settings, settings.resolve(settings.paths.output))
     finished = {row.id for row in catalog.episodes() if row.status in FINISHED}
@@ -288,12 +287,13 @@ def _remove_leftovers(settings: Settings) -> None:
     if freed:
         logging.getLogger("podpipe.worker").info("removed %.1f MB of work files of episodes done elsewhere",
                                                  freed / 1e6)
+    return freed
 
 
 def start_worker(pool: str, name: str | None, settings: Settings) -> None:
     """Poll ``pool`` until stopped, one episode at a time, in this process (models load once)."""
     deployment_id = ensure_deployment(settings, pool)
-    _remove_leftovers(settings)
+    remove_finished_leftovers(settings)
 
     async def main() -> None:
         worker = EpisodeWorker(work_pool_name=pool, name=name or socket.gethostname(), limit=1,

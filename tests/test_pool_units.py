@@ -104,3 +104,29 @@ def test_machine_name_is_the_host_unless_set(monkeypatch: pytest.MonkeyPatch) ->
     assert machine_name() == socket.gethostname()
     monkeypatch.setenv("PODPIPE_MACHINE", "worker-2")
     assert machine_name() == "worker-2"
+
+
+def test_a_worker_frees_the_work_files_of_every_finished_episode_no_speech_too(tmp_path: Path) -> None:
+    """The inbox and the pool read one set of finished statuses: an episode with no speech (or in another
+    language) got its draft, so its work WAV goes like that of any other finished episode."""
+    from podpipe.catalog import FINISHED, Status
+    from podpipe.config import Paths, Settings
+    from podpipe.domain import Episode
+    from podpipe.flows.episode import open_catalog
+    from podpipe.flows.pool import remove_finished_leftovers
+
+    settings = Settings(paths=Paths(output=tmp_path / "output", work=tmp_path / "work"))
+    catalog = open_catalog(settings, tmp_path / "output")
+    work = tmp_path / "work"
+    work.mkdir()
+    statuses = {"a1" * 32: Status.NO_SPEECH, "a2" * 32: Status.OTHER_LANGUAGE, "a3" * 32: Status.DRAFT_READY,
+                "a4" * 32: Status.PROCESSING, "a5" * 32: Status.FAILED}
+    for episode_id, status in statuses.items():
+        source = tmp_path / f"{episode_id}.mp3"
+        catalog.register(Episode(id=episode_id, slug=episode_id[:4], source=source, duration=60.0))
+        catalog.set_status(episode_id, status)
+        (work / f"{episode_id[:16]}.16k.wav").write_bytes(b"w" * 100)
+    assert remove_finished_leftovers(settings) == 300
+    kept = sorted(p.name[:4] for p in work.iterdir())
+    assert kept == ["a4a4", "a5a5"], "a processing or failed episode keeps its WAV for the rerun"
+    assert {Status.NO_SPEECH, Status.OTHER_LANGUAGE} <= FINISHED

@@ -33,6 +33,12 @@ class Status(StrEnum):
     FAILED = "failed"
 
 
+# An episode in one of these is done with: its drafts are written (maybe approved since, or saying there
+# was nothing to name), so its work files may go. The inbox's scans and the pool's workers read this one set.
+FINISHED: frozenset[Status] = frozenset(
+    {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE, Status.NO_SPEECH, Status.OTHER_LANGUAGE})
+
+
 class StageStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
