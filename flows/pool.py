@@ -49,8 +49,6 @@ from prefect.client.schemas.filters import (
     DeploymentFilter,
     DeploymentFilterId,
     FlowRunFilter,
-    FlowRunFilterState,
-    FlowRunFilterStateType,
     FlowRunFilterTags,
 )
 from prefect.client.schemas.objects import FlowRun, StateType
@@ -214,15 +212,6 @@ def _worker_of(run: FlowRun) -> str | None:
     # BaseWorker labels each run it takes with its name.
     name = (run.labels or {}).get(WORKER_NAME_LABEL)
     return str(name) if name is not None else None
-
-
-def active_runs(settings: Settings) -> list[FlowRun]:
-    with get_client(sync_client=True) as client:
-        deployment = client.read_deployment_by_name(deployment_name(settings))
-        return client.read_flow_runs(
-            flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=ACTIVE))),
-            deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
-        )
 
 
 # Prefect registers worker classes by their type; this one keeps the process type (it serves process

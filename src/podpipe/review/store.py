@@ -35,6 +35,7 @@ from filelock import FileLock
 
 from podpipe.config import Settings
 from podpipe.domain import Role, Segment, ShowNotes, Speaker, Transcript
+from podpipe.exports.diarization import read_centroids
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
 from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
@@ -42,12 +43,12 @@ from podpipe.review.checks import confirmed_by_editor
 from podpipe.review.corrections import apply_corrections
 from podpipe.review.derived import final_name, write_derived
 from podpipe.stages import notes as shownotes
+from podpipe.stages.naming import VoiceprintStore, is_placeholder_name
 
 VERSIONS = "versions"
 CONFLICTS = "conflicts"
 APPROVAL = "approval.json"
 CONFIRMED_SPEAKERS = "speakers.confirmed.json"  # per episode
-HOSTS_REGISTRY = "confirmed_hosts.json"  # in the output root: hosts confirmed by editors, for next time
 VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
 
 
@@ -415,12 +416,9 @@ def _write_editor_files(out_dir: Path, write: Callable[[Path], list[Path]],
 
 
 def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transcript, settings: Settings) -> None:
-    """Named speakers of this episode (with their spans), and each confirmed host's voiceprint.
-
-    A host's voiceprint is enrolled once per episode and name, from the episode's
-    ``speakers.centroids.json`` into :class:`podpipe.stages.naming.VoiceprintStore`; without centroids (or
-    without podpipe.stages.naming) the host is still listed in ``<output>/confirmed_hosts.json``.
-    """
+    """Named speakers of this episode (with their spans) in ``speakers.confirmed.json``, and the
+    voiceprint of each confirmed host and guest, enrolled once per episode and name from the episode's
+    ``speakers.centroids.json`` into :class:`podpipe.stages.naming.VoiceprintStore`."""
     path = out_dir / CONFIRMED_SPEAKERS
     try:
         enrolled = {tuple(item) for item in json.loads(path.read_text(encoding="utf-8")).get("enrolled", [])}
@@ -432,47 +430,17 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
             continue
         spans = [[round(s.start, 3), round(s.end, 3)] for s in transcript.segments if s.speaker == speaker.id]
         named.append({**_speakers_to_json([speaker])[0], "spans": spans})
-    hosts = [s for s in named if s["role"] == Role.HOST]
     # Confirmed guests are enrolled too, so a returning guest is recognised by voice; placeholders
     # ("Gast 1", "Presentator") are nobody's name.
-    confirmed = [s for s in named if s["role"] == Role.HOST or not _placeholder(s["name"], settings)]
+    confirmed = [s for s in named if s["role"] == Role.HOST or not is_placeholder_name(s["name"], settings)]
     for person in confirmed:
         if (person["id"], person["name"]) not in enrolled and _enrol_voiceprint(out_dir, person, transcript, settings):
             enrolled.add((person["id"], person["name"]))
     write_text_atomic(path, json_text({"episode": transcript.episode.id, "speakers": named,
                                        "enrolled": sorted(list(item) for item in enrolled)}))
-    if not hosts:
-        return
-    registry_path = out_dir.parent / HOSTS_REGISTRY
-    with FileLock(str(out_dir.parent / f".{HOSTS_REGISTRY}.lock"), timeout=60):
-        try:
-            registry = json.loads(registry_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            registry = {"hosts": []}
-        for host in hosts:
-            entry = {"name": host["name"], "organisation": host["organisation"], "episode": transcript.episode.id,
-                     "slug": out_dir.name, "speaker": host["id"], "spans": host["spans"],
-                     "voiceprint": (host["id"], host["name"]) in enrolled}
-            registry["hosts"] = [h for h in registry["hosts"]
-                                 if not (h.get("episode") == entry["episode"] and h.get("speaker") == entry["speaker"])]
-            registry["hosts"].append(entry)
-        write_text_atomic(registry_path, json_text(registry))
-
-
-def _placeholder(name: str, settings: Settings) -> bool:
-    try:
-        from podpipe.stages.naming import is_placeholder_name
-    except ImportError:
-        return True
-    return is_placeholder_name(name, settings)
 
 
 def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcript, settings: Settings) -> bool:
-    try:
-        from podpipe.exports.diarization import read_centroids
-        from podpipe.stages.naming import VoiceprintStore
-    except ImportError:
-        return False
     centroids = read_centroids(out_dir / "speakers.centroids.json")
     if host["id"] not in centroids:
         return False

@@ -13,7 +13,7 @@ Maximal Marginal Relevance then picks diverse phrases.
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -353,9 +353,3 @@ def count_by_key(candidate_maps: Iterable[dict[tuple[str, ...], Candidate]]) -> 
             total[key] += cand.count
     return total
 
-
-def group_by(items: Iterable[tuple[int, Span]]) -> dict[int, list[Span]]:
-    grouped: dict[int, list[Span]] = defaultdict(list)
-    for key, span in items:
-        grouped[key].append(span)
-    return grouped

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from podpipe.domain import CastMember, Mention, Role, Segment
+from podpipe.domain import CastMember, Mention, Segment
 from podpipe.stages.naming.correct import THRESHOLD, fold, similarity
 
 # Weights: a voice match or a self-introduction outweighs the conversation; the order of first
@@ -283,10 +283,6 @@ def resolve(
         used = tuple(e for e in evidence if e.member == member.name and e.speaker == speaker)
         result[speaker] = Assignment(speaker, member, round(score, 3), _confidence(matrix, i, j, closed), used)
     return result
-
-
-def host_candidates(members: Sequence[CastMember]) -> list[CastMember]:
-    return [m for m in members if m.role == Role.HOST]
 
 
 __all__ = [
