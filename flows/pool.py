@@ -185,14 +185,14 @@ def _state_name(run: FlowRun) -> str:
 
 
 @dataclass(frozen=True)
-class Assignment:
+class RunAssignment:
     episode: str  # the source file's name
     state: str
     worker: str | None  # None: no worker has taken it yet
     run_name: str
 
 
-def assignments(settings: Settings, limit: int = 50) -> list[Assignment]:
+def assignments(settings: Settings, limit: int = 50) -> list[RunAssignment]:
     """The latest runs of the episode deployment: which worker has (or had) which episode."""
     with get_client(sync_client=True) as client:
         try:
@@ -203,7 +203,7 @@ def assignments(settings: Settings, limit: int = 50) -> list[Assignment]:
             deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment.id])),
             sort=FlowRunSort.START_TIME_DESC, limit=limit,
         )
-    return [Assignment(episode=Path(str(run.parameters.get("source", "?"))).name,
+    return [RunAssignment(episode=Path(str(run.parameters.get("source", "?"))).name,
                        state=_state_name(run), worker=_worker_of(run), run_name=run.name)
             for run in runs]
 

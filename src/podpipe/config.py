@@ -42,12 +42,12 @@ def project_root(start: Path | None = None) -> Path:
     return start
 
 
-class Section(BaseModel):
+class SettingsSection(BaseModel):
     # A misspelt key in the TOML file is an error, not a silently ignored setting.
     model_config = ConfigDict(extra="forbid")
 
 
-class Paths(Section):
+class Paths(SettingsSection):
     inbox: Path = Path("audio/inbox")
     failed: Path = Path("audio/failed")  # files that cannot be processed, each with <name>.error.txt
     output: Path = Path("output")
@@ -56,7 +56,7 @@ class Paths(Section):
     shared: Path = Path("../shared")  # developers' data for tests and benchmarks
 
 
-class Transcription(Section):
+class Transcription(SettingsSection):
     # "whisper-base-embedded" assembles the packaged weights; anything else is handed to
     # faster-whisper as a model name (small, large-v3, turbo, ...) or a local path.
     model: str = "whisper-base-embedded"
@@ -85,7 +85,7 @@ class Transcription(Section):
     allow_downloads: bool = False  # hub models only with this on (and a network)
 
 
-class Inbox(Section):
+class Inbox(SettingsSection):
     # A file counts as complete when its size and mtime are unchanged across two looks this far apart.
     settle_seconds: float = Field(default=2.0, ge=0)
     interval_minutes: float = Field(default=5.0, gt=0)
@@ -93,14 +93,14 @@ class Inbox(Section):
     timezone: str = "Europe/Brussels"
 
 
-class Serve(Section):
+class Serve(SettingsSection):
     """``podpipe serve``'s own Prefect server (when no PREFECT_API_URL is set)."""
 
     port: int = Field(default=4200, ge=0, le=65535)  # 0: any free port; a busy one falls back to a free one
     startup_timeout_seconds: float = Field(default=180.0, gt=0)
 
 
-class Pool(Section):
+class Pool(SettingsSection):
     """Episodes on a Prefect work pool: used when PREFECT_API_URL names a server (not serve's own)."""
 
     name: str = "podpipe"  # the work pool; empty: episodes always run on the machine that scans
@@ -112,7 +112,7 @@ class Pool(Section):
     crash_reruns: int = Field(default=2, ge=0)
 
 
-class Pipeline(Section):
+class Pipeline(SettingsSection):
     # A stage may run (min_seconds + factor x audio duration) before it is stopped.
     stage_timeout_min_seconds: float = Field(default=600.0, gt=0)
     stage_timeout_factor: float = Field(default=3.0, ge=0)
@@ -126,12 +126,12 @@ class Pipeline(Section):
         return self.stage_timeout_min_seconds + self.stage_timeout_factor * duration
 
 
-class Catalog(Section):
+class CatalogSettings(SettingsSection):
     # Any SQLAlchemy URL (postgresql+psycopg://... for several machines); empty: SQLite in the output folder.
     url: str | None = None
 
 
-class Diarization(Section):
+class Diarization(SettingsSection):
     """Settings of the diarisation stage (``[diarization]`` in config/podpipe.toml)."""
 
     # "embedded": packaged weights, offline. "hub": `hub_pipeline` from the Hugging Face hub.
@@ -180,7 +180,7 @@ EMBEDDED_NLP_MODEL = "embedded"
 DEFAULT_FILLER_WORDS = ["euh", "euhm", "eh", "ehm", "uh", "uhm", "um", "hm", "hmm", "mm", "mmm", "allez", "enfin"]
 
 
-class Nlp(Section):
+class Nlp(SettingsSection):
     """``[nlp]`` in config/podpipe.toml."""
 
     # "embedded": podpipe's own Dutch pipeline in src/podpipe/models/spacy_nl; anything else is an installed
@@ -215,7 +215,7 @@ class Nlp(Section):
         return self
 
 
-class Naming(Section):
+class Naming(SettingsSection):
     """How speakers get their names (see podpipe.stages.naming)."""
 
     host_name: str | None = None  # e.g. "Walter Schroven"
@@ -231,7 +231,7 @@ class Naming(Section):
     host_fallback: str = "Presentator"
 
 
-class Rewrite(Section):
+class Rewrite(SettingsSection):
     """Optional: rewrite headings and paraphrases with an OpenAI-compatible endpoint. Off by default;
     the extractive draft stays the fallback for every failure."""
 
@@ -243,7 +243,7 @@ class Rewrite(Section):
     temperature: float = Field(default=0.3, ge=0, le=2)
 
 
-class ShowNotesSettings(Section):
+class ShowNotesSettings(SettingsSection):
     # Jinja2 templates (intro, heading, section, closing, shownotes.md / .html); a template missing
     # here is taken from podpipe's packaged ones (podpipe/defaults/templates; `podpipe init` copies them).
     templates: Path = Path("config/templates")
@@ -267,7 +267,7 @@ class ShowNotesSettings(Section):
     rewrite: Rewrite = Rewrite()
 
 
-class Review(Section):
+class Review(SettingsSection):
     host: str = "127.0.0.1"
     port: int = Field(default=8765, ge=1, le=65535)
     # Required for any bind other than loopback; editors then log in with it. Prefer the
@@ -295,7 +295,7 @@ class Review(Section):
         return value
 
 
-class Show(Section):
+class Show(SettingsSection):
     # The show's name (chapters.json's podcastName). No default: a made-up "podcast" would reach the
     # feed unnoticed; unset, the draft's check box asks for it.
     name: str | None = None
@@ -323,7 +323,7 @@ class Settings(BaseSettings):
     serve: Serve = Serve()
     pipeline: Pipeline = Pipeline()
     pool: Pool = Pool()
-    catalog: Catalog = Catalog()
+    catalog: CatalogSettings = CatalogSettings()
     diarization: Diarization = Diarization()
     nlp: Nlp = Nlp()
     review: Review = Review()
@@ -394,6 +394,11 @@ def section_of(
     if isinstance(section, section_type):
         return section
     return section_type() if section is None else section_type(**dict(section))
+
+
+def show_name(settings: Settings | None) -> str | None:
+    """The show's name from ``[show] name``; None where it is unset (or there are no settings)."""
+    return (settings.show.name or None) if settings is not None else None
 
 
 _config_override: Path | None = None

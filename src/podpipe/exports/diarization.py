@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from podpipe.domain import SpeakerTurn
 from podpipe.files import atomic_path, write_text_atomic
 from podpipe.stages.diarize.annotations import annotation_to_turns, turns_to_annotation
+from podpipe.text import clock
 
 if TYPE_CHECKING:
     from pyannote.core import Annotation
@@ -106,12 +107,12 @@ def speaker_timeline_png(
         axes.broken_barh(spans, (row - 0.38, 0.76), facecolors=colours[row], edgecolor="none")
     axes.set_yticks(
         range(len(speakers)),
-        [f"{names.get(s, s)}  {_clock(talk[s])} ({100 * talk[s] / total_talk:.0f} %)" for s in speakers],
+        [f"{names.get(s, s)}  {clock(round(talk[s]))} ({100 * talk[s] / total_talk:.0f} %)" for s in speakers],
     )
     axes.set_ylim(max(1, len(speakers)) - 0.5, -0.5)
     axes.set_xlim(0, end)
     axes.xaxis.set_major_locator(MaxNLocator(nbins=12, steps=[1, 2, 3, 5, 6, 10]))
-    axes.xaxis.set_major_formatter(FuncFormatter(lambda seconds, _: _clock(seconds)))
+    axes.xaxis.set_major_formatter(FuncFormatter(lambda seconds, _: clock(round(seconds))))
     axes.set_xlabel("time (m:ss)")
     axes.grid(axis="x", alpha=0.3)
     for side in ("top", "right"):
@@ -138,13 +139,6 @@ def figure_colour(index: int) -> str:
         "#17becf",
     ]
     return palette[index % len(palette)]
-
-
-def _clock(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def centroids_json(centroids: Mapping[str, Sequence[float]]) -> str:

@@ -18,12 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from podpipe.cast import cast_of
-from podpipe.config import Settings
+from podpipe.config import Settings, show_name
 from podpipe.domain import Analysis, Role, ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.transcripts import Layout, caption_cues
 from podpipe.io import json_text
 from podpipe.stages.notes.references import resolve
+from podpipe.text import normal
 
 CHAPTERS_VERSION = "1.2.0"
 TRANSCRIPT_VERSION = "1.0.0"
@@ -42,12 +43,6 @@ FEED_TRANSCRIPTS = [
 ]
 ET.register_namespace("podcast", PODCAST_NAMESPACE)
 JSON_CUES = Layout(line_chars=84, max_lines=1)  # one sentence-ish entry per cue, no line breaks
-
-
-def _show_name(settings: Settings | None) -> str | None:
-    show = getattr(settings, "show", None)
-    name = getattr(show, "name", None) if show is not None else None
-    return str(name) if name else None
 
 
 def chapters_json(
@@ -81,7 +76,7 @@ def chapters_json(
     episode = transcript.episode
     if episode.title:
         data["title"] = episode.title
-    podcast = _show_name(settings) or (episode.metadata.get("podcast") if episode.metadata else None)
+    podcast = show_name(settings) or (episode.metadata.get("podcast") if episode.metadata else None)
     if podcast:
         data["podcastName"] = str(podcast)
     return data
@@ -120,10 +115,6 @@ class FeedPerson:
     img: str | None = None
 
 
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
 def feed_people(transcript: Transcript, settings: Settings | None = None) -> list[FeedPerson]:
     """Host first, then guests: the named speakers (the editor's names once reviewed), then whoever the
     cast (config host, sidecar) says takes part but no voice was named after. Links come from the sidecar."""
@@ -132,15 +123,15 @@ def feed_people(transcript: Transcript, settings: Settings | None = None) -> lis
     people: list[FeedPerson] = []
     for speaker in (s for s in transcript.speakers if s.name):
         name = str(speaker.name)
-        if any(_same(name, p.name) for p in people):
+        if any(normal(name) == normal(p.name) for p in people):
             continue
-        member = next((m for m in members if _same(m.name, name)), None)
+        member = next((m for m in members if normal(m.name) == normal(name)), None)
         # The speaker's role (the editor's, once reviewed), else what the cast says.
         role = Role.HOST if (speaker.role or (member.role if member else None)) == Role.HOST else Role.GUEST
         people.append(FeedPerson(name, str(role), href=member.href if member else None,
                                  img=member.img if member else None))
     for member in members:
-        if not any(_same(member.name, p.name) for p in people):
+        if not any(normal(member.name) == normal(p.name) for p in people):
             role = Role.HOST if member.role == Role.HOST else Role.GUEST
             people.append(FeedPerson(member.name, str(role), href=member.href, img=member.img))
     hosts = [p for p in people if p.role == Role.HOST]

@@ -19,6 +19,7 @@ import webvtt
 from podpipe.domain import Segment, Transcript, Word
 from podpipe.exports.layout import publish
 from podpipe.io import json_text, transcript_to_dict
+from podpipe.text import clock
 
 MAX_CUE_CHARS = 84  # two lines of 42, the usual subtitle limit
 MAX_CUE_SECONDS = 7.0
@@ -185,7 +186,7 @@ def to_txt(transcript: Transcript) -> str:
     paragraphs = []
     for name, group in itertools.groupby(transcript.segments, key=lambda s: _speaker_name(transcript, s)):
         segments = list(group)
-        stamp = _clock(segments[0].start)
+        stamp = clock(segments[0].start)
         text = " ".join(segment.text for segment in segments)
         paragraphs.append(f"[{stamp}] {name}: {text}" if name else f"[{stamp}] {text}")
     return "\n\n".join(paragraphs) + "\n"
@@ -211,12 +212,6 @@ def _spoken_clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:d}:{secs:02d}"
-
-
-def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
 
 
 def write_transcript_files(transcript: Transcript, out_dir: Path) -> list[Path]:

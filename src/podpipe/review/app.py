@@ -65,6 +65,7 @@ from podpipe.review.security import (
 )
 from podpipe.stages import notes as shownotes
 from podpipe.stages.notes.references import resolve, resolved_notes
+from podpipe.text import clock
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
@@ -132,11 +133,7 @@ def allowed_hosts_for(bind: str | None, extra: list[str]) -> list[str]:
 
 
 def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return ""
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours:d}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
+    return "" if seconds is None else clock(seconds)
 
 
 def _analysis(out_dir: Path) -> Analysis | None:

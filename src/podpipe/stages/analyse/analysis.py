@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from podpipe.config import Settings
+from podpipe.config import Settings, show_name
 from podpipe.domain import Analysis, Theme, Transcript
 from podpipe.models.nlp import (
     Embedder,
@@ -36,7 +36,7 @@ from podpipe.stages.analyse.keyphrases import (
 from podpipe.stages.analyse.parsed import parsed_sentences
 from podpipe.stages.analyse.quotes import select_quotes
 from podpipe.stages.analyse.segmentation import SegmentationTrace, ThemeSpan, segment
-from podpipe.stages.analyse.settings import Nlp, nlp_settings, show_name
+from podpipe.stages.analyse.settings import Nlp, nlp_settings
 
 log = logging.getLogger(__name__)
 

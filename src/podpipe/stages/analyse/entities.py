@@ -20,6 +20,7 @@ from wordfreq import zipf_frequency
 from podpipe.cast import build_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
+from podpipe.text import normal
 
 if TYPE_CHECKING:
     from spacy.language import Language
@@ -101,10 +102,6 @@ class _Entity:
 SOURCE_RANK = {"metadata": 0, "config": 1, "self-introduction": 2, "introduction": 3, "proper-noun": 4}
 
 
-def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip().lower()
-
-
 class EntityBook:
     """Collects people and organisations, merging repeated and partial names."""
 
@@ -112,7 +109,7 @@ class EntityBook:
         self.entities: dict[tuple[str, str], _Entity] = {}
 
     def find(self, text: str, label: str | None = None) -> _Entity | None:
-        key = _norm(text)
+        key = normal(text)
         for (lab, name), entity in self.entities.items():
             if (label is None or lab == label) and (name == key or key in entity.aliases):
                 return entity
@@ -128,7 +125,7 @@ class EntityBook:
         start: float | None = None,
     ) -> _Entity | None:
         text = re.sub(r"\s+", " ", text).strip(" ,.;:")
-        if not text or _norm(text) in NOT_NAMES:
+        if not text or normal(text) in NOT_NAMES:
             return None
         other = "ORG" if label == "PER" else "PER"
         if self.find(text, other) is not None and SOURCE_RANK[source] >= SOURCE_RANK["introduction"]:
@@ -139,17 +136,17 @@ class EntityBook:
             for candidate in self.entities.values():
                 if candidate.label != "PER":
                     continue
-                first = _norm(candidate.text).split(" ")[0]
-                if _norm(text) == first:
+                first = normal(candidate.text).split(" ")[0]
+                if normal(text) == first:
                     entity = candidate
                     break
         if entity is None:
             entity = _Entity(text=text, label=label, source=source, rank=SOURCE_RANK[source])
-            self.entities[(label, _norm(text))] = entity
+            self.entities[(label, normal(text))] = entity
         elif SOURCE_RANK[source] < entity.rank and len(text) >= len(entity.text):
             entity.source, entity.rank = source, SOURCE_RANK[source]
-        if _norm(text) != _norm(entity.text):
-            entity.aliases.add(_norm(text))
+        if normal(text) != normal(entity.text):
+            entity.aliases.add(normal(text))
         if organisation and not entity.organisation:
             entity.organisation = organisation
         if start is not None and (entity.start is None or start < entity.start):
@@ -448,7 +445,7 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
         name = re.sub(r"\s+", " ", name).strip(" ,.;:")
         if not _plausible_name(name):
             return
-        key = _norm(name)
+        key = normal(name)
         known = found.get(key) or next(
             (m for k, m in found.items() if k.split(" ")[0] == key or key.split(" ")[0] == k), None)
         if known is None:
@@ -457,10 +454,10 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
         elif source == "self-introduction" and known.source != "self-introduction":
             # Their own words outrank the host's: who says "ik ben X" is X.
             full = known.text if len(known.text) >= len(name) else name
-            found[_norm(known.text)] = Mention(full, "PER", speaker=turn.speaker, start=turn.time_at(offset),
+            found[normal(known.text)] = Mention(full, "PER", speaker=turn.speaker, start=turn.time_at(offset),
                                                source=source, organisation=org or known.organisation)
         elif org and not known.organisation:
-            found[_norm(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
+            found[normal(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
 
     for turn in _turns_of(transcript.segments):
         for match in HEARD_SELF_INTRO.finditer(turn.text):
@@ -541,7 +538,7 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
             if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
                     or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
                 continue
-            found.setdefault(_norm(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
+            found.setdefault(normal(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
                                                   source="vocative"))
     return list(found.values())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from podpipe.config import DEFAULT_FILLER_WORDS, Nlp, Settings, section_of
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
 
-__all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings", "show_name"]
+__all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings"]
 
 
 
@@ -14,6 +14,3 @@ def nlp_settings(settings: Settings | None = None) -> Nlp:
     return section_of(settings, "nlp", Nlp)
 
 
-def show_name(settings: Settings | None) -> str | None:
-    show = getattr(settings, "show", None)
-    return getattr(show, "name", None) if show is not None else None

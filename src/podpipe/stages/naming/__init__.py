@@ -20,13 +20,13 @@ from __future__ import annotations
 import json
 import logging
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from slugify import slugify
 
 from podpipe.cast import cast_of
 from podpipe.config import Naming, Settings, section_of
@@ -46,6 +46,7 @@ from podpipe.stages.naming.resolve import (
     self_introduction_evidence,
     voiceprint_evidence,
 )
+from podpipe.text import normal
 
 log = logging.getLogger(__name__)
 
@@ -60,11 +61,6 @@ def naming_settings(settings: Settings | None = None) -> Naming:
 # ---------------------------------------------------------------------------------------------
 # Voiceprints
 # ---------------------------------------------------------------------------------------------
-
-
-def _slug(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-") or "speaker"
 
 
 def cosine(a: Sequence[float] | np.ndarray, b: Sequence[float] | np.ndarray) -> float:
@@ -101,7 +97,7 @@ class VoiceprintStore:
         return cls(resolve(Path(directory)) if callable(resolve) else Path(directory))
 
     def path(self, name: str) -> Path:
-        return self.directory / f"{_slug(name)}.json"
+        return self.directory / f"{slugify(name) or 'speaker'}.json"
 
     def get(self, name: str) -> Voiceprint | None:
         try:
@@ -219,13 +215,9 @@ _SELF_INTRODUCTION = re.compile(
 )
 
 
-def _norm(text: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
-
-
 def same_name(a: str | None, b: str | None) -> bool:
     """Whether two names are the same person's, as written (case and spacing aside)."""
-    return bool(a and b) and _norm(a) == _norm(b)  # type: ignore[arg-type]
+    return bool(a and b) and normal(a) == normal(b)  # type: ignore[arg-type]
 
 
 def _order(transcript: Transcript) -> list[str]:
@@ -347,7 +339,7 @@ def _candidates(cast: Cast, mentions: Sequence[Mention], taken: set[str]) -> lis
                 continue
             if best_member(mention.text, [*members, *cast.speaking])[0] is None:
                 members.append(CastMember(mention.text, Role.GUEST, mention.organisation))
-    return [m for m in members if _norm(m.name) not in taken]
+    return [m for m in members if normal(m.name) not in taken]
 
 
 def _mentions(analysis: Analysis | None, transcript: Transcript, found: Iterable[Mention]) -> list[Mention]:
@@ -355,7 +347,7 @@ def _mentions(analysis: Analysis | None, transcript: Transcript, found: Iterable
     that the analysis did not find."""
     mentions = list(analysis.people) if analysis is not None else heard_self_introductions(transcript)
     for mention in found:
-        if not any(_norm(m.text) == _norm(mention.text) and m.source == mention.source for m in mentions):
+        if not any(normal(m.text) == normal(mention.text) and m.source == mention.source for m in mentions):
             mentions.append(mention)
     return mentions
 
@@ -418,7 +410,7 @@ def name_speakers(
     grown = episode_cast(transcript, settings)
     cast = grown.cast
     mentions = _mentions(analysis, transcript, grown.found.values())
-    taken = {_norm(s.name) for s in speakers.values() if s.name}
+    taken = {normal(s.name) for s in speakers.values() if s.name}
     members = _candidates(cast, mentions, taken)
     # An unnamed host of an open cast without a host is named by the evidence like anyone else; in a
     # closed cast the host's chair is no guest's.
@@ -456,10 +448,10 @@ def _by_elimination(speakers: dict[str, Speaker], free: Sequence[str], members: 
     "brangosens"; Bram answered first, so the order of mention pointed him at Ellen's voice and
     nothing else spoke for him: he stayed "Gast 1". Only when exactly one of each is left."""
     unnamed = [label for label in free if not speakers[label].name]
-    placed = {_norm(s.name) for s in speakers.values() if s.name}
+    placed = {normal(s.name) for s in speakers.values() if s.name}
     # Introduced by somebody else, or introducing themselves in that voice ("ik ben Mauter" said by the
     # host is the host misheard, no guest).
-    introduced = [m for m in members if m.name in found and _norm(m.name) not in placed
+    introduced = [m for m in members if m.name in found and normal(m.name) not in placed
                   and ((found[m.name].source == "introduction" and found[m.name].speaker not in unnamed)
                        or (found[m.name].source == "self-introduction" and found[m.name].speaker in unnamed))]
     if len(unnamed) != 1 or len(introduced) != 1:

@@ -28,7 +28,6 @@ and on the word (``Word.heard``), so an editor can see and undo it.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -37,6 +36,7 @@ import jellyfish
 from rapidfuzz import fuzz
 
 from podpipe.domain import Cast, NameCorrection, Segment, Transcript, Word
+from podpipe.text import fold
 
 _SENTENCE_END = ".!?\u2026:"
 
@@ -75,12 +75,6 @@ _DUTCH_RULES: tuple[tuple[str, str], ...] = (
     (r"gh", "g"),
     (r"z", "s"),
 )
-
-
-def fold(text: str) -> str:
-    """Lower case, accents off, letters and digits only (spaces kept between words)."""
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text).split())
 
 
 @lru_cache(maxsize=65536)

@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from spacy.language import Language
 
-from podpipe.config import DEFAULT_TEMPLATES, Settings
+from podpipe.config import DEFAULT_TEMPLATES, Settings, show_name
 from podpipe.domain import (
     Analysis,
     ParsedSentence,
@@ -49,7 +49,8 @@ from podpipe.stages.notes.labels import (
 )
 from podpipe.stages.notes.paraphrase import Speakers, Statement, said_sentences, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
-from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, show_name, shownotes_settings
+from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, shownotes_settings
+from podpipe.text import clock, plain_words
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def _environment(dirs: tuple[Path, ...], autoescape: bool) -> jinja2.Environment
         capfirst=dutch.capfirst,
         ordinal=dutch.ordinal_word,
         number_word=dutch.number_word,
-        clock=dutch.clock,
+        clock=clock,
         md=dutch.md_escape,
         md_url=dutch.md_url,
     )
@@ -119,7 +120,7 @@ def render_text(env: jinja2.Environment, base: str, language: str, **context: An
 
 
 @dataclass(slots=True)
-class Person:
+class SpeakerNames:
     id: str
     name: str
     first: str
@@ -128,9 +129,9 @@ class Person:
     role: str | None
 
 
-def _person(speaker: Speaker, settings: Settings | None) -> Person:
+def _person(speaker: Speaker, settings: Settings | None) -> SpeakerNames:
     name = speaker.display_name
-    return Person(
+    return SpeakerNames(
         id=speaker.id,
         name=name,
         first=name.split()[0] if name.split() and not name.startswith("Gast ") else name,
@@ -140,7 +141,9 @@ def _person(speaker: Speaker, settings: Settings | None) -> Person:
     )
 
 
-def _people(transcript: Transcript, settings: Settings | None) -> tuple[Person | None, list[Person], dict[str, Person]]:
+def _people(
+    transcript: Transcript, settings: Settings | None
+) -> tuple[SpeakerNames | None, list[SpeakerNames], dict[str, SpeakerNames]]:
     order = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
     speakers = [transcript.speaker(label) or Speaker(id=label) for label in order]
     by_id = {s.id: _person(s, settings) for s in [*speakers, *transcript.speakers]}
@@ -149,24 +152,20 @@ def _people(transcript: Transcript, settings: Settings | None) -> tuple[Person |
     return host, guests, by_id
 
 
-def _introduction_order(guests: list[Person], analysis: Analysis) -> list[Person]:
+def _introduction_order(guests: list[SpeakerNames], analysis: Analysis) -> list[SpeakerNames]:
     """Guests in the order they were introduced (analysis.people), else in the order they first spoke."""
     first_mention: dict[str, float] = {}
     for mention in analysis.people:
         if mention.start is not None:
-            key = _norm(mention.text)
+            key = plain_words(mention.text)
             first_mention[key] = min(first_mention.get(key, mention.start), mention.start)
     position = {id(g): i for i, g in enumerate(guests)}
-    return sorted(guests, key=lambda g: (first_mention.get(_norm(g.name), float("inf")), position[id(g)]))
+    return sorted(guests, key=lambda g: (first_mention.get(plain_words(g.name), float("inf")), position[id(g)]))
 
 
 # ---------------------------------------------------------------------------------------------
 # Picking sentences
 # ---------------------------------------------------------------------------------------------
-
-
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -213,7 +212,7 @@ def _stop_words(settings: Settings | None) -> frozenset[str]:
     return frozenset(STOP_WORDS)
 
 
-def _speakers(people: dict[str, Person], host: Person | None, proper: set[str]) -> Speakers:
+def _speakers(people: dict[str, SpeakerNames], host: SpeakerNames | None, proper: set[str]) -> Speakers:
     return Speakers(
         first={k: p.first for k, p in people.items()},
         full={k: p.name for k, p in people.items()},
@@ -335,7 +334,7 @@ _GREETING = re.compile(
 )
 
 
-def _topic_start(members: list[ParsedSentence], host: Person | None, guests: list[Person]) -> float | None:
+def _topic_start(members: list[ParsedSentence], host: SpeakerNames | None, guests: list[SpeakerNames]) -> float | None:
     """Where a theme that opens with a round of thanks really starts: at the host's first question or
     first sentence addressed to a guest by name ("Ellen, laten we bij u beginnen.").
 
@@ -392,7 +391,7 @@ def _section(
     concept: ThemeConcepts,
     statements: list[Statement],
     quotes: list[Quote],
-    host: Person | None,
+    host: SpeakerNames | None,
     kinds: list[str],
     asked: set[str],
     nlp: Language,
@@ -438,8 +437,8 @@ def _context(
     transcript: Transcript,
     settings: Settings | None,
     config: ShowNotesSettings,
-    host: Person | None,
-    guests: list[Person],
+    host: SpeakerNames | None,
+    guests: list[SpeakerNames],
     labels: list[str],
 ) -> dict[str, Any]:
     episode = transcript.episode

@@ -54,14 +54,6 @@ def capfirst(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
-def clock(seconds: float | None) -> str:
-    """MM:SS, or H:MM:SS from an hour on."""
-    total = max(0, int(seconds or 0))
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes:02d}:{secs:02d}"
-
-
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
 
 

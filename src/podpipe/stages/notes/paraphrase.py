@@ -17,6 +17,7 @@ from podpipe.domain import ParsedSentence, Quote
 from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.stages.notes.clauses import Clause, transform
 from podpipe.stages.notes.labels import concept_key
+from podpipe.text import plain_words
 
 
 @dataclass(slots=True)
@@ -43,10 +44,6 @@ class Statement:
         )
 
 
-def _norm(text: str) -> str:
-    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
-
-
 @dataclass(slots=True)
 class Speakers:
     """What a theme's statements need to know about the people: first names, full names, the host."""
@@ -67,7 +64,7 @@ def theme_statements(
     limit: int,
 ) -> tuple[list[Statement], list[Statement]]:
     """(chosen in time order, the other candidates best first)."""
-    quoted = [_norm(q.text) for q in quotes]
+    quoted = [plain_words(q.text) for q in quotes]
     guests_spoke = any(s.speaker != people.host for s in sentences if s.speaker in people.first)
     top = max(salience.values(), default=1.0) or 1.0
     candidates: list[Statement] = []
@@ -77,7 +74,7 @@ def theme_statements(
             continue
         if guests_spoke and speaker == people.host:
             continue
-        norm = _norm(sentence.text)
+        norm = plain_words(sentence.text)
         if any(norm in q or q in norm for q in quoted):
             continue  # the quote says it in their own words already
         if not heard_well(sentence, people.proper):
@@ -152,7 +149,7 @@ def said_sentences(
         return []
     guests_spoke = any(s.speaker != people.host for s in sentences if s.speaker in people.first)
     top = max(salience.values(), default=1.0) or 1.0
-    taken = [_norm(q.text) for q in quotes]
+    taken = [plain_words(q.text) for q in quotes]
     scored: list[tuple[float, ParsedSentence]] = []
     for sentence in sentences:
         if sentence.speaker is None or sentence.speaker not in people.first:
@@ -170,7 +167,7 @@ def said_sentences(
             continue
         if not all(t.text[:1].isupper() or t.text in people.proper or is_dutch_word(t.text) for t in words):
             continue  # a non-word is most often a mishearing ("keelhifter"): the editor gets none
-        norm = _norm(text)
+        norm = plain_words(text)
         if any(norm in q or q in norm for q in taken):
             continue
         weight = sum(salience.get(k, 0.0) for k in {concept_key(t) for t in sentence.tokens}) / top
@@ -196,7 +193,7 @@ def said_sentences(
 
 
 def _similar(a: str, b: str) -> bool:
-    wa, wb = set(_norm(a).split()), set(_norm(b).split())
+    wa, wb = set(plain_words(a).split()), set(plain_words(b).split())
     return bool(wa and wb) and len(wa & wb) / len(wa | wb) > 0.5
 
 

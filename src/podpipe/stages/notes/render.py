@@ -15,6 +15,7 @@ from podpipe.stages.notes.builder import _template_name, environment
 from podpipe.stages.notes.checks import draft_checks
 from podpipe.stages.notes.references import resolved_notes
 from podpipe.stages.notes.settings import shownotes_settings
+from podpipe.text import clock
 
 
 @dataclass(slots=True)
@@ -42,7 +43,7 @@ def timestamp_href(seconds: float | None, transcript: Transcript, settings: Sett
     config = shownotes_settings(settings)
     seconds = max(0.0, seconds or 0.0)
     return config.timestamp_link.format(
-        clock=dutch.clock(seconds), seconds=int(seconds), slug=transcript.episode.slug
+        clock=clock(seconds), seconds=int(seconds), slug=transcript.episode.slug
     )
 
 
@@ -61,7 +62,7 @@ def _quote_item(quote: Quote, transcript: Transcript, settings: Settings | None)
         kind="quote",
         text=" ".join(quote.text.split()),
         speaker=speaker.display_name if speaker else quote.speaker,
-        clock=dutch.clock(quote.start),
+        clock=clock(quote.start),
         href=timestamp_href(quote.start, transcript, settings),
         start=quote.start,
     )
@@ -103,8 +104,8 @@ def uncertain_quote_notes(notes: ShowNotes, transcript: Transcript, threshold: f
                 words = ", ".join(f"'{w.strip('.,?!')}'" for w in unsure[:6])
                 speaker = transcript.speaker(quote.speaker)
                 who = speaker.display_name if speaker is not None else quote.speaker
-                clock = dutch.clock(quote.start)
-                lines.append(f"Citaat van {who} ({clock}): onzeker gehoord: {words}. Luister het na.")
+                at = clock(quote.start)
+                lines.append(f"Citaat van {who} ({at}): onzeker gehoord: {words}. Luister het na.")
     return lines
 
 
@@ -141,7 +142,7 @@ def view(
                 anchor=_anchor(section.heading, used),
                 items=items,
                 start=section.start,
-                clock=dutch.clock(section.start) if section.start is not None else None,
+                clock=clock(section.start) if section.start is not None else None,
                 href=timestamp_href(section.start, transcript, settings)
                 if section.start is not None
                 else None,

@@ -12,11 +12,6 @@ def shownotes_settings(settings: Settings | None = None) -> ShowNotesSettings:
     return section_of(settings, "shownotes", ShowNotesSettings)
 
 
-def show_name(settings: Settings | None) -> str | None:
-    show = getattr(settings, "show", None)
-    return getattr(show, "name", None) if show is not None else None
-
-
 def resolve_path(settings: Settings | None, path: Path) -> Path:
     resolve = getattr(settings, "resolve", None)
     if callable(resolve):
