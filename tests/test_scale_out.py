@@ -1,5 +1,5 @@
 """Several machines: the catalogue on PostgreSQL, and episodes run by a Prefect process worker that
-polls a Prefect server backed by PostgreSQL (README, "Running on several machines"), on one machine.
+polls a Prefect server backed by PostgreSQL (docs/several-machines.md), on one machine.
 
 Needs a PostgreSQL server: `eval "$(bash scripts/postgres-for-tests.sh)"` sets PODPIPE_TEST_POSTGRES
 (.ci/run does). Skipped without it, except in CI.

@@ -75,7 +75,7 @@ SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcrip
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
                ".vtt": "text/vtt; charset=utf-8", ".xml": "application/xml; charset=utf-8",
                ".txt": "text/plain; charset=utf-8"}
-# The workbench's keyboard (static/review.js; listed on the page and in the README).
+# The workbench's keyboard (static/review.js; listed on the page and in docs/review-app.md).
 SHORTCUTS = [("Esc", "key.play"), ("Alt+B", "key.back"), ("Alt+↓", "key.next"), ("Alt+↑", "key.previous"),
              ("Alt+Enter", "key.edit"), ("Alt+S", "key.split"), ("Alt+J", "key.join"), ("Alt+Z", "key.undo"),
              ("Ctrl+S", "key.save")]
