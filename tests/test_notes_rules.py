@@ -320,10 +320,10 @@ def test_a_section_reports_the_best_heard_sentences_that_carry_its_concepts(pars
 
 
 def test_a_section_opening_with_thanks_starts_at_the_hosts_first_question(parse) -> None:
-    from podpipe.stages.notes.builder import Person, _topic_start
+    from podpipe.stages.notes.builder import SpeakerNames, _topic_start
 
-    host = Person("S1", "Hanne Claes", "Hanne", None, "Hanne Claes", "host")
-    guest = Person("S2", "Pieter Vos", "Pieter", None, "Pieter Vos", "guest")
+    host = SpeakerNames("S1", "Hanne Claes", "Hanne", None, "Hanne Claes", "host")
+    guest = SpeakerNames("S2", "Pieter Vos", "Pieter", None, "Pieter Vos", "guest")
     members = [
         parse("Bedankt voor de uitnodiging.", speaker="S2"),
         parse("Ik ben blij dat ik hier mag zijn.", speaker="S1"),

@@ -396,9 +396,10 @@ def section_of(
     return section_type() if section is None else section_type(**dict(section))
 
 
-def show_name(settings: Settings | None) -> str | None:
-    """The show's name from ``[show] name``; None where it is unset (or there are no settings)."""
-    return (settings.show.name or None) if settings is not None else None
+def show_name(settings: Settings | SettingsSection | dict[str, object] | None) -> str | None:
+    """The show's name from ``[show] name``; None where it is unset, or where a stage was given its own
+    section (or a dict) rather than the whole settings."""
+    return (settings.show.name or None) if isinstance(settings, Settings) else None
 
 
 _config_override: Path | None = None
