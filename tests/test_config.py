@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import pytest
 from pydantic import ValidationError
 
-from podpipe.config import DEFAULT_CONFIG_FILE, load_settings, project_root
+from podpipe.config import DEFAULT_CONFIG_FILE, Settings, load_settings, project_root
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -91,3 +92,20 @@ def test_init_copies_the_packaged_settings_and_templates_and_keeps_edits(tmp_pat
     edited.write_text("Mijn eigen intro\n")
     assert init_project(tmp_path) == [], "a second init writes nothing"
     assert edited.read_text() == "Mijn eigen intro\n"
+
+
+def test_the_packaged_defaults_file_says_what_the_settings_classes_say() -> None:
+    """Every default is written twice, in the typed sections (config.py) and in the commented
+    defaults/podpipe.toml that `podpipe init` copies: they must agree key by key, and a key the file
+    leaves out can only be one TOML cannot write (None) or an empty list."""
+    packaged = tomllib.loads(DEFAULT_CONFIG_FILE.read_text(encoding="utf-8"))
+    assert set(packaged) <= set(Settings.model_fields), "a section of the file that Settings does not have"
+    for name, field in Settings.model_fields.items():
+        defaults = field.default.model_dump(mode="json")
+        in_file = packaged.get(name, {})
+        assert set(in_file) <= set(defaults), f"[{name}] keys that the settings do not have"
+        for key, value in defaults.items():
+            if key in in_file:
+                assert in_file[key] == value, f"[{name}] {key}: {in_file[key]!r} in the file, {value!r} in config.py"
+            else:
+                assert value in (None, []), f"[{name}] {key} = {value!r} is missing from defaults/podpipe.toml"

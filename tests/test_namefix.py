@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from podpipe.cast import build_cast
+from podpipe.config import Naming, Nlp, Settings, Show
 from podpipe.domain import Cast, CastMember, Episode, Role, Segment, Transcript, Word
 from podpipe.io import transcript_from_dict, transcript_to_dict
 from podpipe.stages.naming.correct import (
@@ -140,17 +141,12 @@ def test_replace_heard_spells_a_misheard_introduction_everywhere() -> None:
 
 
 def test_without_a_sidecar_the_config_people_are_the_cast() -> None:
-    class Settings:
-        class naming:  # a stand-in for the settings section
-            host_name, host_organisation = "Walter Schroven", "VOV"
-
-        class nlp:
-            people, organisations = ["Ellen Verhaegen"], ["VOV", "Leerkorrel"]
-
-        class show:
-            vocabulary = ("microleren", "VOV")
-
-    cast = build_cast(Settings, {})
+    settings = Settings.model_construct(
+        naming=Naming(host_name="Walter Schroven", host_organisation="VOV"),
+        nlp=Nlp(people=["Ellen Verhaegen"], organisations=["VOV", "Leerkorrel"]),
+        show=Show(vocabulary=["microleren", "VOV"]),
+    )
+    cast = build_cast(settings, {})
     assert not cast.closed and cast.host.name == "Walter Schroven"
     assert [m.name for m in cast.people] == ["Ellen Verhaegen"]
     assert cast.terms() == ["Walter Schroven", "Ellen Verhaegen", "VOV", "Leerkorrel", "microleren"]

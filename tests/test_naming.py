@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from podpipe.config import Settings
 from podpipe.domain import Diarisation, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
 from podpipe.exports.diarization import centroids_json, read_centroids
 from podpipe.stages.naming import (
@@ -32,9 +33,9 @@ SIDECAR = {
 }
 
 
-class Settings:
-    def __init__(self, tmp_path: Path, **naming) -> None:
-        self.naming = Naming(voiceprints_dir=tmp_path / "voiceprints", **naming)
+def settings_with(tmp_path: Path, **naming) -> Settings:
+    """podpipe's typed settings at their packaged defaults, with these naming settings."""
+    return Settings.model_construct(naming=Naming(voiceprints_dir=tmp_path / "voiceprints", **naming))
 
 
 def _vectors() -> dict[str, np.ndarray]:
@@ -58,7 +59,7 @@ def test_voiceprint_store_round_trip_and_average(tmp_path: Path) -> None:
 
 
 def test_host_by_voice_above_threshold(tmp_path: Path) -> None:
-    settings = Settings(
+    settings = settings_with(
         tmp_path, host_name="Walter Schroven", host_organisation="VOV", voiceprint_threshold=0.6
     )
     vectors = _vectors()
@@ -76,7 +77,7 @@ def test_host_by_voice_above_threshold(tmp_path: Path) -> None:
 
 
 def test_host_by_voice_below_threshold(tmp_path: Path) -> None:
-    settings = Settings(tmp_path, host_name="Walter Schroven", voiceprint_threshold=0.6)
+    settings = settings_with(tmp_path, host_name="Walter Schroven", voiceprint_threshold=0.6)
     vectors = _vectors()
     VoiceprintStore(tmp_path / "voiceprints").add(
         "Walter Schroven", np.random.default_rng(99).normal(size=192)
@@ -97,7 +98,7 @@ def test_host_by_voice_below_threshold(tmp_path: Path) -> None:
 def test_sidecar_guests_matched_by_who_answers(tmp_path: Path) -> None:
     # "Bram, hoe meet ge ...?" is answered by SPEAKER_02; Ellen is the one guest left for SPEAKER_01.
     transcript = fx.transcript(named=False, metadata=SIDECAR)
-    named = name_speakers(transcript, None, Settings(tmp_path))
+    named = name_speakers(transcript, None, settings_with(tmp_path))
     assert names(named) == {
         "SPEAKER_00": "Walter Schroven",
         "SPEAKER_01": "Ellen Verhaegen",
@@ -139,7 +140,7 @@ def test_self_introductions_and_host_introductions(tmp_path: Path) -> None:
             organisation="Kompaswerk",
         ),
     ]
-    named = name_speakers(fx.transcript(named=False), fx.analysis(people), Settings(tmp_path))
+    named = name_speakers(fx.transcript(named=False), fx.analysis(people), settings_with(tmp_path))
     assert names(named)["SPEAKER_00"] == "Walter Schroven"
     assert named.speaker("SPEAKER_01").organisation == "Leerkorrel"
     assert named.speaker("SPEAKER_02").name == "Bram Goossens"  # named by the host, answers to "Bram, ..."
@@ -154,14 +155,14 @@ def test_a_listed_guest_without_a_voice_is_flagged_for_the_editor(tmp_path: Path
     """Two voices heard as one (diarisation's undercount) leave a sidecar guest without a voice:
     the draft's check box says so, once, and not when every listed person has a voice."""
     transcript = fx.transcript(named=False, metadata=SIDECAR)
-    assert not [line for line in editor_notes(name_speakers(transcript, None, Settings(tmp_path)))
+    assert not [line for line in editor_notes(name_speakers(transcript, None, settings_with(tmp_path)))
                 if "geen stem" in line]
     merged = replace(
         transcript,
         segments=[replace(s, speaker="SPEAKER_01") if s.speaker == "SPEAKER_02" else s for s in transcript.segments],
         speakers=[s for s in transcript.speakers if s.id != "SPEAKER_02"],
     )
-    named = name_speakers(merged, None, Settings(tmp_path))
+    named = name_speakers(merged, None, settings_with(tmp_path))
     voiceless = {"Ellen Verhaegen", "Bram Goossens"} - set(names(named).values())
     lines = [line for line in editor_notes(named) if "geen stem" in line]
     assert len(voiceless) == 1 and len(lines) == 1
@@ -169,33 +170,33 @@ def test_a_listed_guest_without_a_voice_is_flagged_for_the_editor(tmp_path: Path
 
 
 def test_fallback_gast_n_marked_for_the_editor(tmp_path: Path) -> None:
-    named = name_speakers(fx.transcript(named=False), None, Settings(tmp_path, host_name="Walter Schroven"))
+    named = name_speakers(fx.transcript(named=False), None, settings_with(tmp_path, host_name="Walter Schroven"))
     assert names(named) == {"SPEAKER_00": "Walter Schroven", "SPEAKER_01": "Gast 1", "SPEAKER_02": "Gast 2"}
     assert [s.id for s in unconfirmed_speakers(named)] == ["SPEAKER_01", "SPEAKER_02"]
     assert any("Gast 1" in line for line in editor_notes(named))
     # a rerun with new evidence replaces the fallbacks, not the real names
-    again = name_speakers(named, None, Settings(tmp_path))
+    again = name_speakers(named, None, settings_with(tmp_path))
     assert names(again)["SPEAKER_01"] == "Gast 1"
     named.episode.metadata.update(SIDECAR)
-    better = name_speakers(named, None, Settings(tmp_path))
+    better = name_speakers(named, None, settings_with(tmp_path))
     assert names(better)["SPEAKER_02"] == "Bram Goossens"
 
 
 def test_fallback_without_any_host(tmp_path: Path) -> None:
-    named = name_speakers(fx.transcript(named=False), None, Settings(tmp_path))
+    named = name_speakers(fx.transcript(named=False), None, settings_with(tmp_path))
     assert names(named) == {"SPEAKER_00": "Presentator", "SPEAKER_01": "Gast 1", "SPEAKER_02": "Gast 2"}
     assert named.speaker("SPEAKER_00").role == Role.HOST
 
 
 def test_existing_names_are_kept(tmp_path: Path) -> None:
     transcript = fx.transcript(named=True)
-    named = name_speakers(transcript, None, Settings(tmp_path))
+    named = name_speakers(transcript, None, settings_with(tmp_path))
     assert names(named) == names(transcript)
     assert unconfirmed_speakers(named) == []
 
 
 def test_speaker_label_uses_the_host_description(tmp_path: Path) -> None:
-    settings = Settings(tmp_path, host_name="Walter Schroven", host_description="VOV-community manager")
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_description="VOV-community manager")
     transcript = fx.transcript()
     assert (
         speaker_label(transcript.speaker("SPEAKER_00"), settings) == "Walter Schroven (VOV-community manager)"
@@ -204,7 +205,7 @@ def test_speaker_label_uses_the_host_description(tmp_path: Path) -> None:
 
 
 def test_enrol_from_a_reference_clip_with_fake_diarisation(tmp_path: Path) -> None:
-    settings = Settings(tmp_path)
+    settings = settings_with(tmp_path)
 
     def diarise(path, _settings):
         assert path == tmp_path / "walter.wav"
@@ -225,7 +226,7 @@ def test_centroids_file_round_trip(tmp_path: Path) -> None:
 
 
 def test_opener_introducing_a_misheard_name_is_the_configured_host(tmp_path: Path) -> None:
-    settings = Settings(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
     heard = [Mention(text="Moutor", label="PER", speaker="SPEAKER_00", start=1.0, source="self-introduction")]
     named = name_speakers(fx.transcript(named=False, metadata=SIDECAR), fx.analysis(people=heard), settings)
     assert named.speaker("SPEAKER_00").name == "Walter Schroven"
@@ -237,7 +238,7 @@ def test_as_many_sidecar_guests_as_unnamed_speakers_are_assigned_for_checking(tm
     # Speech recognition heard no name at all (as with robotic test voices): the sidecar still names
     # everyone (guests in the sidecar's order when the text names nobody), and the draft asks the
     # editor to check.
-    settings = Settings(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
     lines = [("SPEAKER_00", "Welkom allemaal bij de podcast."), ("SPEAKER_01", "Dank je."),
              ("SPEAKER_02", "Fijn om hier te zijn."), ("SPEAKER_00", "Laten we beginnen.")]
     transcript = Transcript(
@@ -285,7 +286,7 @@ def test_a_misheard_self_introduction_names_the_sidecar_guest(tmp_path: Path) ->
     heard = [Mention("Stephanie Klaas", "PER", speaker="SPEAKER_01", start=5.0, source="self-introduction"),
              Mention("Ellen Verhagen", "PER", speaker="SPEAKER_02", start=10.0, source="self-introduction"),
              Mention("Bram", "PER", speaker="SPEAKER_03", start=15.0, source="self-introduction")]
-    settings = Settings(tmp_path, host_name="Walter Schroven")
+    settings = settings_with(tmp_path, host_name="Walter Schroven")
     named = name_speakers(_four_speakers(THREE_GUESTS), fx.analysis(people=heard), settings)
     assert names(named) == {"SPEAKER_00": "Walter Schroven", "SPEAKER_01": "Stefanie Claes",
                             "SPEAKER_02": "Ellen Verhaegen", "SPEAKER_03": "Bram Goossens"}
@@ -300,7 +301,7 @@ def test_a_returning_guest_is_recognised_by_voice(tmp_path: Path) -> None:
                enumerate(["SPEAKER_00", "SPEAKER_01", "SPEAKER_02", "SPEAKER_03"])}
     store = VoiceprintStore(tmp_path / "voiceprints")
     store.add("Bram Goossens", vectors["SPEAKER_01"] + 0.2 * np.random.default_rng(9).normal(size=64))
-    settings = Settings(tmp_path, host_name="Walter Schroven", voiceprint_threshold=0.6)
+    settings = settings_with(tmp_path, host_name="Walter Schroven", voiceprint_threshold=0.6)
     named = name_speakers(_four_speakers(THREE_GUESTS), None, settings, voiceprints=vectors)
     assert named.speaker("SPEAKER_01").name == "Bram Goossens"
     assert naming_report(named)["SPEAKER_01"]["source"] == "voiceprint"
@@ -314,7 +315,7 @@ def test_a_returning_guest_is_recognised_by_voice(tmp_path: Path) -> None:
 def test_the_host_is_decided_once_before_analysis(tmp_path: Path) -> None:
     from podpipe.stages.naming import decide_host, host_decision
 
-    settings = Settings(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
     decided = decide_host(fx.transcript(named=False), settings)
     assert host_decision(decided)["speaker"] == "SPEAKER_00"
     assert decided.speaker("SPEAKER_00").role == Role.HOST  # what the analysis reads
@@ -325,7 +326,7 @@ def test_the_host_is_decided_once_before_analysis(tmp_path: Path) -> None:
 
 
 def test_misheard_self_introduction_of_the_host_is_spelt_right(tmp_path: Path) -> None:
-    settings = Settings(tmp_path, host_name="Walter Schroven")
+    settings = settings_with(tmp_path, host_name="Walter Schroven")
     transcript = fx.transcript(named=False, metadata=SIDECAR)
     transcript.segments[0].text = "Welkom bij de VOV-podcast. Ik ben Moutor, de host."
     heard = [Mention("Moutor", "PER", speaker="SPEAKER_00", start=0.0, source="self-introduction")]

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from podpipe.config import Settings, Show
 from podpipe.domain import ShowNotes
 from podpipe.exports.layout import protect
 from podpipe.exports.shownotes import write_show_notes
@@ -31,18 +32,15 @@ from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings
 from tests import shownotes_fixtures as fx
 
 
-class Settings:
-    """A stand-in for podpipe's Settings with the sections the show notes read."""
-
-    def __init__(self, **shownotes) -> None:
-        self.shownotes = ShowNotesSettings(**shownotes)
-        self.show = type("Show", (), {"name": "VOV-podcast"})()
+def settings_with(**shownotes) -> Settings:
+    """podpipe's typed settings at their packaged defaults, the VOV-podcast's name and these show-notes settings."""
+    return Settings.model_construct(shownotes=ShowNotesSettings(**shownotes), show=Show(name="VOV-podcast"))
 
 
 @pytest.fixture
 def notes_and_transcript() -> tuple[ShowNotes, object]:
     transcript = fx.transcript()
-    return build_show_notes(transcript, fx.analysis(), Settings()), transcript
+    return build_show_notes(transcript, fx.analysis(), settings_with()), transcript
 
 
 def test_dutch_helpers() -> None:
@@ -83,7 +81,7 @@ def test_paraphrase_is_third_person(notes_and_transcript) -> None:
 def test_only_verbatim_quotes_are_kept() -> None:
     analysis = fx.analysis()
     analysis.quotes[0].text = "Iets wat Ellen nooit gezegd heeft, maar wel mooi klinkt voor een citaat."
-    notes = build_show_notes(fx.transcript(), analysis, Settings())
+    notes = build_show_notes(fx.transcript(), analysis, settings_with())
     assert [len(s.quotes) for s in notes.sections] == [0, 2]
 
 
@@ -92,7 +90,7 @@ def test_json_round_trip(notes_and_transcript, tmp_path: Path) -> None:
     data = shownotes_to_dict(notes)
     assert data["format"] == "podpipe-shownotes"
     assert shownotes_from_dict(json.loads(json.dumps(data))) == notes
-    paths = write_show_notes(notes, transcript, tmp_path, Settings())
+    paths = write_show_notes(notes, transcript, tmp_path, settings_with())
     assert [p.name for p in paths] == [
         "shownotes.json",
         "shownotes.draft.md",
@@ -104,7 +102,7 @@ def test_json_round_trip(notes_and_transcript, tmp_path: Path) -> None:
 
 def test_markdown(notes_and_transcript) -> None:
     notes, transcript = notes_and_transcript
-    md = render_markdown(notes, transcript, Settings())
+    md = render_markdown(notes, transcript, settings_with())
     assert md.startswith(f"# {notes.title}\n")
     assert md.count("\n## ") == 3  # two themes and "Tot slot"
     assert "## Tot slot" in md
@@ -140,7 +138,7 @@ class _Checker(HTMLParser):
 
 def test_html_is_valid_and_escaped(notes_and_transcript) -> None:
     notes, transcript = notes_and_transcript
-    page = render_html(notes, transcript, Settings())
+    page = render_html(notes, transcript, settings_with())
     assert page.lower().startswith("<!doctype html>")
     checker = _Checker()
     checker.feed(page)
@@ -158,7 +156,7 @@ def test_docx_opens_with_headings(notes_and_transcript) -> None:
     from docx import Document
 
     notes, transcript = notes_and_transcript
-    document = Document(io.BytesIO(render_docx(notes, transcript, Settings())))
+    document = Document(io.BytesIO(render_docx(notes, transcript, settings_with())))
     styled = [(p.style.name, p.text) for p in document.paragraphs]
     assert styled[0] == ("Title", notes.title)
     headings = [text for style, text in styled if style == "Heading 1"]
@@ -170,23 +168,23 @@ def test_docx_opens_with_headings(notes_and_transcript) -> None:
 
 def test_final_and_editors_files(notes_and_transcript, tmp_path: Path) -> None:
     notes, transcript = notes_and_transcript
-    write_show_notes(notes, transcript, tmp_path, Settings())
+    write_show_notes(notes, transcript, tmp_path, settings_with())
     (tmp_path / "shownotes.draft.md").write_text("edited by hand\n", encoding="utf-8")
-    paths = write_show_notes(notes, transcript, tmp_path, Settings())
+    paths = write_show_notes(notes, transcript, tmp_path, settings_with())
     assert (tmp_path / "shownotes.draft.md").read_text(encoding="utf-8") == "edited by hand\n"
     assert tmp_path / "shownotes.draft.v2.md" in paths
-    final = write_show_notes(notes, transcript, tmp_path, Settings(), final=True)
+    final = write_show_notes(notes, transcript, tmp_path, settings_with(), final=True)
     assert {p.name for p in final} >= {"shownotes.final.md", "shownotes.final.html", "shownotes.final.docx"}
     assert "Nakijken" not in (tmp_path / "shownotes.final.md").read_text(encoding="utf-8")
     protect(tmp_path, "shownotes.final.html")
-    again = write_show_notes(notes, transcript, tmp_path, Settings(), final=True)
+    again = write_show_notes(notes, transcript, tmp_path, settings_with(), final=True)
     assert tmp_path / "shownotes.final.v2.html" in again
 
 
 def test_templates_are_editable(notes_and_transcript, tmp_path: Path) -> None:
     notes, transcript = notes_and_transcript
     (tmp_path / "heading.nl.j2").write_text("{{ topic|upper }}?", encoding="utf-8")
-    settings = Settings(templates=tmp_path, call_to_action="Luister ook naar de vorige aflevering!")
+    settings = settings_with(templates=tmp_path, call_to_action="Luister ook naar de vorige aflevering!")
     custom = build_show_notes(transcript, fx.analysis(), settings)
     assert custom.sections[0].heading == "MICROLEREN?"
     assert custom.closing.endswith("Luister ook naar de vorige aflevering!")
@@ -220,7 +218,7 @@ def test_rewrite_backend_replaces_headings_and_paragraphs() -> None:
         }
     )
     seen: list[httpx.Request] = []
-    settings = Settings(rewrite=Rewrite(enabled=True, base_url="http://llm.invalid/v1", model="m"))
+    settings = settings_with(rewrite=Rewrite(enabled=True, base_url="http://llm.invalid/v1", model="m"))
     notes = build_show_notes(
         fx.transcript(), fx.analysis(), settings, transport=_fake_endpoint(answer, seen=seen)
     )
@@ -236,8 +234,8 @@ def test_rewrite_backend_replaces_headings_and_paragraphs() -> None:
     [(None, 200), ("not json", 200), ('{"sections": []}', 200), ('{"sections": []}', 500)],
 )
 def test_rewrite_backend_falls_back_to_the_draft(answer, status) -> None:
-    extractive = build_show_notes(fx.transcript(), fx.analysis(), Settings())
-    settings = Settings(rewrite=Rewrite(enabled=True))
+    extractive = build_show_notes(fx.transcript(), fx.analysis(), settings_with())
+    settings = settings_with(rewrite=Rewrite(enabled=True))
     notes = build_show_notes(
         fx.transcript(), fx.analysis(), settings, transport=_fake_endpoint(answer, status)
     )
@@ -270,7 +268,7 @@ def episode12():
     analysis = analyse(transcript, Nlp(model=model))
     transcript = name_speakers(transcript, analysis, None)
     labels = json.loads(path.read_text(encoding="utf-8"))
-    return transcript, analysis, build_show_notes(transcript, analysis, Settings()), labels
+    return transcript, analysis, build_show_notes(transcript, analysis, settings_with()), labels
 
 
 @pytest.mark.models
@@ -311,7 +309,7 @@ def test_episode12_quotes_are_verbatim_with_the_right_speaker(episode12) -> None
         )
         for part in quote_parts(quote.text):  # trimmed quotes: each part verbatim
             assert part in own
-    md = render_markdown(notes, transcript, Settings())
+    md = render_markdown(notes, transcript, settings_with())
     assert "— Ellen Verhaegen" in md and "— Bram Goossens" in md
 
 
@@ -320,7 +318,7 @@ def test_episode12_paraphrase_reads_like_the_article(episode12) -> None:
     from podpipe.stages.notes.clauses import has_personal
 
     transcript, _, notes, _ = episode12
-    call_to_action = Settings().shownotes.call_to_action
+    call_to_action = settings_with().shownotes.call_to_action
     prose = [p for s in notes.sections for p in s.paragraphs] + [
         p for p in notes.closing.split("\n\n") if p != call_to_action
     ]

@@ -53,14 +53,13 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     in what the sidecar leaves out when both name the same person.
     """
     metadata = metadata or {}
-    naming = getattr(settings, "naming", None)
-    nlp = getattr(settings, "nlp", None)
-    show = getattr(settings, "show", None)
+    # No settings: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
+    naming, nlp, show = (settings.naming, settings.nlp, settings.show) if isinstance(settings, Settings) \
+        else (None, None, None)
     config_host = None
-    if naming is not None and _text(getattr(naming, "host_name", None)):
-        config_host = CastMember(
-            name=naming.host_name.strip(), role=Role.HOST, organisation=_text(naming.host_organisation)
-        )
+    host_name = _text(naming.host_name) if naming is not None else None
+    if naming is not None and host_name:
+        config_host = CastMember(name=host_name, role=Role.HOST, organisation=_text(naming.host_organisation))
     hosts = [h for h in (_person(item, Role.HOST) for item in _items(metadata.get("host"))
                          + _items(metadata.get("hosts"))) if h is not None]
     host = hosts[0] if hosts else config_host
@@ -71,19 +70,19 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     in_episode = {m.name.casefold() for m in ((host,) if host else ()) + guests}
     listed = [p for p in (_person(item, None) for item in _items(metadata.get("people"))) if p is not None]
     listed += [CastMember(h.name, None, h.organisation, h.job) for h in hosts[1:]]  # co-hosts
-    listed += [CastMember(name) for name in getattr(nlp, "people", None) or []]
+    listed += [CastMember(name) for name in (nlp.people if nlp is not None else [])]
     people: dict[str, CastMember] = {}
     for person in listed:
         if person.name.casefold() not in in_episode:
             people.setdefault(person.name.casefold(), person)
     organisations = _unique(
         [m.organisation for m in ((host,) if host else ()) + guests + tuple(people.values())]
-        + list(getattr(nlp, "organisations", None) or [])
+        + list(nlp.organisations if nlp is not None else [])
         + list(metadata.get("organisations") or [])
     )
     members = ((host,) if host else ()) + guests + tuple(people.values())
     named = {t.casefold() for t in [m.name for m in members] + list(organisations)}
-    vocabulary = tuple(t for t in _unique(getattr(show, "vocabulary", None) or []) if t.casefold() not in named)
+    vocabulary = tuple(t for t in _unique(show.vocabulary if show is not None else []) if t.casefold() not in named)
     return Cast(
         host=host,
         guests=guests,

@@ -6,48 +6,50 @@ Light on imports (no models, no stages): the flows, transcription and the review
 
 from __future__ import annotations
 
-from podpipe.config import Settings
-from podpipe.domain import Transcript
+from podpipe.config import Settings, SettingsSection
+from podpipe.domain import SpeechCheck, Transcript
 
 SPEECH_CHECK_STAGE = "speech-check"
-NO_SPEECH = "no-speech"
-OTHER_LANGUAGE = "other-language"
+NO_SPEECH = SpeechCheck.NO_SPEECH
+OTHER_LANGUAGE = SpeechCheck.OTHER_LANGUAGE
 
 LANGUAGE_NAMES_NL = {"en": "Engels", "fr": "Frans", "de": "Duits", "es": "Spaans", "it": "Italiaans",
                      "nl": "Nederlands", "pt": "Portugees", "pl": "Pools", "tr": "Turks", "ar": "Arabisch"}
 
 
-def speech_check(transcript: Transcript) -> dict[str, object]:
-    """What transcription's speech check found ({} for transcripts made without it)."""
-    return next((dict(m.settings) for m in transcript.models if m.stage == SPEECH_CHECK_STAGE), {})
+def speech_check(transcript: Transcript) -> SpeechCheck | None:
+    """What transcription's speech check found (None for transcripts made without it)."""
+    return next((SpeechCheck.from_record(m.settings) for m in transcript.models if m.stage == SPEECH_CHECK_STAGE),
+                None)
 
 
 def speech_status(transcript: Transcript) -> str | None:
     """``"no-speech"``, ``"other-language"``, or None when there is speech in the expected language."""
-    status = speech_check(transcript).get("status")
-    return str(status) if status in (NO_SPEECH, OTHER_LANGUAGE) else None
+    check = speech_check(transcript)
+    return check.status if check is not None and check.nothing_to_name else None
 
 
 def speech_notes(transcript: Transcript) -> list[str]:
     """Check-box lines when there is nothing to name: no speech, or another language."""
     check = speech_check(transcript)
-    if check.get("status") == NO_SPEECH:
-        return [f"Geen spraak gevonden ({check.get('speech_seconds', 0)} s spraak): is dit het juiste bestand?"]
-    if check.get("status") == OTHER_LANGUAGE:
-        language = str(check.get("language"))
-        expected = str(check.get("expected"))
+    if check is None:
+        return []
+    if check.status == NO_SPEECH:
+        return [f"Geen spraak gevonden ({check.speech_seconds} s spraak): is dit het juiste bestand?"]
+    if check.status == OTHER_LANGUAGE:
+        language = str(check.language)
+        expected = str(check.expected)
         named, wanted = LANGUAGE_NAMES_NL.get(language, language), LANGUAGE_NAMES_NL.get(expected, expected)
         return [f"De taal lijkt {named}, niet {wanted}: de tekst is dan onbruikbaar; controleer het bestand."]
     return []
 
 
-def publishing_notes(settings: Settings | None) -> list[str]:
+def publishing_notes(settings: Settings | SettingsSection | None) -> list[str]:
     """What the feed files need from the settings before they go out: absolute (https) links in
     episode.feed.xml, the show's name in chapters.json."""
-    show = getattr(settings, "show", None)
-    if show is None:
+    if not isinstance(settings, Settings):
         return []  # settings of the show notes alone say nothing about the feed
-    files_url = getattr(show, "files_url", None)
+    files_url = settings.show.files_url
     lines = []
     if not files_url:
         lines.append("De links in episode.feed.xml zijn relatief (alleen bestandsnamen): zet [show] files_url in "
@@ -55,7 +57,7 @@ def publishing_notes(settings: Settings | None) -> list[str]:
     elif not str(files_url).startswith("https://"):
         lines.append(f"[show] files_url ({files_url}) begint niet met https://: podcast-apps verwachten "
                      "https-links in episode.feed.xml.")
-    if not getattr(show, "name", None):
+    if not settings.show.name:
         lines.append("[show] name is niet ingesteld: zet de naam van de show in config/podpipe.toml (podcastName "
                      "in chapters.json).")
     return lines

@@ -6,9 +6,11 @@ Serialisation lives in :mod:`podpipe.io`, never here.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import ClassVar
 
 
 class Role(StrEnum):
@@ -89,6 +91,86 @@ class ModelInfo:
     name: str
     version: str
     settings: dict[str, object] = field(default_factory=dict)
+
+
+def _number(value: object) -> float | None:
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
+
+def _text(value: object) -> str | None:
+    return str(value) if value is not None else None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechCheck:
+    """Transcription's speech check (recorded as the ``ModelInfo`` of stage ``"speech-check"``): how much
+    speech the audio has, and in which language Whisper heard it."""
+
+    NO_SPEECH: ClassVar[str] = "no-speech"
+    OTHER_LANGUAGE: ClassVar[str] = "other-language"
+
+    status: str | None  # "no-speech", "other-language" or "speech"
+    speech_seconds: float = 0.0
+    language: str | None = None  # what Whisper heard (None when it was not asked)
+    expected: str | None = None  # the configured language
+
+    @property
+    def nothing_to_name(self) -> bool:
+        """No speech, or speech in another language: a draft without names."""
+        return self.status in (self.NO_SPEECH, self.OTHER_LANGUAGE)
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> SpeechCheck:
+        return cls(status=_text(record.get("status")), speech_seconds=_number(record.get("speech_seconds")) or 0.0,
+                   language=_text(record.get("language")), expected=_text(record.get("expected")))
+
+
+@dataclass(frozen=True, slots=True)
+class FoundName:
+    """A name the conversation gave a speaker: by which rule, said by whom and when, as heard."""
+
+    rule: str | None  # "self-introduction", "introduction" or "vocative"
+    said_by: str | None
+    start: float | None
+    heard: str | None
+    organisation: str | None = None
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> FoundName:
+        return cls(rule=_text(record.get("rule")), said_by=_text(record.get("said_by")),
+                   start=_number(record.get("start")), heard=_text(record.get("heard")),
+                   organisation=_text(record.get("organisation")))
+
+
+@dataclass(frozen=True, slots=True)
+class NamingDecision:
+    """How one speaker got their name, as the naming report in ``transcript.models`` records it."""
+
+    EDITOR: ClassVar[str] = "editor"  # named or confirmed by an editor in the review app
+    FALLBACK: ClassVar[str] = "fallback"  # "Gast 1", "Presentator": nobody's name
+
+    source: str | None  # the rule that decided: "voiceprint", "self-introduction", "sidecar", "transcript", ...
+    confidence: float | None = None  # 0..1, how far the winner stood from the runner-up
+    score: float | None = None
+    similarity: float | None = None  # cosine to the voiceprint, when a voiceprint decided
+    heard_as: str | None = None  # the self-introduction as Whisper heard it, when it was spelt otherwise
+    found: FoundName | None = None  # where the conversation gave the name, when it did
+
+    @property
+    def by_editor(self) -> bool:
+        return self.source == self.EDITOR
+
+    @property
+    def is_fallback(self) -> bool:
+        return self.source == self.FALLBACK
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> NamingDecision:
+        found = record.get("found")
+        return cls(source=_text(record.get("source")), confidence=_number(record.get("confidence")),
+                   score=_number(record.get("score")), similarity=_number(record.get("similarity")),
+                   heard_as=_text(record.get("heard_as")),
+                   found=FoundName.from_record(found) if isinstance(found, Mapping) else None)
 
 
 @dataclass(frozen=True, slots=True)

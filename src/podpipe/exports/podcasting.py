@@ -99,8 +99,7 @@ def podcast_transcript_json(transcript: Transcript) -> dict[str, Any]:
 
 def feed_base_url(transcript: Transcript, settings: Settings | None) -> str:
     """``[show] files_url`` with ``{slug}`` filled in, or "" when it is not set (links stay relative)."""
-    show = getattr(settings, "show", None)
-    base = getattr(show, "files_url", None) if show is not None else None
+    base = settings.show.files_url if isinstance(settings, Settings) else None
     return base.format(slug=transcript.episode.slug) if base else ""
 
 
@@ -152,8 +151,7 @@ def feed_snippet(
     """
     names = names or {}
     base = feed_base_url(transcript, settings)
-    show = getattr(settings, "show", None)
-    language = transcript.language or (getattr(show, "language", None) if show is not None else None) or "nl"
+    language = transcript.language or (settings.show.language if isinstance(settings, Settings) else None) or "nl"
     item = ET.Element("item")
     item.append(ET.Comment(" Podcasting 2.0 tags for this episode: paste what is inside <item> into the episode's "
                            f"<item>, and declare xmlns:podcast=\"{PODCAST_NAMESPACE}\" on the feed's <rss> "))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
-from podpipe.config import Nlp, Settings, section_of
+from podpipe.config import Nlp, Settings, section_of, show_name
 from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 
@@ -100,7 +100,7 @@ def embedded_model_available() -> bool:
 def load_nlp(settings: Settings | None = None) -> Language:
     """The spaCy pipeline named in ``settings.nlp.model`` with an EntityRuler, loaded once per process."""
     config = section_of(settings, "nlp", Nlp)
-    show = getattr(getattr(settings, "show", None), "name", None)
+    show = show_name(settings)
     key = (config.model, show, tuple(config.people), tuple(config.organisations))
     with _nlp_lock:
         if key not in _nlp_cache:

@@ -199,10 +199,9 @@ class ReviewApp:
 
     def __init__(self, output_root: Path, settings: Settings, catalog: Catalog, token: str | None) -> None:
         self.root, self.settings, self.catalog, self.token = output_root, settings, catalog, token
-        review = getattr(settings, "review", None)
-        self.t = translator(getattr(review, "language", "nl"))
-        self.low = float(getattr(review, "low_confidence", 0.5))
-        self.signer = Signer(token, int(float(getattr(review, "session_hours", 12.0)) * 3600))
+        self.t = translator(settings.review.language)
+        self.low = settings.review.low_confidence
+        self.signer = Signer(token, int(settings.review.session_hours * 3600))
         self.limiter = LoginLimiter()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
         self.zone = store.zone_of(settings)
@@ -849,7 +848,7 @@ def create_app(output_root: Path, *, settings: Settings | None = None, catalog: 
         catalog = Catalog(settings.catalog_url(output_root))
     review = ReviewApp(output_root, settings, catalog, token)
     if allowed_hosts is None:
-        allowed_hosts = allowed_hosts_for(bind, list(getattr(settings.review, "allowed_hosts", [])))
+        allowed_hosts = allowed_hosts_for(bind, list(settings.review.allowed_hosts))
     routes = [
         Route("/", review.index),
         Route("/login", review.login, methods=["GET", "POST"]),

@@ -11,11 +11,11 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from podpipe.domain import ModelInfo, Speaker, Transcript
+from podpipe.domain import ModelInfo, NamingDecision, Speaker, Transcript
 from podpipe.stages.naming import NAMING_STAGE
 from podpipe.stages.notes.render import editor_notes
 
-EDITOR_SOURCE = "editor"
+EDITOR_SOURCE = NamingDecision.EDITOR
 
 
 @dataclass(frozen=True, slots=True)

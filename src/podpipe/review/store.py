@@ -103,8 +103,7 @@ DEFAULT_ZONE = "Europe/Brussels"
 
 
 def zone_of(settings: Settings | None) -> ZoneInfo:
-    review = getattr(settings, "review", None)
-    return ZoneInfo(getattr(review, "timezone", None) or DEFAULT_ZONE)
+    return ZoneInfo((settings.review.timezone if isinstance(settings, Settings) else None) or DEFAULT_ZONE)
 
 
 def local_now(settings: Settings | None) -> str:

@@ -8,8 +8,9 @@ from podpipe.cast import build_cast
 from podpipe.checks import publishing_notes, speech_notes, speech_status
 from podpipe.config import Settings
 from podpipe.domain import Transcript
-from podpipe.stages.naming import naming_report, same_name
+from podpipe.stages.naming import same_name
 from podpipe.stages.naming.correct import correction_notes
+from podpipe.stages.naming.report import naming_decisions
 from podpipe.stages.naming.resolve import LOW_CONFIDENCE
 
 # Sources the renderer already asks the editor to check ("... is afgeleid uit ...: controleer.").
@@ -18,13 +19,13 @@ _ALREADY_FLAGGED = ("first-speaker", "sidecar", "conversation", "fallback")
 
 def low_confidence_notes(transcript: Transcript) -> list[str]:
     """Speakers named on little evidence (beside those the renderer flags by their source)."""
-    report = naming_report(transcript)
+    decisions = naming_decisions(transcript)
     lines = []
     for speaker in transcript.speakers:
-        entry = report.get(speaker.id, {})
-        confidence = entry.get("confidence")
-        if (isinstance(confidence, (int, float)) and confidence < LOW_CONFIDENCE
-                and entry.get("source") not in _ALREADY_FLAGGED and speaker.name):
+        decision = decisions.get(speaker.id)
+        confidence = decision.confidence if decision is not None else None
+        if (decision is not None and confidence is not None and confidence < LOW_CONFIDENCE
+                and decision.source not in _ALREADY_FLAGGED and speaker.name):
             lines.append(f"{speaker.name} ({speaker.id}) is onzeker herkend (zekerheid {confidence:.2f}): controleer.")
     return lines
 
@@ -32,24 +33,24 @@ def low_confidence_notes(transcript: Transcript) -> list[str]:
 def found_name_notes(transcript: Transcript) -> list[str]:
     """Speakers named after what the conversation said (no sidecar or config named them): where the
     name came from, so the editor checks it as heard (Whisper may have misspelt the introduction)."""
-    report = naming_report(transcript)
+    decisions = naming_decisions(transcript)
     names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
     lines = []
     for speaker in transcript.speakers:
-        found = report.get(speaker.id, {}).get("found")
-        if not isinstance(found, dict) or not speaker.name:
+        decision = decisions.get(speaker.id)
+        found = decision.found if decision is not None else None
+        if found is None or not speaker.name:
             continue
-        start = found.get("start")
-        minutes, seconds = divmod(int(start if isinstance(start, (int, float)) else 0), 60)
-        said_by = names.get(str(found.get("said_by")), str(found.get("said_by") or "iemand"))
-        if found.get("rule") == "self-introduction":
+        minutes, seconds = divmod(int(found.start or 0), 60)
+        said_by = names.get(str(found.said_by), found.said_by or "iemand")
+        if found.rule == "self-introduction":
             how = "stelde zich voor"
-        elif found.get("rule") == "vocative":
+        elif found.rule == "vocative":
             how = f"werd aangesproken door {said_by}"
         else:
             how = f"werd voorgesteld door {said_by}"
-        organisation = found.get("organisation")
-        what = f"\u201c{found.get('heard')}\u201d" + (f" ({organisation})" if organisation else "")
+        organisation = found.organisation
+        what = f"\u201c{found.heard}\u201d" + (f" ({organisation})" if organisation else "")
         lines.append(f"{speaker.name} ({speaker.id}): naam uit het gesprek, {what} {how} op "
                      f"{minutes:02d}:{seconds:02d}: controleer naam en spelling.")
     return lines

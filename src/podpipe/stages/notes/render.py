@@ -9,7 +9,7 @@ from typing import Any
 
 from podpipe.config import Review, Settings, section_of
 from podpipe.domain import Quote, ShowNotes, Transcript
-from podpipe.stages.naming import naming_report, unconfirmed_speakers
+from podpipe.stages.naming import naming_decisions, unconfirmed_speakers
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.builder import _template_name, environment
 from podpipe.stages.notes.checks import draft_checks
@@ -71,15 +71,13 @@ def _quote_item(quote: Quote, transcript: Transcript, settings: Settings | None)
 def editor_notes(transcript: Transcript, settings: Settings | None = None) -> list[str]:
     """What the editor must check before publishing (drafts only); the settings add the feed's needs."""
     notes = []
-    report = naming_report(transcript)
+    decisions = naming_decisions(transcript)
     for speaker in unconfirmed_speakers(transcript):
         notes.append(f"{speaker.display_name} ({speaker.id}) is niet herkend: vul naam en organisatie in.")
     for speaker in transcript.speakers:
-        entry = report.get(speaker.id, {})
-        if entry.get("source") in ("first-speaker", "sidecar", "conversation") and speaker.name:
-            notes.append(
-                f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(entry['source'])}: controleer."
-            )
+        source = decisions[speaker.id].source if speaker.id in decisions else None
+        if source in ("first-speaker", "sidecar", "conversation") and speaker.name:
+            notes.append(f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(source)}: controleer.")
     notes.extend(draft_checks(transcript, settings))  # speech, uncertain names, corrected names, feed links
     if transcript.episode.metadata.get("times_estimated"):
         notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")

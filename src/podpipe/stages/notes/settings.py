@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podpipe.config import Rewrite, Settings, ShowNotesSettings, section_of  # noqa: F401 - re-exported
+from podpipe.config import Rewrite, Settings, ShowNotesSettings, project_root, section_of  # noqa: F401 - re-exported
 
 
 def shownotes_settings(settings: Settings | None = None) -> ShowNotesSettings:
@@ -13,10 +13,7 @@ def shownotes_settings(settings: Settings | None = None) -> ShowNotesSettings:
 
 
 def resolve_path(settings: Settings | None, path: Path) -> Path:
-    resolve = getattr(settings, "resolve", None)
-    if callable(resolve):
-        return resolve(path)
-    from podpipe.config import project_root
-
+    if isinstance(settings, Settings):
+        return settings.resolve(path)
     path = path.expanduser()
     return path if path.is_absolute() else project_root() / path
