@@ -73,7 +73,6 @@ from podpipe.workfiles import remove_leftovers
 # The deployment's entrypoint: the installed module, so no checkout is needed where a worker runs.
 ENTRYPOINT = "podpipe.flows.episode:process_episode"
 EPISODE_TAG = "podpipe-episode:"  # + the first 16 hex digits of the audio's sha256
-ACTIVE = [StateType.SCHEDULED, StateType.PENDING, StateType.RUNNING, StateType.PAUSED, StateType.CANCELLING]
 IN_PROCESS = "in-process"  # the infrastructure id of a run an EpisodeWorker runs in its own process
 WORKER_NAME_LABEL = "prefect.worker.name"
 
@@ -204,7 +203,7 @@ def assignments(settings: Settings, limit: int = 50) -> list[RunAssignment]:
             sort=FlowRunSort.START_TIME_DESC, limit=limit,
         )
     return [RunAssignment(episode=Path(str(run.parameters.get("source", "?"))).name,
-                       state=_state_name(run), worker=_worker_of(run), run_name=run.name)
+                          state=_state_name(run), worker=_worker_of(run), run_name=run.name)
             for run in runs]
 
 
