@@ -455,7 +455,7 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             # Their own words outrank the host's: who says "ik ben X" is X.
             full = known.text if len(known.text) >= len(name) else name
             found[normal(known.text)] = Mention(full, "PER", speaker=turn.speaker, start=turn.time_at(offset),
-                                               source=source, organisation=org or known.organisation)
+                                                source=source, organisation=org or known.organisation)
         elif org and not known.organisation:
             found[normal(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
 
@@ -539,7 +539,7 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
                     or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
                 continue
             found.setdefault(normal(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
-                                                  source="vocative"))
+                                                   source="vocative"))
     return list(found.values())
 
 

@@ -8,9 +8,6 @@ from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
 __all__ = ["DEFAULT_FILLER_WORDS", "EMBEDDED_MODEL", "Nlp", "nlp_settings"]
 
 
-
 def nlp_settings(settings: Settings | None = None) -> Nlp:
     """The ``Nlp`` section of ``settings`` (a podpipe Settings, an ``Nlp``, a dict or None)."""
     return section_of(settings, "nlp", Nlp)
-
-

@@ -121,6 +121,8 @@ def render_text(env: jinja2.Environment, base: str, language: str, **context: An
 
 @dataclass(slots=True)
 class SpeakerNames:
+    """How the notes call one speaker: full name, first name, "Name (organisation)" label, role."""
+
     id: str
     name: str
     first: str
