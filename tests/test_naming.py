@@ -341,3 +341,19 @@ def test_placeholder_names() -> None:
 
     assert is_placeholder_name("Gast 12") and is_placeholder_name("Presentator") and is_placeholder_name(None)
     assert not is_placeholder_name("Gastón Pérez")
+
+
+def test_the_host_decision_reads_back_typed(tmp_path: Path) -> None:
+    """The host decision is recorded as the ModelInfo of stage "host" and read back as a HostDecision:
+    the speaker, how they were taken for the host, and the voices compared."""
+    from podpipe.stages.naming import decide_host, decided_host
+
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_organisation="VOV")
+    vectors = _vectors()
+    VoiceprintStore(tmp_path / "voiceprints").add("Walter Schroven", vectors["SPEAKER_00"])
+    host = decided_host(decide_host(fx.transcript(named=False), settings, voiceprints=vectors))
+    assert host is not None and host.speaker == "SPEAKER_00"
+    assert host.naming.source == "voiceprint" and host.naming.similarity is not None
+    assert host.voice is not None and host.voice["voiceprint"] == "Walter Schroven"
+    assert "speaker" not in host.report_entry() and "voice" not in host.report_entry()
+    assert decided_host(fx.transcript(named=False)) is None, "before the decision there is none"

@@ -174,6 +174,27 @@ class NamingDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class HostDecision:
+    """Which speaker hosts, decided once before the analysis (the ``ModelInfo`` of stage ``"host"``):
+    the speaker, how (a :class:`NamingDecision`), and what the voiceprint comparison found."""
+
+    speaker: str | None  # the diarisation label; None: nobody could be taken for the host
+    naming: NamingDecision
+    voice: Mapping[str, object] | None = None  # the voiceprint compared, its threshold, each voice's cosine
+    record: Mapping[str, object] = field(default_factory=dict)  # as recorded, for the naming report
+
+    def report_entry(self) -> dict[str, object]:
+        """The host's line of the naming report: the record without the speaker and the voices."""
+        return {key: value for key, value in self.record.items() if key not in ("speaker", "voice")}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> HostDecision:
+        voice = record.get("voice")
+        return cls(speaker=_text(record.get("speaker")), naming=NamingDecision.from_record(record),
+                   voice=voice if isinstance(voice, Mapping) else None, record=dict(record))
+
+
+@dataclass(frozen=True, slots=True)
 class CastMember:
     """A person the episode may have: the host, a sidecar guest, or one of the show's known people."""
 

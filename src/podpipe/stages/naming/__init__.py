@@ -23,7 +23,13 @@ from __future__ import annotations
 
 from podpipe.config import Naming
 from podpipe.stages.naming.guests import correct_introduced_names, name_speakers
-from podpipe.stages.naming.host import HOST_STAGE, decide_host, heard_self_introductions, host_decision
+from podpipe.stages.naming.host import (
+    HOST_STAGE,
+    decide_host,
+    decided_host,
+    heard_self_introductions,
+    host_decision,
+)
 from podpipe.stages.naming.report import (
     FALLBACK_SOURCE,
     NAMING_STAGE,
@@ -54,6 +60,7 @@ __all__ = [
     "correct_introduced_names",
     "cosine",
     "decide_host",
+    "decided_host",
     "enrol_configured_host",
     "enrol_voiceprint",
     "heard_self_introductions",

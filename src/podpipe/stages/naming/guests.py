@@ -17,9 +17,9 @@ from podpipe.stages.naming.correct import cast_terms, frequent_words, name_words
 from podpipe.stages.naming.found import episode_cast, found_entry
 from podpipe.stages.naming.host import (
     decide_host,
+    decided_host,
     evidence_entry,
     heard_self_introductions,
-    host_decision,
     speaking_order,
     voice_similarities,
 )
@@ -101,10 +101,11 @@ def name_speakers(
     cleared = [replace(s, name=None) if s.name and previous.get(s.id, {}).get("source") == FALLBACK_SOURCE
                else replace(s) for s in transcript.speakers]  # a fallback of an earlier run is no evidence
     transcript = replace(transcript, speakers=cleared)
-    if host_decision(transcript) is None or not any(s.role == Role.HOST for s in transcript.speakers):
+    host = decided_host(transcript)
+    if host is None or not any(s.role == Role.HOST for s in transcript.speakers):
         transcript = decide_host(transcript, settings, voiceprints=voiceprints, store=store)
-    host = host_decision(transcript) or {}
-    host_label = host.get("speaker")
+        host = decided_host(transcript)
+    host_label = host.speaker if host is not None else None
     order = speaking_order(transcript)
     speakers = {label: Speaker(id=label) for label in order}
     speakers.update({s.id: replace(s) for s in transcript.speakers})
@@ -113,8 +114,8 @@ def name_speakers(
     for label, speaker in speakers.items():
         if speaker.name and label != host_label:
             report[label] = {"source": "transcript"}
-    if host_label in speakers and speakers[host_label].name:
-        report[host_label] = {k: v for k, v in host.items() if k not in ("speaker", "voice")}
+    if host is not None and host_label in speakers and speakers[host_label].name:
+        report[host_label] = host.report_entry()
 
     grown = episode_cast(transcript, settings)
     cast = grown.cast
@@ -141,9 +142,9 @@ def name_speakers(
     if not cast.closed:
         _by_elimination(speakers, free, members, grown.found, report)
     _fallbacks(speakers, order, host_label, report, config)
+    voice = {"voice": host.voice} if host is not None and host.voice is not None else {}
     info = ModelInfo(stage=NAMING_STAGE, name="podpipe speaker naming", version="2",
-                     settings={"speakers": report, **({"voice": host["voice"]} if "voice" in host else {}),
-                               "cast": "closed" if cast.closed else "open"})
+                     settings={"speakers": report, **voice, "cast": "closed" if cast.closed else "open"})
     models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
     named = replace(transcript, speakers=list(speakers.values()), models=models)
     # Against the cast before the conversation grew it: a misheard self-introduction is in the grown one.

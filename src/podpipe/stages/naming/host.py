@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from podpipe.config import Settings
-from podpipe.domain import CastMember, Mention, ModelInfo, Role, Speaker, Transcript
+from podpipe.domain import CastMember, HostDecision, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.stages.naming.found import episode_cast, found_entry
 from podpipe.stages.naming.report import naming_settings
 from podpipe.stages.naming.resolve import (
@@ -138,4 +138,11 @@ def decide_host(
 
 
 def host_decision(transcript: Transcript) -> dict[str, Any] | None:
+    """The host decision as recorded (see :func:`decided_host` for it typed)."""
     return next((dict(m.settings) for m in transcript.models if m.stage == HOST_STAGE), None)
+
+
+def decided_host(transcript: Transcript) -> HostDecision | None:
+    """The host decision :func:`decide_host` recorded, typed; None before it ran."""
+    record = host_decision(transcript)
+    return HostDecision.from_record(record) if record is not None else None
