@@ -153,10 +153,11 @@ def test_the_heading_question_follows_what_the_theme_does(parse) -> None:
 
 
 def test_no_heading_question_repeats_within_a_draft() -> None:
+    from podpipe.config import Settings
     from podpipe.stages.notes.builder import _heading, environment
-    from podpipe.stages.notes.settings import shownotes_settings
 
-    env, config, asked = environment(), shownotes_settings(None), set()
+    settings = Settings.model_construct()  # the packaged defaults
+    env, config, asked = environment(settings), settings.shownotes, set()
     headings = [
         _heading(env, config, {"label": label, "labels": [label], "index": i}, ["value"], asked)
         for i, label in enumerate(["leesclub", "subsidie", "boekenkring", "voorleesuur"])

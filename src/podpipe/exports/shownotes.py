@@ -25,7 +25,7 @@ def show_notes_names(final: bool = False) -> dict[str, str]:
 
 
 def write_show_notes(
-    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Settings | None = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Settings, *, final: bool = False
 ) -> list[Path]:
     """``shownotes.json`` and ``shownotes.{draft|final}.{md,html,docx}``, atomically, never over an
     editor's changed or approved file (those get a ``.v<N>`` sibling, see exports.layout)."""

@@ -21,7 +21,7 @@ from podpipe.stages.notes.serialize import (
     shownotes_from_dict,
     shownotes_to_dict,
 )
-from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings, shownotes_settings
+from podpipe.stages.notes.settings import Rewrite, ShowNotesSettings
 
 __all__ = [
     "SHOWNOTES_FORMAT",
@@ -35,6 +35,5 @@ __all__ = [
     "render_html",
     "render_markdown",
     "shownotes_from_dict",
-    "shownotes_settings",
     "shownotes_to_dict",
 ]

@@ -32,7 +32,6 @@ from podpipe.domain import (
     Transcript,
 )
 from podpipe.models.nlp import load_nlp
-from podpipe.stages.analyse.settings import nlp_settings
 from podpipe.stages.naming import speaker_label
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.grammar import keep_grammatical
@@ -49,7 +48,7 @@ from podpipe.stages.notes.labels import (
 )
 from podpipe.stages.notes.paraphrase import Speakers, Statement, said_sentences, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
-from podpipe.stages.notes.settings import ShowNotesSettings, resolve_path, shownotes_settings
+from podpipe.stages.notes.settings import ShowNotesSettings
 from podpipe.text import clock, plain_words
 
 log = logging.getLogger(__name__)
@@ -60,8 +59,8 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 
 
-def template_dirs(config: ShowNotesSettings, settings: Settings | None = None) -> list[Path]:
-    configured = resolve_path(settings, config.templates)
+def template_dirs(config: ShowNotesSettings, settings: Settings) -> list[Path]:
+    configured = settings.resolve(config.templates)
     return [configured] if configured == DEFAULT_TEMPLATES else [configured, DEFAULT_TEMPLATES]
 
 
@@ -87,8 +86,8 @@ def _environment(dirs: tuple[Path, ...], autoescape: bool) -> jinja2.Environment
     return env
 
 
-def environment(settings: Settings | None = None, *, autoescape: bool = False) -> jinja2.Environment:
-    config = shownotes_settings(settings)
+def environment(settings: Settings, *, autoescape: bool = False) -> jinja2.Environment:
+    config = settings.shownotes
     return _environment(tuple(template_dirs(config, settings)), autoescape)
 
 
@@ -131,7 +130,7 @@ class SpeakerNames:
     role: str | None
 
 
-def _person(speaker: Speaker, settings: Settings | None) -> SpeakerNames:
+def _person(speaker: Speaker, settings: Settings) -> SpeakerNames:
     name = speaker.display_name
     return SpeakerNames(
         id=speaker.id,
@@ -144,7 +143,7 @@ def _person(speaker: Speaker, settings: Settings | None) -> SpeakerNames:
 
 
 def _people(
-    transcript: Transcript, settings: Settings | None
+    transcript: Transcript, settings: Settings
 ) -> tuple[SpeakerNames | None, list[SpeakerNames], dict[str, SpeakerNames]]:
     order = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
     speakers = [transcript.speaker(label) or Speaker(id=label) for label in order]
@@ -175,7 +174,7 @@ def _introduction_order(guests: list[SpeakerNames], analysis: Analysis) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
-def _sentences(transcript: Transcript, analysis: Analysis, settings: Settings | None) -> list[ParsedSentence]:
+def _sentences(transcript: Transcript, analysis: Analysis, settings: Settings) -> list[ParsedSentence]:
     """The analysis' parsed sentences; an analysis written before it carried them is parsed now."""
     if analysis.sentences:
         return list(analysis.sentences)
@@ -206,7 +205,7 @@ def _blocked(transcript: Transcript, analysis: Analysis) -> set[str]:
     return blocked | {part for name in list(blocked) for part in name.split()}
 
 
-def _stop_words(settings: Settings | None) -> frozenset[str]:
+def _stop_words(settings: Settings) -> frozenset[str]:
     try:
         from spacy.lang.nl.stop_words import STOP_WORDS
     except ImportError:  # pragma: no cover - spaCy is a dependency of podpipe
@@ -233,7 +232,7 @@ class _Episode:
     thread: str | None
 
 
-def _understand(transcript: Transcript, analysis: Analysis, settings: Settings | None, hosts: set[str]) -> _Episode:
+def _understand(transcript: Transcript, analysis: Analysis, settings: Settings, hosts: set[str]) -> _Episode:
     sentences = _sentences(transcript, analysis, settings)
     blocked, stop = _blocked(transcript, analysis), _stop_words(settings)
     concepts = theme_concepts(sentences, analysis.themes, blocked, stop, hosts)
@@ -250,7 +249,7 @@ def _understand(transcript: Transcript, analysis: Analysis, settings: Settings |
 
 
 def build_show_notes(
-    transcript: Transcript, analysis: Analysis, settings: Settings | None = None, *, transport: Any = None
+    transcript: Transcript, analysis: Analysis, settings: Settings, *, transport: Any = None
 ) -> ShowNotes:
     """Title, intro, one section per theme (question-style heading, paraphrase, verbatim quotes), closing.
 
@@ -258,15 +257,15 @@ def build_show_notes(
     OpenAI-compatible endpoint (``transport``: an httpx transport, for tests); any failure keeps the
     extractive draft.
     """
-    config = shownotes_settings(settings)
+    config = settings.shownotes
     env = environment(settings)
     host, guests, people = _people(transcript, settings)
     guests = _introduction_order(guests, analysis)
     episode_view = _understand(transcript, analysis, settings, {host.id} if host else set())
     speakers = _speakers(people, host, _proper_words(episode_view.sentences, transcript))
-    max_words = nlp_settings(settings).quote_max_words
+    max_words = settings.nlp.quote_max_words
     quotes = verbatim_quotes([trim_quote(q, max_words) for q in analysis.quotes], transcript)
-    fillers = {w.casefold() for w in nlp_settings(settings).filler_words}
+    fillers = {w.casefold() for w in settings.nlp.filler_words}
     nlp = load_nlp(settings)
 
     sections: list[Section] = []
@@ -437,7 +436,7 @@ def _heading(
 
 def _context(
     transcript: Transcript,
-    settings: Settings | None,
+    settings: Settings,
     config: ShowNotesSettings,
     host: SpeakerNames | None,
     guests: list[SpeakerNames],

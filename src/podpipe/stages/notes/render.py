@@ -7,14 +7,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from podpipe.config import Review, Settings, section_of
+from podpipe.config import Settings
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_decisions, unconfirmed_speakers
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.builder import _template_name, environment
 from podpipe.stages.notes.checks import draft_checks
 from podpipe.stages.notes.references import resolved_notes
-from podpipe.stages.notes.settings import shownotes_settings
 from podpipe.text import clock
 
 
@@ -39,8 +38,8 @@ class SectionView:
     keyphrases: list[str] = field(default_factory=list)
 
 
-def timestamp_href(seconds: float | None, transcript: Transcript, settings: Settings | None = None) -> str:
-    config = shownotes_settings(settings)
+def timestamp_href(seconds: float | None, transcript: Transcript, settings: Settings) -> str:
+    config = settings.shownotes
     seconds = max(0.0, seconds or 0.0)
     return config.timestamp_link.format(
         clock=clock(seconds), seconds=int(seconds), slug=transcript.episode.slug
@@ -56,7 +55,7 @@ def _anchor(text: str, used: set[str]) -> str:
     return anchor
 
 
-def _quote_item(quote: Quote, transcript: Transcript, settings: Settings | None) -> Item:
+def _quote_item(quote: Quote, transcript: Transcript, settings: Settings) -> Item:
     speaker = transcript.speaker(quote.speaker)
     return Item(
         kind="quote",
@@ -115,15 +114,9 @@ def _source_nl(source: str) -> str:
     }.get(source, source)
 
 
-def _low_confidence(settings: Settings | None) -> float:
-    return section_of(settings, "review", Review).low_confidence
-
-
-def view(
-    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
-) -> dict[str, Any]:
+def view(notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False) -> dict[str, Any]:
     """What the Markdown and HTML templates render: sections with paragraphs and quotes interleaved."""
-    config = shownotes_settings(settings)
+    config = settings.shownotes
     notes = resolved_notes(notes, transcript.speakers)  # names are references until rendered
     used: set[str] = set()
     sections = []
@@ -160,7 +153,7 @@ def view(
         "final": final,
         "editor_notes": [] if final else [
             *editor_notes(transcript, settings),
-            *uncertain_quote_notes(notes, transcript, _low_confidence(settings)),
+            *uncertain_quote_notes(notes, transcript, settings.review.low_confidence),
         ],
         "episode": transcript.episode,
         "language": config.language,
@@ -173,7 +166,7 @@ md_url = dutch.md_url
 
 
 def render_markdown(
-    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
 ) -> str:
     env = environment(settings)
     template = env.get_template(_template_name(env, "shownotes.md", ""))
@@ -182,7 +175,7 @@ def render_markdown(
 
 
 def render_html(
-    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
 ) -> str:
     env = environment(settings, autoescape=True)
     template = env.get_template(_template_name(env, "shownotes.html", ""))
@@ -190,7 +183,7 @@ def render_html(
 
 
 def render_docx(
-    notes: ShowNotes, transcript: Transcript, settings: Settings | None = None, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
 ) -> bytes:
     """A Word document with real styles: Title, Heading 1 per section, Quote for quotes."""
     from docx import Document

@@ -16,7 +16,6 @@ import httpx
 
 from podpipe.config import Settings
 from podpipe.domain import ShowNotes, Transcript
-from podpipe.stages.notes.settings import shownotes_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,11 +31,11 @@ SYSTEM_PROMPT = (
 def rewrite_show_notes(
     notes: ShowNotes,
     transcript: Transcript,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> ShowNotes:
-    config = shownotes_settings(settings).rewrite
+    config = settings.shownotes.rewrite
     payload = {
         "sections": [
             {"heading": s.heading, "paragraphs": s.paragraphs, "keyphrases": s.keyphrases}
