@@ -266,7 +266,7 @@ def episode12():
 
     transcript = load_transcript_any(path)
     analysis = analyse(transcript, Nlp(model=model))
-    transcript = name_speakers(transcript, analysis, None)
+    transcript = name_speakers(transcript, analysis, settings_with())
     labels = json.loads(path.read_text(encoding="utf-8"))
     return transcript, analysis, build_show_notes(transcript, analysis, settings_with()), labels
 

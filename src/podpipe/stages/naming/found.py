@@ -82,7 +82,7 @@ def grow_cast(cast: Cast, people: Sequence[Mention], host_label: str | None) -> 
     return GrownCast(grown, found)
 
 
-def episode_cast(transcript: Transcript, settings: Settings | None) -> GrownCast:
+def episode_cast(transcript: Transcript, settings: Settings) -> GrownCast:
     """The episode's cast (config and sidecar, :func:`podpipe.cast.cast_of`) grown from its conversation.
 
     Introductions first; when an open cast then has fewer guests than there are voices beside the

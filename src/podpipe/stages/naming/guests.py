@@ -23,7 +23,7 @@ from podpipe.stages.naming.host import (
     speaking_order,
     voice_similarities,
 )
-from podpipe.stages.naming.report import FALLBACK_SOURCE, NAMING_STAGE, naming_report, naming_settings
+from podpipe.stages.naming.report import FALLBACK_SOURCE, NAMING_STAGE, naming_report
 from podpipe.stages.naming.resolve import (
     Evidence,
     best_member,
@@ -84,7 +84,7 @@ def _guest_evidence(
 def name_speakers(
     transcript: Transcript,
     analysis: Analysis | None,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -96,7 +96,7 @@ def name_speakers(
     this episode's centroid embedding per diarisation label, compared with the stored voiceprints of
     the host and of every enrolled guest.
     """
-    config = naming_settings(settings)
+    config = settings.naming
     previous = naming_report(transcript)
     cleared = [replace(s, name=None) if s.name and previous.get(s.id, {}).get("source") == FALLBACK_SOURCE
                else replace(s) for s in transcript.speakers]  # a fallback of an earlier run is no evidence

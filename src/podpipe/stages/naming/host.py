@@ -13,7 +13,6 @@ import numpy as np
 from podpipe.config import Settings
 from podpipe.domain import CastMember, HostDecision, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.stages.naming.found import episode_cast, found_entry
-from podpipe.stages.naming.report import naming_settings
 from podpipe.stages.naming.resolve import (
     Assignment,
     first_speech_evidence,
@@ -78,7 +77,7 @@ def evidence_entry(assignment: Assignment) -> dict[str, Any]:
 
 def decide_host(
     transcript: Transcript,
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -89,7 +88,7 @@ def decide_host(
     The speaker gets role host (and the host's name and organisation); the decision and its evidence
     are recorded as the ``ModelInfo`` of stage ``"host"``, which :func:`name_speakers` reads.
     """
-    config = naming_settings(settings)
+    config = settings.naming
     grown = episode_cast(transcript, settings)
     cast = grown.cast
     order = speaking_order(transcript)

@@ -54,9 +54,9 @@ def unconfirmed_speakers(transcript: Transcript) -> list[Speaker]:
     return [s for s in transcript.speakers if not s.name or (s.id in decisions and decisions[s.id].is_fallback)]
 
 
-def speaker_label(speaker: Speaker, settings: Settings | None = None) -> str:
+def speaker_label(speaker: Speaker, settings: Settings) -> str:
     """ "Name (organisation)", or the host's description from the config."""
-    config = naming_settings(settings)
+    config = settings.naming
     name = speaker.display_name
     detail = speaker.organisation
     if (

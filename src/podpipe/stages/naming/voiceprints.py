@@ -15,7 +15,6 @@ from slugify import slugify
 
 from podpipe.config import Settings
 from podpipe.files import write_text_atomic
-from podpipe.stages.naming.report import naming_settings
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +42,10 @@ class VoiceprintStore:
         self.directory = Path(directory)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None) -> VoiceprintStore:
-        config = naming_settings(settings)
-        directory = config.voiceprints_dir
-        if directory is None:
-            output = settings.paths.output if isinstance(settings, Settings) else Path("output")
-            directory = Path(output) / "voiceprints"
-        return cls(settings.resolve(Path(directory)) if isinstance(settings, Settings) else Path(directory))
+    def from_settings(cls, settings: Settings) -> VoiceprintStore:
+        """``[naming] voiceprints_dir``, else ``voiceprints/`` in the output folder."""
+        directory = settings.naming.voiceprints_dir or settings.paths.output / "voiceprints"
+        return cls(settings.resolve(Path(directory)))
 
     def path(self, name: str) -> Path:
         return self.directory / f"{slugify(name) or 'speaker'}.json"
@@ -138,7 +134,7 @@ def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any 
 def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voiceprint | None:
     """The configured host's voiceprint from ``naming.host_reference_clip``, once: None when there is
     no clip, or the store has them already."""
-    config = naming_settings(settings)
+    config = settings.naming
     if not (config.host_name and config.host_reference_clip):
         return None
     if VoiceprintStore.from_settings(settings).get(config.host_name) is not None:
