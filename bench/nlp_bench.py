@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from podpipe.config import Settings
 from podpipe.models.nlp import load_embedder, load_nlp
 from podpipe.stages.analyse import analyse, load_transcript_any
 from podpipe.stages.analyse.evaluate import score_analysis
@@ -92,12 +93,12 @@ def main() -> None:
     hour = transcript_from_turns(one_hour(data, args.words), source="one-hour")
     trace: dict[str, Any] = {}
     started = time.perf_counter()
-    hour_analysis = analyse(hour, config, trace=trace)
+    hour_analysis = analyse(hour, Settings.model_construct(nlp=config), trace=trace)
     hour_seconds = time.perf_counter() - started
 
     transcript = load_transcript_any(path)
     started = time.perf_counter()
-    analysis = analyse(transcript, config)
+    analysis = analyse(transcript, Settings.model_construct(nlp=config))
     episode_seconds = time.perf_counter() - started
     score = score_analysis(analysis, transcript, data, config.filler_words)
 

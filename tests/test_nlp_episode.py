@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from podpipe.config import Settings
 from podpipe.domain import Analysis, Role, Transcript
 from podpipe.io import ANALYSIS
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
@@ -51,7 +52,7 @@ def config() -> Nlp:
 
 @pytest.fixture(scope="module")
 def analysis(episode: tuple[Transcript, dict[str, Any]], config: Nlp) -> Analysis:
-    return analyse(episode[0], config)
+    return analyse(episode[0], Settings.model_construct(nlp=config))
 
 
 def test_every_labelled_theme_is_found(
@@ -152,7 +153,7 @@ def test_without_metadata_introductions_still_name_the_guests(
     from podpipe.domain import Speaker
 
     anonymous = replace(transcript, speakers=[Speaker(s.id, role=s.role) for s in transcript.speakers])
-    analysis = analyse(anonymous, config)
+    analysis = analyse(anonymous, Settings.model_construct(nlp=config))
     people = {p.text: p for p in analysis.people}
     for speaker in labels["speakers"]:
         assert people[speaker["name"]].organisation == speaker["organisation"], people

@@ -265,7 +265,7 @@ def episode12():
     from podpipe.stages.naming import name_speakers
 
     transcript = load_transcript_any(path)
-    analysis = analyse(transcript, Nlp(model=model))
+    analysis = analyse(transcript, Settings.model_construct(nlp=Nlp(model=model)))
     transcript = name_speakers(transcript, analysis, settings_with())
     labels = json.loads(path.read_text(encoding="utf-8"))
     return transcript, analysis, build_show_notes(transcript, analysis, settings_with()), labels

@@ -36,21 +36,18 @@ from podpipe.stages.analyse.keyphrases import (
 from podpipe.stages.analyse.parsed import parsed_sentences
 from podpipe.stages.analyse.quotes import select_quotes
 from podpipe.stages.analyse.segmentation import SegmentationTrace, ThemeSpan, segment
-from podpipe.stages.analyse.settings import Nlp, nlp_settings
+from podpipe.stages.analyse.settings import Nlp
 
 log = logging.getLogger(__name__)
 
 
-def analyse(
-    transcript: Transcript, settings: Settings | None = None, *, trace: dict[str, Any] | None = None
-) -> Analysis:
+def analyse(transcript: Transcript, settings: Settings, *, trace: dict[str, Any] | None = None) -> Analysis:
     """Themes (3-6, with keyphrases, span and start time), quotes, people and organisations.
 
-    ``settings``: podpipe's Settings (``settings.nlp`` if it has one, else the defaults of
-    :class:`podpipe.stages.analyse.settings.Nlp`), an ``Nlp`` or None. ``trace``, if given, receives timings and
+    ``settings``: its ``nlp`` section, and the show's name. ``trace``, if given, receives timings and
     the segmentation's scores.
     """
-    config = nlp_settings(settings)
+    config = settings.nlp
     timings: dict[str, float] = {}
     lap = _stopwatch(timings)
     nlp = load_nlp(settings)

@@ -53,17 +53,14 @@ def parsed_sentences(conv: Conversation, theme_of: dict[int, int] | None = None)
     return records
 
 
-def parse_transcript(
-    transcript: Transcript, themes: list[Theme], settings: Settings | None = None
-) -> list[ParsedSentence]:
+def parse_transcript(transcript: Transcript, themes: list[Theme], settings: Settings) -> list[ParsedSentence]:
     """The sentences of a transcript parsed now, for an analysis written before it carried them.
 
     A sentence belongs to the theme that holds its first segment.
     """
     from podpipe.models.nlp import load_nlp
-    from podpipe.stages.analyse.settings import nlp_settings
 
-    config = nlp_settings(settings)
+    config = settings.nlp
     conv = build_conversation(
         transcript,
         load_nlp(settings),
