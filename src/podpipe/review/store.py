@@ -102,11 +102,11 @@ def _now() -> str:
 DEFAULT_ZONE = "Europe/Brussels"
 
 
-def zone_of(settings: Settings | None) -> ZoneInfo:
-    return ZoneInfo((settings.review.timezone if isinstance(settings, Settings) else None) or DEFAULT_ZONE)
+def zone_of(settings: Settings) -> ZoneInfo:
+    return ZoneInfo(settings.review.timezone or DEFAULT_ZONE)
 
 
-def local_now(settings: Settings | None) -> str:
+def local_now(settings: Settings) -> str:
     """Now as ISO 8601 with the configured zone's offset, e.g. ``2026-03-29T14:05:09+02:00``."""
     return dt.datetime.now(zone_of(settings)).isoformat(timespec="seconds")
 
@@ -286,7 +286,7 @@ def _lock(out_dir: Path) -> FileLock:
 
 
 def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], note: str,
-                      corrections: dict[int, str], *, settings: Settings | None,
+                      corrections: dict[int, str], *, settings: Settings,
                       note_args: dict[str, str] | None = None,
                       line_speakers: dict[int, str] | None = None, joins: list[int] | None = None) -> dict[str, Any]:
     return {"version": version, "saved_at": local_now(settings), "note": note, "note_args": dict(note_args or {}),
@@ -296,7 +296,7 @@ def _version_document(version: int, notes: ShowNotes, speakers: list[Speaker], n
             "joins": sorted(set(joins or []))}
 
 
-def _keep_version_zero(out_dir: Path, settings: Settings | None) -> None:
+def _keep_version_zero(out_dir: Path, settings: Settings) -> None:
     """Copy the pipeline's draft and ASR transcript into versions/ before anything overwrites them."""
     if _version_zero_file(out_dir) is not None:
         return
