@@ -42,7 +42,7 @@ from typing import Any
 
 from nlp_bench import report, shared_dir  # noqa: E402 - bench/ is on the path when run as a script
 
-from podpipe.config import Settings
+from podpipe.config import Settings, show_name
 from podpipe.domain import ShowNotes
 from podpipe.models.nlp import load_nlp
 from podpipe.stages.analyse import load_transcript_any
@@ -94,7 +94,7 @@ def _parts(notes: ShowNotes, turn_at: Any) -> list[Part]:
 
 
 def score(notes: ShowNotes, data: dict[str, Any], settings: Settings, starts: list[float]) -> dict[str, Any]:
-    nlp = load_nlp(settings)
+    nlp = load_nlp(settings.nlp, show_name(settings))
 
     def turn_at(time: float | None) -> int:
         moment = round(time or 0.0, 3)

@@ -18,7 +18,7 @@ from podpipe.stages.analyse.keyphrases import mmr
 from podpipe.stages.analyse.loader import load_transcript_any
 from podpipe.stages.analyse.quotes import statement_cues
 from podpipe.stages.analyse.segmentation import depth_scores, intro_end, segment
-from podpipe.stages.analyse.settings import DEFAULT_FILLER_WORDS, Nlp, nlp_settings
+from podpipe.stages.analyse.settings import DEFAULT_FILLER_WORDS, Nlp
 from podpipe.stages.analyse.text import remove_fillers, split_long_span, split_sentence_spans, split_sentences
 
 FILLERS = DEFAULT_FILLER_WORDS
@@ -318,10 +318,7 @@ def test_load_podpipe_transcript(tmp_path: Path) -> None:
 
 
 def test_settings_defaults_and_validation() -> None:
-    class Bare:  # a Settings object from before config.py knew [nlp]
-        pass
-
-    config = nlp_settings(Bare())
+    config = Nlp()
     assert (config.min_themes, config.max_themes, config.quote_min_words, config.quote_max_words) == (
         3,
         6,
@@ -329,7 +326,7 @@ def test_settings_defaults_and_validation() -> None:
         60,
     )
     assert config.model == "embedded" and config.quote_host is False and "euh" in config.filler_words
-    assert nlp_settings({"quote_host": True}).quote_host is True
+    assert Nlp(quote_host=True).quote_host is True
     with pytest.raises(ValueError):
         Nlp(min_themes=5, max_themes=3)
 

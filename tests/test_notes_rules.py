@@ -19,9 +19,10 @@ from podpipe.stages.notes.labels import host_recap, is_outro, outro_themes, them
 
 @pytest.fixture(scope="module")
 def nlp():
+    from podpipe.config import Nlp
     from podpipe.models.nlp import has_parse, load_nlp
 
-    pipeline = load_nlp()
+    pipeline = load_nlp(Nlp())
     if not has_parse(pipeline):
         pytest.skip("podpipe's Dutch pipeline is not installed")
     return pipeline

@@ -26,7 +26,7 @@ from tests.podcasting_conformance import feed_problems, folder_problems
 
 
 def test_chapters_from_analysis_with_intro_and_end_times() -> None:
-    data = chapters_json(fx.analysis(), fx.transcript())
+    data = chapters_json(fx.analysis(), fx.transcript(), settings=Settings.model_construct())
     assert data["version"] == "1.2.0"
     assert data["chapters"] == [
         {"startTime": 0, "endTime": 12.5, "title": "Intro"},
@@ -42,7 +42,7 @@ def test_chapters_from_notes_use_headings_and_no_intro_when_first_starts_at_zero
         closing="c",
         sections=[Section("Eerste: waarom?", ["p"], start=0.0), Section("Tweede: hoe?", ["p"], start=61.25)],
     )
-    chapters = chapters_json(notes, fx.transcript())["chapters"]
+    chapters = chapters_json(notes, fx.transcript(), settings=Settings.model_construct())["chapters"]
     assert chapters == [
         {"startTime": 0.0, "endTime": 61.25, "title": "Eerste: waarom?"},
         {"startTime": 61.25, "endTime": 80.0, "title": "Tweede: hoe?"},
@@ -53,7 +53,8 @@ def test_chapter_headings_resolve_speaker_references() -> None:
     transcript = fx.transcript()
     speaker = transcript.speakers[0]
     notes = ShowNotes("t", "i", [Section(f"Waarom [[speaker:{speaker.id}:first]] begon", ["p"], start=3.0)], "c")
-    assert chapters_json(notes, transcript)["chapters"][1]["title"] == f"Waarom {speaker.display_name.split()[0]} begon"
+    chapters = chapters_json(notes, transcript, settings=Settings.model_construct())["chapters"]
+    assert chapters[1]["title"] == f"Waarom {speaker.display_name.split()[0]} begon"
 
 
 def test_podcast_name_comes_from_the_show_setting() -> None:

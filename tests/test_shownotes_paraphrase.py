@@ -15,9 +15,10 @@ NAMES = {"Ellen", "Bram", "Walter"}
 
 @pytest.fixture(scope="module")
 def parse():
+    from podpipe.config import Nlp
     from podpipe.models.nlp import has_parse, load_nlp
 
-    nlp = load_nlp()
+    nlp = load_nlp(Nlp())
     if not has_parse(nlp):
         pytest.skip("podpipe's Dutch pipeline is not installed")
 

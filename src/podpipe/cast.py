@@ -54,8 +54,7 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     """
     metadata = metadata or {}
     # No settings: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
-    naming, nlp, show = (settings.naming, settings.nlp, settings.show) if isinstance(settings, Settings) \
-        else (None, None, None)
+    naming, nlp, show = (settings.naming, settings.nlp, settings.show) if settings is not None else (None, None, None)
     config_host = None
     host_name = _text(naming.host_name) if naming is not None else None
     if naming is not None and host_name:
@@ -93,7 +92,7 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     )
 
 
-def cast_of(episode: Episode, settings: Settings | None) -> Cast:
+def cast_of(episode: Episode, settings: Settings) -> Cast:
     """The episode's cast: its sidecar (``episode.metadata``) with the settings."""
     return build_cast(settings, episode.metadata)
 

@@ -6,7 +6,7 @@ Light on imports (no models, no stages): the flows, transcription and the review
 
 from __future__ import annotations
 
-from podpipe.config import Settings, SettingsSection
+from podpipe.config import Settings
 from podpipe.domain import SpeechCheck, Transcript
 
 SPEECH_CHECK_STAGE = "speech-check"
@@ -44,11 +44,9 @@ def speech_notes(transcript: Transcript) -> list[str]:
     return []
 
 
-def publishing_notes(settings: Settings | SettingsSection | None) -> list[str]:
+def publishing_notes(settings: Settings) -> list[str]:
     """What the feed files need from the settings before they go out: absolute (https) links in
     episode.feed.xml, the show's name in chapters.json."""
-    if not isinstance(settings, Settings):
-        return []  # settings of the show notes alone say nothing about the feed
     files_url = settings.show.files_url
     lines = []
     if not files_url:

@@ -14,7 +14,7 @@ import os
 import shutil
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import (
@@ -377,29 +377,9 @@ def init_project(folder: Path) -> list[Path]:
     return written
 
 
-SectionT = TypeVar("SectionT", bound=BaseModel)
-
-
-def section_of(
-    settings: Settings | BaseModel | dict[str, object] | None, name: str, section_type: type[SectionT]
-) -> SectionT:
-    """One section, from whatever a caller holds: Settings, the section itself, a dict, or None (defaults)."""
-    if settings is None:
-        return section_type()
-    if isinstance(settings, section_type):
-        return settings
-    if isinstance(settings, dict):
-        return section_type(**settings)
-    section = getattr(settings, name, None)
-    if isinstance(section, section_type):
-        return section
-    return section_type() if section is None else section_type(**dict(section))
-
-
-def show_name(settings: Settings | SettingsSection | dict[str, object] | None) -> str | None:
-    """The show's name from ``[show] name``; None where it is unset, or where a stage was given its own
-    section (or a dict) rather than the whole settings."""
-    return (settings.show.name or None) if isinstance(settings, Settings) else None
+def show_name(settings: Settings) -> str | None:
+    """The show's name from ``[show] name``; None where it is unset."""
+    return settings.show.name or None
 
 
 _config_override: Path | None = None

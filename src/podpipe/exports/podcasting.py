@@ -46,8 +46,7 @@ JSON_CUES = Layout(line_chars=84, max_lines=1)  # one sentence-ish entry per cue
 
 
 def chapters_json(
-    source: ShowNotes | Analysis, transcript: Transcript, *, intro_title: str = INTRO_TITLE,
-    settings: Settings | None = None,
+    source: ShowNotes | Analysis, transcript: Transcript, *, settings: Settings, intro_title: str = INTRO_TITLE,
 ) -> dict[str, Any]:
     """``{"version": "1.2.0", "chapters": [{"startTime", "endTime", "title"}, ...]}`` in time order;
     ``podcastName`` from ``[show] name`` (or the transcript's metadata), left out when neither names the
@@ -97,9 +96,9 @@ def podcast_transcript_json(transcript: Transcript) -> dict[str, Any]:
     return {"version": TRANSCRIPT_VERSION, "segments": segments}
 
 
-def feed_base_url(transcript: Transcript, settings: Settings | None) -> str:
+def feed_base_url(transcript: Transcript, settings: Settings) -> str:
     """``[show] files_url`` with ``{slug}`` filled in, or "" when it is not set (links stay relative)."""
-    base = settings.show.files_url if isinstance(settings, Settings) else None
+    base = settings.show.files_url
     return base.format(slug=transcript.episode.slug) if base else ""
 
 
@@ -114,7 +113,7 @@ class FeedPerson:
     img: str | None = None
 
 
-def feed_people(transcript: Transcript, settings: Settings | None = None) -> list[FeedPerson]:
+def feed_people(transcript: Transcript, settings: Settings) -> list[FeedPerson]:
     """Host first, then guests: the named speakers (the editor's names once reviewed), then whoever the
     cast (config host, sidecar) says takes part but no voice was named after. Links come from the sidecar."""
     cast = cast_of(transcript.episode, settings)
@@ -138,7 +137,7 @@ def feed_people(transcript: Transcript, settings: Settings | None = None) -> lis
 
 
 def feed_snippet(
-    transcript: Transcript, settings: Settings | None = None, *, names: dict[str, str] | None = None
+    transcript: Transcript, settings: Settings, *, names: dict[str, str] | None = None
 ) -> str:
     """``episode.feed.xml``: one ``<item>`` declaring the podcast namespace, with the tags for the
     episode's RSS item: ``<podcast:person>`` for host and guests, ``<podcast:chapters>`` and a
@@ -151,7 +150,7 @@ def feed_snippet(
     """
     names = names or {}
     base = feed_base_url(transcript, settings)
-    language = transcript.language or (settings.show.language if isinstance(settings, Settings) else None) or "nl"
+    language = transcript.language or settings.show.language or "nl"
     item = ET.Element("item")
     item.append(ET.Comment(" Podcasting 2.0 tags for this episode: paste what is inside <item> into the episode's "
                            f"<item>, and declare xmlns:podcast=\"{PODCAST_NAMESPACE}\" on the feed's <rss> "))
@@ -178,7 +177,7 @@ def _podcast(tag: str) -> str:
 
 
 def write_podcasting_files(
-    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, settings: Settings | None = None
+    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, settings: Settings
 ) -> list[Path]:
     """``chapters.json``, ``transcript.podcast.json`` and ``episode.feed.xml``, atomically, never over an
     editor's change."""

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from podpipe.config import EMBEDDED_NLP_MODEL as EMBEDDED_MODEL
-from podpipe.config import Nlp, Settings, section_of, show_name
+from podpipe.config import Nlp
 from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 
@@ -97,10 +97,9 @@ def embedded_model_available() -> bool:
     return (MODEL_DIR / "config.cfg").is_file() and (MODEL_DIR / "meta.json").is_file()
 
 
-def load_nlp(settings: Settings | None = None) -> Language:
-    """The spaCy pipeline named in ``settings.nlp.model`` with an EntityRuler, loaded once per process."""
-    config = section_of(settings, "nlp", Nlp)
-    show = show_name(settings)
+def load_nlp(config: Nlp, show: str | None = None) -> Language:
+    """The spaCy pipeline named in ``[nlp] model`` with an EntityRuler (the configured people and
+    organisations, and the show's name), loaded once per process."""
     key = (config.model, show, tuple(config.people), tuple(config.organisations))
     with _nlp_lock:
         if key not in _nlp_cache:
@@ -255,9 +254,9 @@ _embedders: dict[int, Embedder] = {}
 _embedder_lock = threading.Lock()
 
 
-def load_embedder(settings: Settings | None = None) -> Embedder:
-    """The process-wide embedder."""
-    threads = section_of(settings, "nlp", Nlp).embedding_threads
+def load_embedder(config: Nlp) -> Embedder:
+    """The process-wide embedder, with ``[nlp] embedding_threads``."""
+    threads = config.embedding_threads
     with _embedder_lock:
         if threads not in _embedders:
             _embedders[threads] = Embedder(threads)

@@ -50,8 +50,8 @@ def analyse(transcript: Transcript, settings: Settings, *, trace: dict[str, Any]
     config = settings.nlp
     timings: dict[str, float] = {}
     lap = _stopwatch(timings)
-    nlp = load_nlp(settings)
-    embedder = load_embedder(settings)
+    nlp = load_nlp(config, show_name(settings))
+    embedder = load_embedder(config)
     lap("load")
     show = show_name(settings)
     book, people, orgs = known_names(transcript, config.people, config.organisations, show)

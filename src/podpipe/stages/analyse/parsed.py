@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podpipe.config import Settings
+from podpipe.config import Settings, show_name
 from podpipe.domain import ParsedSentence, Theme, Token, Transcript
 from podpipe.stages.analyse.document import Conversation, Turn, build_conversation
 
@@ -63,7 +63,7 @@ def parse_transcript(transcript: Transcript, themes: list[Theme], settings: Sett
     config = settings.nlp
     conv = build_conversation(
         transcript,
-        load_nlp(settings),
+        load_nlp(config, show_name(settings)),
         config.filler_words,
         max_sentence_words=max(config.quote_max_words, 40),
     )

@@ -7,16 +7,12 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from podpipe.config import Naming, Settings, section_of
+from podpipe.config import Naming, Settings
 from podpipe.domain import NamingDecision, Role, Speaker, Transcript
 from podpipe.text import normal
 
 NAMING_STAGE = "naming"
 FALLBACK_SOURCE = NamingDecision.FALLBACK
-
-
-def naming_settings(settings: Settings | None = None) -> Naming:
-    return section_of(settings, "naming", Naming)
 
 
 def same_name(a: str | None, b: str | None) -> bool:
@@ -26,7 +22,7 @@ def same_name(a: str | None, b: str | None) -> bool:
 
 def is_placeholder_name(name: str | None, settings: Settings | None = None) -> bool:
     """ "Gast 3", "Presentator": a fallback of the naming, nobody's name."""
-    config = naming_settings(settings)
+    config = settings.naming if settings is not None else Naming()  # None: the packaged placeholders
     if not name or name.strip() == config.host_fallback:
         return True
     pattern = re.escape(config.guest_fallback).replace(re.escape("{n}"), r"\d+")

@@ -266,7 +266,7 @@ def build_show_notes(
     max_words = settings.nlp.quote_max_words
     quotes = verbatim_quotes([trim_quote(q, max_words) for q in analysis.quotes], transcript)
     fillers = {w.casefold() for w in settings.nlp.filler_words}
-    nlp = load_nlp(settings)
+    nlp = load_nlp(settings.nlp, show_name(settings))
 
     sections: list[Section] = []
     asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
