@@ -98,11 +98,13 @@ def hour_episode(shared: Path, renderings: Path, target: Path) -> Path:
     return target
 
 
-def _podpipe_run(source: Path, folder: Path) -> dict:
-    """``podpipe run`` with a fresh Prefect home, work and output folder: wall and CPU time, the
-    largest of its processes' peak memory (flow, stage workers, Prefect's server), stages, start-up."""
+def _podpipe_run(source: Path, folder: Path, prefect_home: Path | None = None) -> dict:
+    """``podpipe run`` with a fresh work and output folder and Prefect home (or ``prefect_home``): wall
+    and CPU time, the largest of its processes' peak memory (flow, stage workers, Prefect's server),
+    stages, start-up."""
     folder.mkdir(parents=True)
-    env = os.environ | {"PREFECT_HOME": str(folder / "prefect"), "PODPIPE_PATHS__WORK": str(folder / "work")}
+    home = prefect_home or folder / "prefect"
+    env = os.environ | {"PREFECT_HOME": str(home), "PODPIPE_PATHS__WORK": str(folder / "work")}
     command = [str(Path(sys.executable).with_name("podpipe")), "run", str(source), "--output", str(folder / "out")]
     started_at, started = dt.datetime.now(dt.UTC), time.perf_counter()
     with (folder / "stderr.txt").open("wb") as stderr:
@@ -162,7 +164,8 @@ def hour_main(args: argparse.Namespace, shared: Path) -> None:
         source = hour_episode(shared, args.renderings, tmp_path / "hour.wav")
         clip = tmp_path / "clip.wav"
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-t", "20", str(clip)], check=True)
-        startup = [_podpipe_run(clip, tmp_path / "clip")["startup_s"] for _ in range(2)]
+        startup = [_podpipe_run(clip, tmp_path / "clip-fresh")["startup_s"],
+                   _podpipe_run(clip, tmp_path / "clip-again", prefect_home=tmp_path / "clip-fresh" / "prefect")["startup_s"]]
         print(f"start-up to the first stage on a 20 s clip: {startup[0]} s fresh Prefect home, {startup[1]} s again")
         for index in range(args.runs):
             folder = tmp_path / f"run{index}"
