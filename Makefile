@@ -59,6 +59,8 @@ bench: setup
 	$(BIN)/python bench/nlp_bench.py --json bench/results/nlp.json
 	$(BIN)/python bench/flow_bench.py --episode flemish --json bench/results/flow-flemish.json
 	$(BIN)/python bench/flow_bench.py --episode espeak --json bench/results/flow-espeak.json
+	bash scripts/mbrola-voices.sh
+	$(BIN)/python bench/flow_bench.py --hour --runs 2 --json bench/results/flow-hour.json
 
 clean:
 	rm -rf $(VENV) work

@@ -33,7 +33,7 @@ from pathlib import Path
 
 import jiwer
 import numpy as np
-from faster_whisper import BatchedInferencePipeline
+from faster_whisper import BatchedInferencePipeline, WhisperModel
 
 from podpipe.cast import build_cast
 from podpipe.config import load_settings
@@ -182,7 +182,8 @@ def main() -> None:
                 results.append(score(name, hypotheses, references, time.perf_counter() - started, audio_seconds))
 
         if not args.skip_plain:
-            model = load_whisper(settings).model
+            # Plain faster-whisper as its README loads it (its own thread count), on the same weights.
+            model = WhisperModel(load_whisper(settings).path_or_name, device="cpu", compute_type="int8")
             for name, plain in (("plain faster-whisper (sequential, nl)", model),
                                 ("plain faster-whisper (batched, nl)", BatchedInferencePipeline(model))):
                 started = time.perf_counter()

@@ -30,7 +30,7 @@ from podpipe.cast import cast_of
 from podpipe.catalog import Catalog, Status
 from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode, machine_name
-from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings
+from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings, machine_cores
 from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, OutputWriteError, PodpipeError, StageTimeoutError
 from podpipe.exports.layout import ensure_output_root, episode_output_dir
@@ -49,7 +49,7 @@ from podpipe.stages.attribute import attribute_speakers
 from podpipe.stages.diarize.stage import diarize_file
 from podpipe.stages.naming import enrol_configured_host
 from podpipe.stages.transcribe import transcribe_file
-from podpipe.worker import StageWorker
+from podpipe.worker import CoreShare, StageWorker, Usage, process_cpu_seconds
 from podpipe.workfiles import remove_work_files
 
 PROGRESS_LOG_STEP = 0.1  # a log line per 10 % of audio done
@@ -184,14 +184,33 @@ def ingest_task(episode: Episode, work_dir: Path) -> NormalisedAudio:
     return ingest.normalise(episode, work_dir)
 
 
+# What the model stages that ran (not cache hits) cost, per (episode, stage), for the catalogue.
+_usage: dict[tuple[str, str], Usage] = {}
+
+
+def _remember_usage(episode: Episode, stage: str, worker: StageWorker) -> None:
+    if worker.last_usage is not None:
+        _usage[(episode.id, stage)] = worker.last_usage
+
+
+def _cores_beside_diarisation(settings: Settings, marker: Path) -> CoreShare:
+    """The transcription's share of the cores: all but the diarisation's while it runs (its
+    ``threads``), all of them after. Grows with the machine: 16 cores give 15 Whisper replicas."""
+    cores = settings.transcription.threads or machine_cores()
+    return CoreShare(total=cores, beside=min(settings.diarization.threads or cores, cores - 1), busy_marker=marker)
+
+
 @task(name="transcribe", cache_key_fn=_transcribe_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
-def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Settings) -> Transcript:
-    return TRANSCRIPTION_WORKER.run(
-        transcribe_file, episode, normalised, settings,
+def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
+                    cores: CoreShare | None = None) -> Transcript:
+    transcript = TRANSCRIPTION_WORKER.run(
+        transcribe_file, episode, normalised, settings, streams=cores,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("transcribe"),
     )
+    _remember_usage(episode, "transcribe", TRANSCRIPTION_WORKER)
+    return transcript
 
 
 @task(name="diarize", cache_key_fn=_diarize_cache_key, persist_result=True,
@@ -199,12 +218,14 @@ def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Set
 def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
                  num_speakers: int | None, min_speakers: int | None = None,
                  max_speakers: int | None = None) -> Diarisation:
-    return DIARISATION_WORKER.run(
+    diarisation = DIARISATION_WORKER.run(
         diarize_file, episode, normalised, settings, num_speakers=num_speakers,
         min_speakers=min_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
     )
+    _remember_usage(episode, "diarize", DIARISATION_WORKER)
+    return diarisation
 
 
 @task(name="attribute")
@@ -221,9 +242,11 @@ def prepare_task(transcript: Transcript, settings: Settings, diarisation: Diaris
 @task(name="analyse", cache_key_fn=_analyse_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
-    return ANALYSIS_WORKER.run(
+    analysis = ANALYSIS_WORKER.run(
         analyse, transcript, settings, timeout=settings.pipeline.stage_timeout(transcript.episode.duration)
     )
+    _remember_usage(transcript.episode, "analyse", ANALYSIS_WORKER)
+    return analysis
 
 
 @task(name="enrol host")
@@ -251,21 +274,30 @@ class StageRecord:
 
 @contextmanager
 def _stage(catalog: Catalog, episode: Episode, name: str) -> Iterator[StageRecord]:
-    """Record a stage in the catalogue: started, then done with its time and model, or failed with the
-    reason. A stage the catalogue already has as done keeps its record (its task is a cache hit or a reuse).
+    """Record a stage in the catalogue: started, then done with its wall and CPU time and model, or
+    failed with the reason. A stage the catalogue already has as done keeps its record (its task is a
+    cache hit or a reuse).
+
+    A stage run in a worker process counts that run's own time (transcription and diarisation share
+    one span here, side by side); one run in this process counts the span and this process' CPU.
     """
     record = StageRecord()
     if catalog.is_done(episode.id, name):
         yield record
         return
     catalog.stage_started(episode.id, name)
+    started, cpu_before = time.perf_counter(), process_cpu_seconds()
     try:
         yield record
     except BaseException as error:
+        _usage.pop((episode.id, name), None)
         with _catalog_may_fail(episode):
             catalog.stage_failed(episode.id, name, str(error) or type(error).__name__)
         raise
-    catalog.stage_finished(episode.id, name, model=record.model)
+    usage = _usage.pop((episode.id, name), None) or Usage(
+        seconds=time.perf_counter() - started, cpu_seconds=process_cpu_seconds() - cpu_before)
+    catalog.stage_finished(episode.id, name, model=record.model, seconds=usage.seconds,
+                           cpu_seconds=usage.cpu_seconds)
 
 
 @contextmanager
@@ -321,14 +353,22 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
             normalised = ingest_task.with_options(**retry)(episode, work_dir)
         enrol_host_task(settings)
         # Transcription and diarisation need only the normalised audio: they run side by side, each
-        # in its own worker process, while this episode holds the machine's CPU slot.
+        # in its own worker process, while this episode holds the machine's CPU slot. The marker
+        # file says the diarisation holds its cores; once it is gone the transcription takes them.
+        diarising_marker = work_dir / f"{episode.id}.diarising"
         with (cpu_slot(settings), _stage(catalog, episode, "transcribe") as transcribed,
               _stage(catalog, episode, "diarize") as diarised):
-            transcribing = transcribe_task.with_options(**retry).submit(episode, normalised, settings)
-            diarising = diarize_task.with_options(**retry).submit(
-                episode, normalised, settings, *diarization_bounds(episode)
-            )
-            transcript, diarisation = transcribing.result(), diarising.result()
+            diarising_marker.touch()
+            try:
+                diarising = diarize_task.with_options(**retry).submit(
+                    episode, normalised, settings, *diarization_bounds(episode)
+                )
+                transcribing = transcribe_task.with_options(**retry).submit(
+                    episode, normalised, settings, _cores_beside_diarisation(settings, diarising_marker))
+                diarisation = diarising.result()
+            finally:
+                diarising_marker.unlink(missing_ok=True)
+            transcript = transcribing.result()
             transcribed.model = _model_of(transcript.models, "transcribe")
             diarised.model = diarisation.model.name
         # Cached results may come from the same audio under another name: keep today's identity.
@@ -348,10 +388,6 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         with _catalog_may_fail(episode):
             catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
-    # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
-    # no use; its check box says the same.
-    nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(speech_status(transcript) or "")
-    done_status = nothing if nothing is not None and done_status != Status.APPROVED else done_status
     # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
     # no use; its check box says the same.
     nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(

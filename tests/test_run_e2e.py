@@ -65,6 +65,13 @@ def test_run_transcribes_real_flemish_speech(flemish_clip, tmp_path: Path, envir
     (row,) = Catalog(f"sqlite:///{tmp_path / 'catalog.sqlite'}").episodes()
     models = {stage.name: stage.model for stage in row.stages}
     assert models["transcribe"].startswith("whisper-base") and models["analyse"], models
+    # Each stage's own wall and CPU time, from the first run (the second was all cache hits).
+    timings = {stage.name: (stage.seconds, stage.cpu_seconds) for stage in row.stages}
+    assert set(timings) >= {"ingest", "transcribe", "diarize", "attribute", "analyse", "draft", "export"}
+    assert all(wall is not None and wall >= 0 and cpu is not None and cpu >= 0 for wall, cpu in timings.values())
+    assert timings["transcribe"][1] > 0.5 and timings["diarize"][1] > 0.5, "the model stages' CPU time is counted"
+    listed = run_podpipe("status", "--output", str(tmp_path), env=environment)
+    assert listed.returncode == 0 and "transcribe" in listed.stdout and "diarize" in listed.stdout, listed.stdout
 
 
 def test_run_rejects_bad_input_with_the_file_and_reason(tmp_path: Path, environment) -> None:

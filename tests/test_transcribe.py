@@ -46,14 +46,11 @@ def test_a_loop_is_decoded_again_and_replaced() -> None:
         calls.append(segment)
         return redecoded
 
-    progress: list[tuple[float, float]] = []
-    segments = list(
-        _collect([raw(0.0, 2.0, "Goedemorgen."), raw(2.0, 4.0, looping)], 4.0, 2.4, redecode,
-                 lambda done, total: progress.append((done, total)))
-    )
+    reached: list[float] = []
+    segments = list(_collect([raw(0.0, 2.0, "Goedemorgen."), raw(2.0, 4.0, looping)], 2.4, redecode, reached.append))
     assert [s.text for s in segments] == ["Goedemorgen.", "Dat is een goede vraag."]
     assert len(calls) == 1 and calls[0].start == 2.0
-    assert progress == [(2.0, 4.0), (4.0, 4.0)]
+    assert reached == [2.0, 4.0]
     assert segments[0].words[0].text == " Goedemorgen." and isinstance(segments[0].words[0].start, float)
 
 
@@ -62,7 +59,7 @@ def test_a_persistent_loop_and_a_repeated_segment_are_dropped() -> None:
     segments = list(
         _collect(
             [raw(0.0, 1.0, "Hallo."), raw(1.0, 2.0, looping), raw(2.0, 3.0, "Hallo."), raw(3.0, 3.5, "  ")],
-            4.0, 2.4, lambda segment: [segment], None,
+            2.4, lambda segment: [segment], lambda end: None,
         )
     )
     assert [s.text for s in segments] == ["Hallo."]
@@ -94,7 +91,7 @@ def test_a_leaked_prompt_is_recognised_and_real_speech_is_not() -> None:
 
 
 def test_a_leak_is_dropped_while_collecting() -> None:
-    segments = list(_collect([raw(0.0, 1.0, "VOV."), raw(1.0, 2.0, "Hallo.")], 2.0, 2.4, lambda s: [s], None,
+    segments = list(_collect([raw(0.0, 1.0, "VOV."), raw(1.0, 2.0, "Hallo.")], 2.4, lambda s: [s], lambda end: None,
                              is_leak=lambda segment, no_speech: segment.text == "VOV."))
     assert [s.text for s in segments] == ["Hallo."]
 

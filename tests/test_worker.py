@@ -47,3 +47,17 @@ def test_progress_reaches_the_caller_and_errors_keep_their_type(worker: StageWor
     with pytest.raises(InvalidInputError) as caught:
         worker.run(refuse, "/x/ep.mp3", timeout=60)
     assert caught.value.path == Path("/x/ep.mp3") and caught.value.reason == "not a readable audio file"
+
+
+def spin(seconds: float) -> int:
+    end, turns = time.process_time() + seconds, 0
+    while time.process_time() < end:
+        turns += 1
+    return turns
+
+
+def test_a_run_reports_its_wall_and_cpu_time(worker: StageWorker) -> None:
+    assert worker.last_usage is None
+    worker.run(spin, 0.3, timeout=60)
+    usage = worker.last_usage
+    assert usage is not None and usage.cpu_seconds >= 0.25 and usage.seconds >= usage.cpu_seconds * 0.5

@@ -13,7 +13,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, create_engine, event, select
+from sqlalchemy import JSON, DateTime, Float, ForeignKey, String, Text, create_engine, event, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
@@ -79,7 +79,8 @@ class StageRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=_now)
     finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
-    seconds: Mapped[float | None] = mapped_column(Float)
+    seconds: Mapped[float | None] = mapped_column(Float)  # wall time
+    cpu_seconds: Mapped[float | None] = mapped_column(Float)  # every thread of the process that ran it
     model: Mapped[str | None] = mapped_column(Text)
     error: Mapped[str | None] = mapped_column(Text)
     episode: Mapped[EpisodeRow] = relationship(back_populates="stages")
@@ -100,6 +101,7 @@ class Catalog:
             # Another process created the tables between our check and our CREATE: they are there now.
             # (PostgreSQL says so as a unique violation in its type catalogue or a duplicate table.)
             Base.metadata.create_all(self.engine)
+        _add_missing_columns(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
     @classmethod
@@ -170,13 +172,17 @@ class Catalog:
             else:
                 row.status, row.started_at, row.finished_at, row.error = StageStatus.RUNNING, _now(), None, None
 
-    def stage_finished(self, episode_id: str, stage: str, *, model: str | None = None) -> None:
+    def stage_finished(self, episode_id: str, stage: str, *, model: str | None = None, seconds: float | None = None,
+                       cpu_seconds: float | None = None) -> None:
+        """Done; ``seconds`` (default: since it started) and ``cpu_seconds`` are what it cost."""
         with self.session() as session:
             row = session.get(StageRow, (episode_id, stage))
             if row is None:
                 raise KeyError((episode_id, stage))
             row.status, row.finished_at, row.model = StageStatus.DONE, _now(), model
-            row.seconds = round((row.finished_at - _aware(row.started_at)).total_seconds(), 3)
+            elapsed = seconds if seconds is not None else (row.finished_at - _aware(row.started_at)).total_seconds()
+            row.seconds = round(elapsed, 3)
+            row.cpu_seconds = round(cpu_seconds, 3) if cpu_seconds is not None else None
 
     def stage_failed(self, episode_id: str, stage: str, error: str) -> None:
         with self.session() as session:
@@ -188,6 +194,21 @@ class Catalog:
         with self.session() as session:
             row = session.get(StageRow, (episode_id, stage))
             return row is not None and row.status == StageStatus.DONE
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """A catalogue written by an older podpipe gets the columns added since (all nullable)."""
+    inspector = inspect(engine)
+    for table in Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name not in present:
+                kind = column.type.compile(dialect=engine.dialect)
+                try:
+                    with engine.begin() as connection:
+                        connection.execute(text(f'ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}'))
+                except (OperationalError, ProgrammingError):
+                    pass  # another process added it between our look and our ALTER
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:

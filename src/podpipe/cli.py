@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -18,6 +19,7 @@ from podpipe.errors import PodpipeError
 from podpipe.models import offline_environment
 
 if TYPE_CHECKING:
+    from podpipe.catalog import StageRow
     from podpipe.config import Settings
 
 app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
@@ -120,11 +122,47 @@ def run(
 ) -> None:
     """Process one episode through the Prefect flow and print its folder (<output>/<slug>/)."""
     _prepare_environment()
-    from podpipe.flows.episode import process_episode
+    with _errors_exit_2():
+        # Prefect's temporary server starts while the pipeline's modules load (a few seconds each).
+        starting = _temporary_server_starting(config)
+        from podpipe.flows.episode import process_episode
 
-    with _errors_exit_2(), _ProgressBar():
-        out_dir = process_episode(source=path, output_root=output, config_file=config)
+        starting.join()
+        with _ProgressBar():
+            out_dir = process_episode(source=path, output_root=output, config_file=config)
     typer.echo(str(out_dir))
+
+
+class _Starting(threading.Thread):
+    """A start-up in a thread whose error is raised where it is joined."""
+
+    def __init__(self, start: Callable[[], None]) -> None:
+        super().__init__(name="prefect-start", daemon=True)
+        self._start_fn = start
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._start_fn()
+        except BaseException as error:  # handed to the joining thread
+            self._error = error
+
+    def join(self, timeout: float | None = None) -> None:
+        super().join(timeout)
+        if self._error is not None:
+            raise self._error
+
+
+def _temporary_server_starting(config: Path | None) -> _Starting:
+    """Prefect's temporary server for this process, unless PREFECT_API_URL names a server."""
+    from podpipe.config import load_settings
+    from podpipe.prefect_server import prefect_home, start_temporary_server
+
+    if os.environ.get("PREFECT_API_URL"):
+        return _Starting(lambda: None)
+    timeout = load_settings(config).serve.startup_timeout_seconds
+    return _Starting(lambda: start_temporary_server(prefect_home(), timeout))
 
 
 @app.command()
@@ -277,6 +315,14 @@ def _schedule_line(settings: Settings) -> str:
     return f"schedule: {line}; Prefect UI {api_url.rstrip('/').removesuffix('/api')}"
 
 
+def _stage_time(stage: StageRow) -> str:
+    """``transcribe 190.2 (381.0)``: where the time of an episode went; a stage not done says its state."""
+    if stage.seconds is None:
+        return f"{stage.name} {stage.status}"
+    cpu = f" ({stage.cpu_seconds:.1f})" if stage.cpu_seconds is not None else ""
+    return f"{stage.name} {stage.seconds:.1f}{cpu}"
+
+
 @app.command()
 def status(
     output: OutputOption = None,
@@ -292,10 +338,10 @@ def status(
     settings = load_settings(config)
     typer.echo(_schedule_line(settings))
     output_root = output or settings.resolve(settings.paths.output)
-    table = Table("episode", "status", "duration", "stages (s)", "output / error", title=f"catalogue of {output_root}")
+    table = Table("episode", "status", "duration", "stages: wall s (CPU s)", "output / error",
+                  title=f"catalogue of {output_root}")
     for row in Catalog(settings.catalog_url(output_root)).episodes():
-        stages = ", ".join(f"{s.name} {s.seconds:.1f}" if s.seconds is not None else f"{s.name} {s.status}"
-                           for s in row.stages)
+        stages = ", ".join(_stage_time(stage) for stage in row.stages)
         duration = f"{row.duration / 60:.1f} min" if row.duration else "-"
         table.add_row(row.slug, row.status, duration, stages, row.error or row.output_dir or "")
     Console().print(table)

@@ -56,6 +56,15 @@ class Paths(SettingsSection):
     shared: Path = Path("../shared")  # developers' data for tests and benchmarks
 
 
+def machine_cores() -> int:
+    """The cores this process may run on (a container's CPU set, not the host's count): what a
+    ``threads = 0`` setting means."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 class Transcription(SettingsSection):
     # "whisper-base-embedded" assembles the packaged weights; anything else is handed to
     # faster-whisper as a model name (small, large-v3, turbo, ...) or a local path.
@@ -63,6 +72,10 @@ class Transcription(SettingsSection):
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: str = "int8"
     threads: int = Field(default=0, ge=0)  # 0: all cores
+    # On CPU, an episode is cut at quiet moments into pieces of about this many seconds, which
+    # one-thread Whisper replicas (one per core) transcribe side by side; 0: the whole file by one
+    # model with all threads (as on a GPU). See stages/transcribe.py and BENCHMARKS.md.
+    piece_seconds: float = Field(default=120.0, ge=0)
     language: str | None = "nl"  # None: let Whisper detect it
     beam_size: int = Field(default=5, ge=1)
     batched: bool = True

@@ -10,6 +10,9 @@ restarted server still knows, and repossesses, the slots the dead processes held
 Files in the Prefect home: ``podpipe-serve.lock`` (held by the one live ``podpipe serve``),
 ``podpipe-server.json`` (the server's PID, start time and port, for ``podpipe status`` and for
 clearing a server left behind by a killed serve) and ``podpipe-server.log`` (the server's output).
+
+``podpipe run`` uses Prefect's temporary server, but starts it itself (``start_temporary_server``):
+one at a time per Prefect home, with retries, so that a slow start is waited for, not a lost run.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ HOST = "127.0.0.1"
 STATE_FILE = "podpipe-server.json"
 LOCK_FILE = "podpipe-serve.lock"
 LOG_FILE = "podpipe-server.log"
+TEMPORARY_START_LOCK = "podpipe-temporary-server.lock"
+TEMPORARY_START_ATTEMPTS = 3
 LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
 PR_SET_PDEATHSIG = 1
 
@@ -263,3 +268,31 @@ class LocalPrefectServer:
                 (self.home / STATE_FILE).unlink(missing_ok=True)
         if self._lock.is_locked:
             self._lock.release()
+
+
+def start_temporary_server(home: Path, timeout: float, attempts: int = TEMPORARY_START_ATTEMPTS) -> None:
+    """Start, in this process, the temporary Prefect server a flow run would start by itself; the
+    flow run then uses it (Prefect keeps one per process) and it stops when the process exits.
+
+    Prefect's own start gives up after one try, and on a loaded machine with a fresh Prefect home
+    one run of three failed so ("Timed out while attempting to connect to ephemeral Prefect API
+    server"): the runs' servers all created the same new database at once. Here the start holds a
+    lock in the Prefect home (one server starting per home at a time) and is tried ``attempts``
+    times, each with ``timeout`` seconds, before a one-line ServerStartError.
+    """
+    # Prefect is imported here, not at the top: `podpipe serve` uses this module before Prefect loads.
+    from prefect.server.api.server import SubprocessASGIServer
+
+    home.mkdir(parents=True, exist_ok=True)
+    reason = ""
+    for _ in range(attempts):
+        server = SubprocessASGIServer()
+        try:
+            with FileLock(home / TEMPORARY_START_LOCK, timeout=timeout * attempts):
+                server.start(timeout=max(1, round(timeout)))
+            return
+        except (RuntimeError, OSError, Timeout) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            server.stop()  # a half-started server goes before the next try
+    raise ServerStartError(f"Prefect's temporary server did not start in {attempts} tries of {timeout:.0f} s "
+                           f"(Prefect home {home}): {reason}")

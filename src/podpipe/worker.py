@@ -6,7 +6,8 @@ is loaded once (per process, as everywhere in podpipe). Two workers (transcripti
 also run side by side without sharing a GIL.
 
 Stage functions run here take a ``progress`` callback; its calls travel back over a queue and are
-handed to ``on_progress`` in the caller's thread (where Prefect's logger works).
+handed to ``on_progress`` in the caller's thread (where Prefect's logger works). Each run also
+measures its wall and CPU seconds (all the child's threads), for the catalogue's stage timings.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.util
 import os
+import resource
 import threading
 import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, TypeVar
 
 from podpipe.errors import StageTimeoutError
@@ -41,11 +45,45 @@ def _init_child(progress_queue: Any, parent: int | None = None) -> None:
     exit_when_parent_dies(parent)
 
 
-def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> T:
+@dataclass(frozen=True)
+class Usage:
+    """What one stage run cost: wall seconds, and CPU seconds of every thread of its process."""
+
+    seconds: float
+    cpu_seconds: float
+
+
+def process_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _call_in_child(fn: Callable[..., T], args: tuple, kwargs: dict, reports_progress: bool) -> tuple[T, float]:
     def progress(done: float, total: float) -> None:
         _child_queue.put((done, total))
 
-    return fn(*args, progress=progress, **kwargs) if reports_progress else fn(*args, **kwargs)
+    cpu_before = process_cpu_seconds()
+    result = fn(*args, progress=progress, **kwargs) if reports_progress else fn(*args, **kwargs)
+    return result, process_cpu_seconds() - cpu_before
+
+
+@dataclass(frozen=True)
+class CoreShare:
+    """How many cores a stage may use at this moment: all of them (``total``), less ``beside`` while
+    the stage running beside it holds them, which it does while the file ``busy_marker`` exists.
+
+    Picklable, so a worker's child reads it during the stage: the transcription takes the
+    diarisation's core back as soon as the diarisation ends (measured: two one-thread Whisper
+    replicas on two halves of the audio beat one replica with two threads, BENCHMARKS.md).
+    """
+
+    total: int
+    beside: int = 0
+    busy_marker: Path | None = None
+
+    def __call__(self) -> int:
+        busy = self.busy_marker is not None and self.busy_marker.exists()
+        return max(1, self.total - (self.beside if busy else 0))
 
 
 _all_workers: weakref.WeakSet[StageWorker] = weakref.WeakSet()
@@ -71,7 +109,13 @@ class StageWorker:
         self._pool: ProcessPoolExecutor | None = None
         self._queue: Any = None
         self._lock = threading.Lock()
+        self._usage = threading.local()  # per calling thread: two flows may share one worker object
         _all_workers.add(self)
+
+    @property
+    def last_usage(self) -> Usage | None:
+        """Wall and CPU seconds of the last run this thread made (None before any)."""
+        return getattr(self._usage, "last", None)
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -97,13 +141,15 @@ class StageWorker:
 
         With ``on_progress``, ``fn`` also gets a ``progress`` callback whose calls reach ``on_progress``.
         """
+        self._usage.last = None
+        started = time.monotonic()
         with self._lock:
             future = self._ensure_pool().submit(_call_in_child, fn, args, kwargs, on_progress is not None)
             progress_queue = self._queue
-        deadline = time.monotonic() + timeout
+        deadline = started + timeout
         while True:
             try:
-                result = future.result(timeout=POLL_SECONDS)
+                result, cpu_seconds = future.result(timeout=POLL_SECONDS)
             except FutureTimeout:
                 self._drain(progress_queue, on_progress)
                 if time.monotonic() > deadline:
@@ -115,6 +161,7 @@ class StageWorker:
                 self._forget_broken_pool()
                 raise
             self._drain(progress_queue, on_progress)
+            self._usage.last = Usage(seconds=time.monotonic() - started, cpu_seconds=cpu_seconds)
             return result
 
     @staticmethod

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podpipe.config import Settings, Transcription
+from podpipe.config import Settings, Transcription, machine_cores
 from podpipe.errors import ModelUnavailableError
 from podpipe.files import sha256_file
 
@@ -103,6 +103,16 @@ class WhisperHandle:
     model: WhisperModel
     name: str  # what to record in exports
     path_or_name: str
+    # How many pieces of audio the model can decode at once: one-thread replicas on CPU (see
+    # stages/transcribe.py for why), one model with all its threads otherwise.
+    streams: int = 1
+
+
+def whisper_streams(config: Transcription) -> int:
+    """Replicas of the model: one per core transcription may use, on CPU when pieces are on."""
+    if config.device != "cpu" or config.piece_seconds <= 0:
+        return 1
+    return config.threads or machine_cores()
 
 
 _whisper_cache: dict[tuple, WhisperHandle] = {}
@@ -112,7 +122,8 @@ _whisper_lock = threading.Lock()
 def load_whisper(settings: Settings) -> WhisperHandle:
     """The faster-whisper model named in settings, loaded once per process."""
     config: Transcription = settings.transcription
-    key = (config.model, config.device, config.compute_type, config.threads, config.allow_downloads)
+    key = (config.model, config.device, config.compute_type, config.threads, whisper_streams(config),
+           config.allow_downloads)
     with _whisper_lock:
         if key not in _whisper_cache:
             _whisper_cache[key] = _load_whisper(config, settings.resolve(settings.paths.models))
@@ -128,12 +139,14 @@ def _load_whisper(config: Transcription, models_dir: Path) -> WhisperHandle:
     else:
         model_path, name = config.model, config.model
     local_only = not config.allow_downloads or os.environ.get("HF_HUB_OFFLINE") == "1"
+    streams = whisper_streams(config)
     try:
         model = WhisperModel(
             model_path,
             device=config.device,
             compute_type=config.compute_type,
-            cpu_threads=config.threads or (os.cpu_count() or 1),
+            cpu_threads=1 if streams > 1 else (config.threads or machine_cores()),
+            num_workers=streams,
             download_root=str(models_dir / "hub"),
             local_files_only=local_only,
         )
@@ -145,4 +158,4 @@ def _load_whisper(config: Transcription, models_dir: Path) -> WhisperHandle:
             else str(error)
         )
         raise ModelUnavailableError(f"Whisper model {config.model!r} could not be loaded: {hint}") from error
-    return WhisperHandle(model=model, name=name, path_or_name=model_path)
+    return WhisperHandle(model=model, name=name, path_or_name=model_path, streams=streams)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -17,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from podpipe.config import Settings
+from podpipe.config import Settings, machine_cores
 from podpipe.domain import Diarisation, Episode, NormalisedAudio, SpeakerTurn
 from podpipe.stages.diarize.annotations import annotation_to_turns
 from podpipe.stages.diarize.loading import load_pipeline
@@ -225,7 +224,7 @@ class _ProgressHook:
 def _torch_threads(threads: int) -> Iterator[None]:
     import torch
 
-    wanted = threads or (os.cpu_count() or 1)
+    wanted = threads or machine_cores()
     previous = torch.get_num_threads()
     if wanted != previous:
         torch.set_num_threads(wanted)
