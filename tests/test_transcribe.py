@@ -115,6 +115,14 @@ def test_dutch_detected_as_a_neighbour_language_is_still_dutch() -> None:
     assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01, probability=0.9) == "other-language"
 
 
+def test_a_sentence_or_two_is_too_little_to_call_another_language() -> None:
+    from podpipe.stages.transcribe import speech_verdict
+
+    # A real 2 s Flemish sentence that Whisper base hears as German at 0.88.
+    assert speech_verdict(2.1, 5, 2.0, "de", "nl", expected_probability=0.098, probability=0.883) == "speech"
+    assert speech_verdict(12.0, 30, 2.0, "de", "nl", expected_probability=0.098, probability=0.883) == "other-language"
+
+
 def test_language_windows_spread_over_the_speech() -> None:
     import numpy as np
 

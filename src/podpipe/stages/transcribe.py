@@ -410,6 +410,9 @@ def _collect(
 WINDOW_SECONDS = 30.0
 OTHER_LANGUAGE_MAX_EXPECTED = 0.2  # the expected language's probability below which it is not spoken
 OTHER_LANGUAGE_MIN_PROBABILITY = 0.6  # ... and how sure Whisper must be of the other one
+# Whisper's language detection on a sentence or two is a guess (a 2 s Flemish sentence: German at
+# 0.88): with less speech than this the configured language stands.
+OTHER_LANGUAGE_MIN_SPEECH_SECONDS = 5.0
 
 
 def _speech_windows(speech: np.ndarray, windows: int) -> np.ndarray:
@@ -433,7 +436,8 @@ def speech_verdict(speech_seconds: float, words: int, min_speech: float, languag
     if speech_seconds < min_speech or words == 0:
         return "no-speech"
     if (expected and language and language != expected and probability >= OTHER_LANGUAGE_MIN_PROBABILITY
-            and expected_probability < OTHER_LANGUAGE_MAX_EXPECTED):
+            and expected_probability < OTHER_LANGUAGE_MAX_EXPECTED
+            and speech_seconds >= OTHER_LANGUAGE_MIN_SPEECH_SECONDS):
         return "other-language"
     return "speech"
 
