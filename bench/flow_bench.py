@@ -164,8 +164,9 @@ def hour_main(args: argparse.Namespace, shared: Path) -> None:
         source = hour_episode(shared, args.renderings, tmp_path / "hour.wav")
         clip = tmp_path / "clip.wav"
         subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(source), "-t", "20", str(clip)], check=True)
-        startup = [_podpipe_run(clip, tmp_path / "clip-fresh")["startup_s"],
-                   _podpipe_run(clip, tmp_path / "clip-again", prefect_home=tmp_path / "clip-fresh" / "prefect")["startup_s"]]
+        fresh = _podpipe_run(clip, tmp_path / "clip-fresh")["startup_s"]
+        again = _podpipe_run(clip, tmp_path / "clip-again", prefect_home=tmp_path / "clip-fresh" / "prefect")
+        startup = [fresh, again["startup_s"]]
         print(f"start-up to the first stage on a 20 s clip: {startup[0]} s fresh Prefect home, {startup[1]} s again")
         for index in range(args.runs):
             folder = tmp_path / f"run{index}"
