@@ -174,7 +174,7 @@ def hour_main(args: argparse.Namespace, shared: Path) -> None:
             peak_mb = podpipe["peak_rss_mb"]
             anchor = _anchor_run(model, source, words=False)
             anchor_words = _anchor_run(model, source, words=True)
-            cores = os.cpu_count() or 1
+            cores = machine_cores()
             limit = podpipe["cpu_s"] / cores
             run = {"podpipe": podpipe, "anchor": anchor, "anchor_word_timestamps": anchor_words,
                    "ratio": round(podpipe["wall_s"] / anchor["wall_s"], 3),
