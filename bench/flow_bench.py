@@ -32,7 +32,7 @@ import wave
 from pathlib import Path
 
 from podpipe.catalog import Catalog
-from podpipe.config import load_settings
+from podpipe.config import load_settings, machine_cores
 from podpipe.exports.diarization import read_rttm
 from podpipe.models import offline_environment
 from podpipe.models.whisper import load_whisper

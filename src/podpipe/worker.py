@@ -74,7 +74,7 @@ class CoreShare:
 
     Picklable, so a worker's child reads it during the stage: the transcription takes the
     diarisation's core back as soon as the diarisation ends (measured: two one-thread Whisper
-    replicas on two halves of the audio beat one replica with two threads, BENCHMARKS.md).
+    replicas on two halves of the audio beat one replica with two threads, docs/performance.md).
     """
 
     total: int
