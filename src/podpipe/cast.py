@@ -1,7 +1,11 @@
 """The episode's cast, built once from the config and the sidecar (see :class:`podpipe.domain.Cast`).
 
-Transcription (what Whisper is told), name correction, the NLP's EntityRuler and naming all read
-this one object instead of each parsing ``episode.metadata`` and the settings in its own way.
+:func:`describe` puts it on the episode when the episode is described (the flow's describe task,
+``podpipe notes`` once it has read its transcript); transcription (what Whisper is told), name
+correction, the NLP's EntityRuler, naming, the check box and the feed all read ``episode.cast``
+through :func:`cast_of`, instead of each parsing ``episode.metadata`` and the settings in its own way.
+The cast is never written to JSON: an episode read back (the review app, ``podpipe notes`` on a
+transcript.json) has none until it is described again with the settings of that run.
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from podpipe.config import Settings
-from podpipe.domain import Cast, CastMember, Episode, Role
+from podpipe.domain import Cast, CastMember, Episode, Role, Transcript
 
 
 def _text(value: Any) -> str | None:
@@ -50,9 +54,15 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     """The cast from the settings (host, show people, organisations, vocabulary) and a sidecar dump.
 
     The sidecar's host wins over the config's (a stand-in presenter); the config's organisation fills
-    in what the sidecar leaves out when both name the same person.
+    in what the sidecar leaves out when both name the same person. With settings, the cast keeps the
+    sidecar's alone beside it (``Cast.sidecar``, read as ``cast.own``).
     """
     metadata = metadata or {}
+    own = _built(None, metadata)
+    return own if settings is None else replace(_built(settings, metadata), sidecar=own)
+
+
+def _built(settings: Settings | None, metadata: Mapping[str, Any]) -> Cast:
     # No settings: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
     naming, nlp, show = (settings.naming, settings.nlp, settings.show) if settings is not None else (None, None, None)
     config_host = None
@@ -92,9 +102,23 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     )
 
 
-def cast_of(episode: Episode, settings: Settings) -> Cast:
-    """The episode's cast: its sidecar (``episode.metadata``) with the settings."""
-    return build_cast(settings, episode.metadata)
+def describe(episode: Episode, settings: Settings) -> Episode:
+    """The episode with its cast: its sidecar (``episode.metadata``) with the settings, built once here."""
+    return replace(episode, cast=build_cast(settings, episode.metadata))
 
 
-__all__ = ["build_cast", "cast_of"]
+def described(transcript: Transcript, settings: Settings) -> Transcript:
+    """The transcript with its episode described, unless it is already (one read back from JSON is not)."""
+    if transcript.episode.cast is not None:
+        return transcript
+    return replace(transcript, episode=describe(transcript.episode, settings))
+
+
+def cast_of(episode: Episode, settings: Settings | None) -> Cast:
+    """The cast the episode was described with (``episode.cast``). An episode nobody described (one
+    built by hand, or read back from JSON by the review app) gets it built from its sidecar and the
+    settings given, as :func:`describe` would have. Without settings, read ``.own`` (the sidecar's)."""
+    return episode.cast if episode.cast is not None else build_cast(settings, episode.metadata)
+
+
+__all__ = ["build_cast", "cast_of", "describe", "described"]

@@ -40,7 +40,12 @@ class Episode:
     audio: AudioInfo | None = None
     title: str | None = None
     number: int | None = None
-    metadata: dict[str, object] = field(default_factory=dict)
+    metadata: dict[str, object] = field(default_factory=dict)  # the sidecar (or a turns file's header), as given
+    # Who and what the episode is about, decided once when it is described (``podpipe.cast.describe``:
+    # the sidecar above with the settings) and read by every stage. None: not described, as an episode
+    # built by hand or read back from JSON, where it is never written (it follows from the metadata and
+    # the settings of the run): ``podpipe.cast.cast_of`` builds it then.
+    cast: Cast | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -208,7 +213,8 @@ class CastMember:
 
 @dataclass(frozen=True, slots=True)
 class Cast:
-    """Who and what the episode is about, decided once (config + sidecar) and read by every stage.
+    """Who and what the episode is about, decided once (config + sidecar) when the episode is described,
+    carried on it (:attr:`Episode.cast`) and read by every stage.
 
     ``closed``: the sidecar listed the guests, so the episode's guests are exactly these.
     """
@@ -219,6 +225,15 @@ class Cast:
     organisations: tuple[str, ...] = ()  # every organisation: the members' and the show's
     vocabulary: tuple[str, ...] = ()  # other terms Whisper should spell as the show does
     closed: bool = False
+    # The cast the episode's own details give, the config apart (the sidecar's host and guests as it
+    # spells them): who the check box says should have spoken, what the analysis takes as the episode's
+    # names. None where this cast is that one already (built without settings); read it as ``own``.
+    sidecar: Cast | None = None
+
+    @property
+    def own(self) -> Cast:
+        """The cast from the episode's own details alone (:attr:`sidecar`), the config apart."""
+        return self.sidecar if self.sidecar is not None else self
 
     @property
     def members(self) -> tuple[CastMember, ...]:
