@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from podpipe.cast import build_cast, cast_of, describe, described
+from podpipe.cast import build_cast, cast_of, describe, described, own_cast
 from podpipe.config import Naming, Nlp, Settings, Show
 from podpipe.domain import Episode, Role, Segment, Transcript
 from podpipe.io import TRANSCRIPT
@@ -46,12 +46,12 @@ def test_describe_builds_the_cast_once_and_stages_read_it() -> None:
 def test_the_sidecar_cast_stays_beside_the_config() -> None:
     """The check box and the analysis read the episode's own cast: the sidecar's people as it spells them."""
     episode = describe(_episode(SIDECAR), _settings())
-    own = cast_of(episode, None).own
+    own = own_cast(episode)
     assert own == build_cast(None, SIDECAR)
     assert own.host is not None and own.host.organisation is None
     assert own.organisations == ("Kempenlog",)
     # An episode nobody described reads the same own cast.
-    assert cast_of(_episode(SIDECAR), None).own == own
+    assert own_cast(_episode(SIDECAR)) == own
 
 
 def test_without_a_sidecar_host_the_config_hosts_but_not_in_the_own_cast() -> None:

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from podpipe.config import Settings
+from podpipe.config import Naming, Nlp, Settings, Show
 from podpipe.domain import Cast, CastMember, Episode, Role, Transcript
 
 
@@ -58,13 +58,14 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     sidecar's alone beside it (``Cast.sidecar``, read as ``cast.own``).
     """
     metadata = metadata or {}
-    own = _built(None, metadata)
-    return own if settings is None else replace(_built(settings, metadata), sidecar=own)
+    own = _built(metadata, None, None, None)
+    if settings is None:
+        return own
+    return replace(_built(metadata, settings.naming, settings.nlp, settings.show), sidecar=own)
 
 
-def _built(settings: Settings | None, metadata: Mapping[str, Any]) -> Cast:
-    # No settings: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
-    naming, nlp, show = (settings.naming, settings.nlp, settings.show) if settings is not None else (None, None, None)
+def _built(metadata: Mapping[str, Any], naming: Naming | None, nlp: Nlp | None, show: Show | None) -> Cast:
+    # No sections: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
     config_host = None
     host_name = _text(naming.host_name) if naming is not None else None
     if naming is not None and host_name:
@@ -114,11 +115,17 @@ def described(transcript: Transcript, settings: Settings) -> Transcript:
     return replace(transcript, episode=describe(transcript.episode, settings))
 
 
-def cast_of(episode: Episode, settings: Settings | None) -> Cast:
+def cast_of(episode: Episode, settings: Settings) -> Cast:
     """The cast the episode was described with (``episode.cast``). An episode nobody described (one
     built by hand, or read back from JSON by the review app) gets it built from its sidecar and the
-    settings given, as :func:`describe` would have. Without settings, read ``.own`` (the sidecar's)."""
+    settings given, as :func:`describe` would have."""
     return episode.cast if episode.cast is not None else build_cast(settings, episode.metadata)
 
 
-__all__ = ["build_cast", "cast_of", "describe", "described"]
+def own_cast(episode: Episode) -> Cast:
+    """The episode's own cast, the config apart (``episode.cast.own``: the sidecar's people as it spells
+    them), for readers without settings: the check box's "nobody spoke" lines, the analysis's names."""
+    return (episode.cast if episode.cast is not None else build_cast(None, episode.metadata)).own
+
+
+__all__ = ["build_cast", "cast_of", "describe", "described", "own_cast"]
