@@ -200,6 +200,47 @@ class HostDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class Approval:
+    """The editor's confirmation of an episode in the review app: which saved version they approved,
+    when, how they answered each point of the checklist, and the final files it wrote.
+
+    The one record of approval, kept in the episode's output folder (``approval.json``, written by
+    ``review.store``); whether an episode is approved, to re-approve or a draft is read from it
+    (:meth:`status`), and the catalogue's statuses are derived from that.
+    """
+
+    APPROVED: ClassVar[str] = "approved"
+    TO_REAPPROVE: ClassVar[str] = "to re-approve"  # approved, then saved again: a newer version
+    DRAFT: ClassVar[str] = "draft"  # never approved
+
+    version: int  # the version the editor saw and approved (-1: a record without one)
+    approved_at: str | None = None  # ISO 8601 with the offset of ``[review] timezone``
+    checks: Mapping[str, str] = field(default_factory=dict)  # checklist point -> "ok" or "waived"
+    files: tuple[str, ...] = ()  # the ``.final`` files the approval wrote
+
+    def status(self, current_version: int) -> str:
+        """"approved" while the approved version is the newest, else "to re-approve"."""
+        return self.APPROVED if self.version == current_version else self.TO_REAPPROVE
+
+    @staticmethod
+    def status_of(approval: Approval | None, current_version: int) -> str:
+        """:meth:`status`, or "draft" where nothing was approved."""
+        return Approval.DRAFT if approval is None else approval.status(current_version)
+
+    def to_record(self) -> dict[str, object]:
+        return {"version": self.version, "approved_at": self.approved_at,
+                "checks": dict(sorted(self.checks.items())), "files": sorted(self.files)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Approval:
+        version, checks, files = record.get("version", -1), record.get("checks"), record.get("files")
+        return cls(version=int(version) if isinstance(version, int | str | float) else -1,
+                   approved_at=_text(record.get("approved_at")),
+                   checks={str(k): str(v) for k, v in checks.items()} if isinstance(checks, Mapping) else {},
+                   files=tuple(str(f) for f in files) if isinstance(files, list) else ())
+
+
+@dataclass(frozen=True, slots=True)
 class CastMember:
     """A person the episode may have: the host, a sidecar guest, or one of the show's known people."""
 
