@@ -26,7 +26,7 @@ from prefect.context import TaskRunContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from podpipe import pipeline, progress
-from podpipe.cast import cast_of
+from podpipe.cast import cast_of, describe
 from podpipe.catalog import Catalog, Status
 from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode, machine_name
@@ -173,9 +173,9 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
 
 
 @task(name="describe")
-def describe_task(source: Path) -> Episode:
-    """Probe the file, hash it, read its sidecar: who this episode is."""
-    return with_sidecar(ingest.describe_episode(source), read_sidecar(source))
+def describe_task(source: Path, settings: Settings) -> Episode:
+    """Probe the file, hash it, read its sidecar: who this episode is, and its cast (built once here)."""
+    return describe(with_sidecar(ingest.describe_episode(source), read_sidecar(source)), settings)
 
 
 @task(name="ingest", retry_condition_fn=_retry_transient)
@@ -330,7 +330,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
     started = time.perf_counter()
 
     try:
-        episode = describe_task(source)
+        episode = describe_task(source, settings)
     except InvalidInputError as error:
         catalog.record_failure_of_file(source, _file_id(source), error.reason)
         raise

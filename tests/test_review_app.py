@@ -452,6 +452,18 @@ def test_changed_after_approval_goes_back_to_re_approve(episode) -> None:
     assert "opnieuw goed te keuren" in page(client) and "opnieuw goed te keuren" in client.get("/").text
 
 
+def test_approval_is_read_from_approval_json_not_the_catalogue(episode) -> None:
+    """approval.json is the one approval record: a catalogue that says "approved" without it is a draft."""
+    client, out_dir, catalog, episode_id = episode
+    catalog.set_status(episode_id, Status.APPROVED)
+    assert not (out_dir / "approval.json").exists()
+    assert "goedgekeurd" not in client.get("/").text and "goedgekeurd" not in page(client).split("</p>")[0]
+    html = page(client)
+    client.post(f"/episodes/{SLUG}/save", data=ticked(edit(form_of(html), action="approve"), html))
+    assert json.loads((out_dir / "approval.json").read_text())["version"] == 0  # the draft, approved as it is
+    assert catalog.get(episode_id).status == Status.APPROVED and "goedgekeurd" in client.get("/").text
+
+
 def test_renamed_speaker_is_no_longer_a_check(episode) -> None:
     client, _, _, _ = episode
     assert "SPEAKER_00 (SPEAKER_00) is niet herkend" in page(client)

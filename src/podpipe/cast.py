@@ -1,7 +1,11 @@
 """The episode's cast, built once from the config and the sidecar (see :class:`podpipe.domain.Cast`).
 
-Transcription (what Whisper is told), name correction, the NLP's EntityRuler and naming all read
-this one object instead of each parsing ``episode.metadata`` and the settings in its own way.
+:func:`describe` puts it on the episode when the episode is described (the flow's describe task,
+``podpipe notes`` once it has read its transcript); transcription (what Whisper is told), name
+correction, the NLP's EntityRuler, naming, the check box and the feed all read ``episode.cast``
+through :func:`cast_of`, instead of each parsing ``episode.metadata`` and the settings in its own way.
+The cast is never written to JSON: an episode read back (the review app, ``podpipe notes`` on a
+transcript.json) has none until it is described again with the settings of that run.
 """
 
 from __future__ import annotations
@@ -10,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import Any
 
-from podpipe.config import Settings
-from podpipe.domain import Cast, CastMember, Episode, Role
+from podpipe.config import Naming, Nlp, Settings, Show
+from podpipe.domain import Cast, CastMember, Episode, Role, Transcript
 
 
 def _text(value: Any) -> str | None:
@@ -50,11 +54,18 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     """The cast from the settings (host, show people, organisations, vocabulary) and a sidecar dump.
 
     The sidecar's host wins over the config's (a stand-in presenter); the config's organisation fills
-    in what the sidecar leaves out when both name the same person.
+    in what the sidecar leaves out when both name the same person. With settings, the cast keeps the
+    sidecar's alone beside it (``Cast.sidecar``, read as ``cast.own``).
     """
     metadata = metadata or {}
-    # No settings: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
-    naming, nlp, show = (settings.naming, settings.nlp, settings.show) if settings is not None else (None, None, None)
+    own = _built(metadata, None, None, None)
+    if settings is None:
+        return own
+    return replace(_built(metadata, settings.naming, settings.nlp, settings.show), sidecar=own)
+
+
+def _built(metadata: Mapping[str, Any], naming: Naming | None, nlp: Nlp | None, show: Show | None) -> Cast:
+    # No sections: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
     config_host = None
     host_name = _text(naming.host_name) if naming is not None else None
     if naming is not None and host_name:
@@ -92,9 +103,29 @@ def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = N
     )
 
 
+def describe(episode: Episode, settings: Settings) -> Episode:
+    """The episode with its cast: its sidecar (``episode.metadata``) with the settings, built once here."""
+    return replace(episode, cast=build_cast(settings, episode.metadata))
+
+
+def described(transcript: Transcript, settings: Settings) -> Transcript:
+    """The transcript with its episode described, unless it is already (one read back from JSON is not)."""
+    if transcript.episode.cast is not None:
+        return transcript
+    return replace(transcript, episode=describe(transcript.episode, settings))
+
+
 def cast_of(episode: Episode, settings: Settings) -> Cast:
-    """The episode's cast: its sidecar (``episode.metadata``) with the settings."""
-    return build_cast(settings, episode.metadata)
+    """The cast the episode was described with (``episode.cast``). An episode nobody described (one
+    built by hand, or read back from JSON by the review app) gets it built from its sidecar and the
+    settings given, as :func:`describe` would have."""
+    return episode.cast if episode.cast is not None else build_cast(settings, episode.metadata)
 
 
-__all__ = ["build_cast", "cast_of"]
+def own_cast(episode: Episode) -> Cast:
+    """The episode's own cast, the config apart (``episode.cast.own``: the sidecar's people as it spells
+    them), for readers without settings: the check box's "nobody spoke" lines, the analysis's names."""
+    return (episode.cast if episode.cast is not None else build_cast(None, episode.metadata)).own
+
+
+__all__ = ["build_cast", "cast_of", "describe", "described", "own_cast"]

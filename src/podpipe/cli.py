@@ -176,13 +176,16 @@ def notes(
     """Themes, quotes, people and draft show notes from an existing transcript; print the episode's folder."""
     _prepare_environment()
     from podpipe import pipeline
+    from podpipe.cast import described
     from podpipe.config import load_settings
     from podpipe.exports.layout import ensure_output_root, episode_output_dir
     from podpipe.stages.analyse import load_transcript_any
 
     settings = load_settings(config)
     with _errors_exit_2():
-        loaded = load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second)
+        # The episode described once, its cast from the file's sidecar fields and these settings.
+        loaded = described(load_transcript_any(transcript, words_per_second=settings.nlp.words_per_second),
+                           settings)
         output_root = ensure_output_root(output or settings.resolve(settings.paths.output))
         result = pipeline.draft(pipeline.prepare(loaded, settings), settings)
         out_dir = episode_output_dir(loaded.episode, output_root)

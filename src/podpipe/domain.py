@@ -40,7 +40,12 @@ class Episode:
     audio: AudioInfo | None = None
     title: str | None = None
     number: int | None = None
-    metadata: dict[str, object] = field(default_factory=dict)
+    metadata: dict[str, object] = field(default_factory=dict)  # the sidecar (or a turns file's header), as given
+    # Who and what the episode is about, decided once when it is described (``podpipe.cast.describe``:
+    # the sidecar above with the settings) and read by every stage. None: not described, as an episode
+    # built by hand or read back from JSON, where it is never written (it follows from the metadata and
+    # the settings of the run): ``podpipe.cast.cast_of`` builds it then.
+    cast: Cast | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +200,47 @@ class HostDecision:
 
 
 @dataclass(frozen=True, slots=True)
+class Approval:
+    """The editor's confirmation of an episode in the review app: which saved version they approved,
+    when, how they answered each point of the checklist, and the final files it wrote.
+
+    The one record of approval, kept in the episode's output folder (``approval.json``, written by
+    ``review.store``); whether an episode is approved, to re-approve or a draft is read from it
+    (:meth:`status`), and the catalogue's statuses are derived from that.
+    """
+
+    APPROVED: ClassVar[str] = "approved"
+    TO_REAPPROVE: ClassVar[str] = "to re-approve"  # approved, then saved again: a newer version
+    DRAFT: ClassVar[str] = "draft"  # never approved
+
+    version: int  # the version the editor saw and approved (-1: a record without one)
+    approved_at: str | None = None  # ISO 8601 with the offset of ``[review] timezone``
+    checks: Mapping[str, str] = field(default_factory=dict)  # checklist point -> "ok" or "waived"
+    files: tuple[str, ...] = ()  # the ``.final`` files the approval wrote
+
+    def status(self, current_version: int) -> str:
+        """"approved" while the approved version is the newest, else "to re-approve"."""
+        return self.APPROVED if self.version == current_version else self.TO_REAPPROVE
+
+    @staticmethod
+    def status_of(approval: Approval | None, current_version: int) -> str:
+        """:meth:`status`, or "draft" where nothing was approved."""
+        return Approval.DRAFT if approval is None else approval.status(current_version)
+
+    def to_record(self) -> dict[str, object]:
+        return {"version": self.version, "approved_at": self.approved_at,
+                "checks": dict(sorted(self.checks.items())), "files": sorted(self.files)}
+
+    @classmethod
+    def from_record(cls, record: Mapping[str, object]) -> Approval:
+        version, checks, files = record.get("version", -1), record.get("checks"), record.get("files")
+        return cls(version=int(version) if isinstance(version, int | str | float) else -1,
+                   approved_at=_text(record.get("approved_at")),
+                   checks={str(k): str(v) for k, v in checks.items()} if isinstance(checks, Mapping) else {},
+                   files=tuple(str(f) for f in files) if isinstance(files, list) else ())
+
+
+@dataclass(frozen=True, slots=True)
 class CastMember:
     """A person the episode may have: the host, a sidecar guest, or one of the show's known people."""
 
@@ -208,7 +254,8 @@ class CastMember:
 
 @dataclass(frozen=True, slots=True)
 class Cast:
-    """Who and what the episode is about, decided once (config + sidecar) and read by every stage.
+    """Who and what the episode is about, decided once (config + sidecar) when the episode is described,
+    carried on it (:attr:`Episode.cast`) and read by every stage.
 
     ``closed``: the sidecar listed the guests, so the episode's guests are exactly these.
     """
@@ -219,6 +266,15 @@ class Cast:
     organisations: tuple[str, ...] = ()  # every organisation: the members' and the show's
     vocabulary: tuple[str, ...] = ()  # other terms Whisper should spell as the show does
     closed: bool = False
+    # The cast the episode's own details give, the config apart (the sidecar's host and guests as it
+    # spells them): who the check box says should have spoken, what the analysis takes as the episode's
+    # names. None where this cast is that one already (built without settings); read it as ``own``.
+    sidecar: Cast | None = None
+
+    @property
+    def own(self) -> Cast:
+        """The cast from the episode's own details alone (:attr:`sidecar`), the config apart."""
+        return self.sidecar if self.sidecar is not None else self
 
     @property
     def members(self) -> tuple[CastMember, ...]:

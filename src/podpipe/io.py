@@ -4,6 +4,10 @@ Each document podpipe writes (transcript, analysis, show notes) is a domain data
 ``format`` and ``version`` beside its fields. pydantic's TypeAdapter reads and writes the stdlib
 dataclasses directly (Paths, enums and nested lists included) and validates on the way in, so a
 hand-edited file fails with a clear message that names it.
+
+The episode's cast (``Episode.cast``) is not written: it follows from the episode's metadata (its
+sidecar) and the settings of the run that reads the file, so a transcript read back has none until
+``podpipe.cast.describe`` gives it one, and a changed config reaches it.
 """
 
 from __future__ import annotations
@@ -24,14 +28,17 @@ T = TypeVar("T")
 class JsonDocument(Generic[T]):
     """One kind of document: ``{"format": ..., "version": ..., **fields}``."""
 
-    def __init__(self, kind: type[T], format_name: str, label: str, version: int = 1) -> None:
+    def __init__(self, kind: type[T], format_name: str, label: str, version: int = 1,
+                 exclude: dict[str, Any] | None = None) -> None:
         self.adapter = TypeAdapter(kind)
         self.format = format_name
         self.label = label
         self.version = version
+        self.exclude = exclude  # fields never written (pydantic's nested ``exclude``)
 
     def to_dict(self, value: T) -> dict[str, Any]:
-        return {"format": self.format, "version": self.version, **self.adapter.dump_python(value, mode="json")}
+        fields = self.adapter.dump_python(value, mode="json", exclude=self.exclude)
+        return {"format": self.format, "version": self.version, **fields}
 
     def from_dict(self, data: Any, source: Path | str = "<json>", *, format_required: bool = True) -> T:
         if not isinstance(data, dict):
@@ -56,7 +63,7 @@ class JsonDocument(Generic[T]):
         return write_json(path, self.to_dict(value))
 
 
-TRANSCRIPT = JsonDocument(Transcript, "podpipe-transcript", "transcript")
+TRANSCRIPT = JsonDocument(Transcript, "podpipe-transcript", "transcript", exclude={"episode": {"cast"}})
 ANALYSIS = JsonDocument(Analysis, "podpipe-analysis", "analysis")
 SHOWNOTES = JsonDocument(ShowNotes, "podpipe-shownotes", "show notes")
 

@@ -44,7 +44,7 @@ from starlette.staticfiles import StaticFiles
 
 from podpipe.catalog import Catalog, EpisodeRow, Status
 from podpipe.config import Settings
-from podpipe.domain import Analysis, Role, Section, Speaker, Transcript
+from podpipe.domain import Analysis, Approval, Role, Section, Speaker, Transcript
 from podpipe.review import store
 from podpipe.review.checks import Check, checklist, missing_checks
 from podpipe.review.corrections import Hit, apply_hits, apply_speaker_hits, find_hits, normal_text
@@ -70,6 +70,8 @@ from podpipe.text import clock
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
+# The catalogue's approval statuses, each derived from the approval record (store.review_status).
+CATALOGUE_STATUS = {Approval.APPROVED: Status.APPROVED, Approval.TO_REAPPROVE: Status.TO_REAPPROVE}
 DOWNLOADS = [n for n in publishable_files(False) if n != "shownotes.json"]
 SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcript.json", "transcript.final.json"}
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
@@ -264,8 +266,10 @@ class ReviewApp:
             try:
                 state = store.load_state(out_dir)
                 review = store.review_status(out_dir, state.version)
-                if review != "draft" or status is None:
-                    status = review if review != "draft" else "draft ready"
+                if review != Approval.DRAFT:
+                    status = review
+                elif status is None or status in CATALOGUE_STATUS.values():
+                    status = str(Status.DRAFT_READY)  # approval is the record's word, never the catalogue's
             except (store.BrokenEpisode, ValueError, KeyError) as error:
                 reason = self.t("error.broken", reason=str(error)[:300])
         if reason is not None:
@@ -367,8 +371,8 @@ class ReviewApp:
         return None
 
     def version_entries(self, out_dir: Path, history: list[store.EpisodeState]) -> list[dict[str, Any]]:
-        record = store.approval(out_dir) or {}
-        approved = int(record.get("version", -1))
+        record = store.approval(out_dir)
+        approved = record.version if record is not None else -1
         return [{"number": s.version, "name": s.name, "saved_at": s.saved_at, "approved": s.version == approved,
                  "note": note_label(self.t, s.note, s.note_args)} for s in history][::-1]
 
@@ -544,9 +548,15 @@ class ReviewApp:
 
     def after_save(self, out_dir: Path, state: store.EpisodeState) -> None:
         """An approved episode that changes goes back to "to re-approve" (catalogue and list)."""
+        self.derive_catalogue_status(out_dir, state)
+
+    def derive_catalogue_status(self, out_dir: Path, state: store.EpisodeState) -> None:
+        """The catalogue's "approved" or "to re-approve", derived from the approval record
+        (``approval.json``, the one source); an episode never approved keeps the pipeline's status."""
         row = self.row_for(out_dir)
-        if row is not None and store.review_status(out_dir, state.version) == "to re-approve":
-            self.catalog.set_status(row.id, Status.TO_REAPPROVE, speakers=[s.display_name for s in state.speakers])
+        status = CATALOGUE_STATUS.get(store.review_status(out_dir, state.version))
+        if row is not None and status is not None:
+            self.catalog.set_status(row.id, status, speakers=[s.display_name for s in state.speakers])
 
     def conflict_page(self, request: Request, slug: str, out_dir: Path, base: store.EpisodeState,
                       current: store.EpisodeState, merged: Merge, kept: str) -> Response:
@@ -616,9 +626,7 @@ class ReviewApp:
                              else self.saved_message(how, state))
 
     def approved(self, out_dir: Path, state: store.EpisodeState) -> None:
-        row = self.row_for(out_dir)
-        if row is not None:
-            self.catalog.set_status(row.id, Status.APPROVED, speakers=[s.display_name for s in state.speakers])
+        self.derive_catalogue_status(out_dir, state)  # "approved": the record names this version
 
     async def do_approve(self, slug: str, out_dir: Path, form: FormData, version: int | None) -> Response:
         state = await run_in_threadpool(self.load, out_dir)

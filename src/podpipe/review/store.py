@@ -9,8 +9,10 @@ A save names the version it was based on; a save based on an older one is refuse
 under ``versions/conflicts/`` so nothing is lost. Files the app writes into the output folder are
 ``protect``-ed, so a reprocessing pipeline puts its new output beside them instead of over them.
 
-``approval.json`` records which version was approved and which checks were waived; a later save
-makes the episode "to re-approve". A save that changes nothing makes no version (:func:`same_content`),
+``approval.json`` records which version was approved and which checks were waived
+(:class:`podpipe.domain.Approval`); a later save makes the episode "to re-approve". It is the one
+record of approval: the list, the episode page and the catalogue's "approved" / "to re-approve" are
+all read from it (:func:`review_status`). A save that changes nothing makes no version (:func:`same_content`),
 and an approval names the version the editor saw: a newer one is never approved unseen.
 
 Times (``saved_at``, ``approved_at``) are ISO 8601 with the offset of ``[review] timezone``
@@ -34,7 +36,7 @@ from zoneinfo import ZoneInfo
 from filelock import FileLock
 
 from podpipe.config import Settings
-from podpipe.domain import Role, Segment, ShowNotes, Speaker, Transcript
+from podpipe.domain import Approval, Role, Segment, ShowNotes, Speaker, Transcript
 from podpipe.exports.diarization import read_centroids
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
@@ -349,19 +351,18 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
         return state
 
 
-def approval(out_dir: Path) -> dict[str, Any] | None:
+def approval(out_dir: Path) -> Approval | None:
+    """The episode's approval (``approval.json``), None when it was never approved (or the file is unreadable)."""
     try:
-        return json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
+        record = json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+    return Approval.from_record(record) if isinstance(record, dict) else None
 
 
 def review_status(out_dir: Path, current_version: int) -> str:
-    """"approved", "to re-approve" (changed since) or "draft"."""
-    record = approval(out_dir)
-    if record is None:
-        return "draft"
-    return "approved" if int(record.get("version", -1)) == current_version else "to re-approve"
+    """"approved", "to re-approve" (changed since) or "draft": read from the approval record alone."""
+    return Approval.status_of(approval(out_dir), current_version)
 
 
 def approve(
@@ -384,9 +385,9 @@ def _approve(out_dir: Path, state: EpisodeState, settings: Settings, checks: dic
     written += _write_editor_files(
         out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings, final=True),
         rename=final_name)
-    write_text_atomic(out_dir / APPROVAL, json_text({
-        "version": state.version, "approved_at": local_now(settings),
-        "checks": dict(sorted(checks.items())), "files": sorted(p.name for p in written)}))
+    record = Approval(version=state.version, approved_at=local_now(settings), checks=checks,
+                      files=tuple(p.name for p in written))
+    write_text_atomic(out_dir / APPROVAL, json_text(record.to_record()))
     return written
 
 

@@ -119,7 +119,7 @@ def transcribe(
 ) -> Transcript:
     """Words and segments of the 16 kHz mono ``waveform``; speakers stay empty until diarisation.
 
-    ``cast`` (default: the episode's, from its sidecar and the settings) is what Whisper is told to
+    ``cast`` (default: the episode's, ``episode.cast`` as it was described) is what Whisper is told to
     expect, as ``transcription.cast_hints`` says. ``streams`` says how many pieces may be
     transcribed at once at each moment (default: every core ``transcription.threads`` gives).
     """

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from wordfreq import zipf_frequency
 
-from podpipe.cast import build_cast
+from podpipe.cast import own_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
 from podpipe.text import normal
@@ -187,7 +187,7 @@ def known_names(
         if speaker.organisation:
             book.add(speaker.organisation, "ORG", "metadata")
             orgs.append(speaker.organisation)
-    cast = build_cast(None, transcript.episode.metadata)  # the episode's own cast, config apart
+    cast = own_cast(transcript.episode)  # the episode's own cast, config apart
     for member in cast.members:
         book.add(member.name, "PER", "metadata", organisation=member.organisation)
         people.append(member.name)

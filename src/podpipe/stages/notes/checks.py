@@ -4,7 +4,7 @@ who was named after the conversation, on little evidence, or not at all, and the
 
 from __future__ import annotations
 
-from podpipe.cast import build_cast
+from podpipe.cast import own_cast
 from podpipe.checks import publishing_notes, speech_notes, speech_status
 from podpipe.config import Settings
 from podpipe.domain import Transcript
@@ -62,7 +62,7 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
     case their words stand under another speaker in the transcript and the draft."""
     if speech_status(transcript) is not None:
         return []  # no speech, or another language: speech_notes says so
-    cast = build_cast(None, transcript.episode.metadata)
+    cast = own_cast(transcript.episode)  # the sidecar's people, the config apart
     people = ([cast.host] if cast.host is not None else []) + list(cast.guests)
     voices = len(transcript.speakers)
     heard = f"{voices} stem gehoord" if voices == 1 else f"{voices} stemmen gehoord"
