@@ -1,5 +1,6 @@
-"""`podpipe run` starts Prefect's temporary server itself: one start per Prefect home at a time, retried,
-so that a slow start on a loaded machine with a fresh Prefect home is waited for, not a lost run."""
+"""`podpipe run` starts Prefect's temporary server itself, before Prefect loads: one start per Prefect
+home at a time, retried, so that a slow start on a loaded machine with a fresh Prefect home is waited
+for, not a lost run."""
 
 from __future__ import annotations
 
@@ -9,62 +10,75 @@ import sys
 from pathlib import Path
 
 import pytest
-from prefect.server.api import server as prefect_server_module
 
-from podpipe.prefect_server import ServerStartError, start_temporary_server
+from podpipe.prefect_server import ServerStartError, TemporaryPrefectServer
 
 RUN_A_FLOW = """
 import sys, time
 from pathlib import Path
-from podpipe.prefect_server import start_temporary_server
+from podpipe.prefect_server import TemporaryPrefectServer
 started = time.perf_counter()
-start_temporary_server(Path(sys.argv[1]), timeout=180)
+server = TemporaryPrefectServer(Path(sys.argv[1]), timeout=180)
+server.spawn()
 from prefect import flow
 
 @flow
 def hello() -> int:
     return 1
 
+server.wait()
 assert hello() == 1
 print(f"ok {time.perf_counter() - started:.1f}")
 """
 
 
-class FailingServer:
-    """Prefect's temporary server that fails to start ``failures`` times."""
+class StandInServer(TemporaryPrefectServer):
+    """A server whose first ``failures`` starts exit at once; the others serve ``/api/health``
+    (a tiny static HTTP server), so the retries are tested without Prefect's start-up time."""
 
-    failures = 0
-    starts = 0
-    stops = 0
+    def __init__(self, home: Path, failures: int, **kwargs: float) -> None:
+        super().__init__(home, **kwargs)
+        self.failures = failures
+        self.commands: list[str] = []
+        (home / "static" / "api").mkdir(parents=True, exist_ok=True)
+        (home / "static" / "api" / "health").write_text("true")
 
-    def start(self, timeout: int | None = None) -> None:
-        type(self).starts += 1
-        if type(self).starts <= type(self).failures:
-            raise RuntimeError("Timed out while attempting to connect to ephemeral Prefect API server.\nstdout: ...")
-
-    def stop(self) -> None:
-        type(self).stops += 1
-
-
-@pytest.fixture
-def failing_server(monkeypatch: pytest.MonkeyPatch) -> type[FailingServer]:
-    FailingServer.starts = FailingServer.stops = 0
-    monkeypatch.setattr(prefect_server_module, "SubprocessASGIServer", FailingServer)
-    return FailingServer
+    def command(self) -> list[str]:
+        if len(self.commands) < self.failures:
+            self.commands.append("fails")
+            return [sys.executable, "-c", "import sys; print('address already in use'); sys.exit(1)"]
+        self.commands.append("serves")
+        return [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", "--directory",
+                str(self.home / "static"), str(self.port)]
 
 
-def test_a_failed_start_is_tried_again(failing_server: type[FailingServer], tmp_path: Path) -> None:
-    failing_server.failures = 2
-    start_temporary_server(tmp_path / "home", timeout=5, attempts=3)
-    assert failing_server.starts == 3 and failing_server.stops == 2, "each failed start is cleared before the next"
+@pytest.fixture(autouse=True)
+def _keep_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # spawn() sets it; restored after each test
 
 
-def test_a_server_that_never_starts_is_one_clear_error(failing_server: type[FailingServer], tmp_path: Path) -> None:
-    failing_server.failures = 99
+def test_a_failed_start_is_tried_again(tmp_path: Path) -> None:
+    server = StandInServer(tmp_path / "home", failures=2, timeout=20, attempts=3)
+    server.spawn()
+    try:
+        assert os.environ["PREFECT_API_URL"] == f"http://127.0.0.1:{server.port}/api"
+        server.wait()
+        assert server.commands == ["fails", "fails", "serves"]
+        assert not server._lock.is_locked, "the next run's start may begin"
+    finally:
+        server.stop()
+    assert server._process is None
+
+
+def test_a_server_that_never_starts_is_one_clear_error(tmp_path: Path) -> None:
+    server = StandInServer(tmp_path / "home", failures=99, timeout=20, attempts=3)
+    server.spawn()
     with pytest.raises(ServerStartError) as caught:
-        start_temporary_server(tmp_path / "home", timeout=5, attempts=3)
+        server.wait()
     message = str(caught.value)
     assert "3 tries" in message and str(tmp_path / "home") in message and "\n" not in message
+    assert "exited with code 1" in message and "podpipe-temporary-server.log" in message
+    assert "address already in use" in server.log_file.read_text(), "the server's output is kept for the user"
 
 
 def test_several_runs_with_a_fresh_prefect_home_on_a_loaded_machine_all_start(tmp_path: Path) -> None:

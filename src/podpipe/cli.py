@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -21,6 +20,7 @@ from podpipe.models import offline_environment
 if TYPE_CHECKING:
     from podpipe.catalog import StageRow
     from podpipe.config import Settings
+    from podpipe.prefect_server import TemporaryPrefectServer
 
 app = typer.Typer(help="Dutch podcast episodes in, show notes out.", no_args_is_help=True, add_completion=False)
 console = Console(stderr=True)
@@ -123,46 +123,33 @@ def run(
     """Process one episode through the Prefect flow and print its folder (<output>/<slug>/)."""
     _prepare_environment()
     with _errors_exit_2():
-        # Prefect's temporary server starts while the pipeline's modules load (a few seconds each).
-        starting = _temporary_server_starting(config)
-        from podpipe.flows.episode import process_episode
+        server = _temporary_server(config)
+        from podpipe.flows.episode import process_episode  # loads while the server starts
 
-        starting.join()
+        server.wait()
         with _ProgressBar():
             out_dir = process_episode(source=path, output_root=output, config_file=config)
     typer.echo(str(out_dir))
 
 
-class _Starting(threading.Thread):
-    """A start-up in a thread whose error is raised where it is joined."""
+class _NoServer:
+    """PREFECT_API_URL names a server: nothing to start or wait for."""
 
-    def __init__(self, start: Callable[[], None]) -> None:
-        super().__init__(name="prefect-start", daemon=True)
-        self._start_fn = start
-        self._error: BaseException | None = None
-        self.start()
-
-    def run(self) -> None:
-        try:
-            self._start_fn()
-        except BaseException as error:  # handed to the joining thread
-            self._error = error
-
-    def join(self, timeout: float | None = None) -> None:
-        super().join(timeout)
-        if self._error is not None:
-            raise self._error
+    def wait(self) -> None:
+        pass
 
 
-def _temporary_server_starting(config: Path | None) -> _Starting:
-    """Prefect's temporary server for this process, unless PREFECT_API_URL names a server."""
+def _temporary_server(config: Path | None) -> TemporaryPrefectServer | _NoServer:
+    """Prefect's temporary server for this run, starting (it stops when the process exits), unless
+    PREFECT_API_URL names a server."""
     from podpipe.config import load_settings
-    from podpipe.prefect_server import prefect_home, start_temporary_server
+    from podpipe.prefect_server import TemporaryPrefectServer, prefect_home
 
     if os.environ.get("PREFECT_API_URL"):
-        return _Starting(lambda: None)
-    timeout = load_settings(config).serve.startup_timeout_seconds
-    return _Starting(lambda: start_temporary_server(prefect_home(), timeout))
+        return _NoServer()
+    server = TemporaryPrefectServer(prefect_home(), load_settings(config).serve.startup_timeout_seconds)
+    server.spawn()
+    return server
 
 
 @app.command()
@@ -221,9 +208,11 @@ def watch(
     if not once:
         serve(inbox=inbox, output=output, config=config)
         return
-    from podpipe.flows.inbox import scan_inbox
-
     with _errors_exit_2():  # an output folder that cannot be written: one line, before any episode
+        server = _temporary_server(config)
+        from podpipe.flows.inbox import scan_inbox  # loads while the server starts
+
+        server.wait()
         report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
     for folder in report.processed:
         typer.echo(str(folder))

@@ -11,12 +11,13 @@ Files in the Prefect home: ``podpipe-serve.lock`` (held by the one live ``podpip
 ``podpipe-server.json`` (the server's PID, start time and port, for ``podpipe status`` and for
 clearing a server left behind by a killed serve) and ``podpipe-server.log`` (the server's output).
 
-``podpipe run`` uses Prefect's temporary server, but starts it itself (``start_temporary_server``):
-one at a time per Prefect home, with retries, so that a slow start is waited for, not a lost run.
+``podpipe run`` uses Prefect's temporary server, but starts it itself (``TemporaryPrefectServer``):
+at once, one at a time per Prefect home, with retries, so that a slow start is waited for, not a lost run.
 """
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import json
 import os
@@ -43,6 +44,7 @@ STATE_FILE = "podpipe-server.json"
 LOCK_FILE = "podpipe-serve.lock"
 LOG_FILE = "podpipe-server.log"
 TEMPORARY_START_LOCK = "podpipe-temporary-server.lock"
+TEMPORARY_LOG_FILE = "podpipe-temporary-server.log"
 TEMPORARY_START_ATTEMPTS = 3
 LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
 PR_SET_PDEATHSIG = 1
@@ -270,29 +272,112 @@ class LocalPrefectServer:
             self._lock.release()
 
 
-def start_temporary_server(home: Path, timeout: float, attempts: int = TEMPORARY_START_ATTEMPTS) -> None:
-    """Start, in this process, the temporary Prefect server a flow run would start by itself; the
-    flow run then uses it (Prefect keeps one per process) and it stops when the process exits.
+class TemporaryPrefectServer:
+    """Prefect's temporary server for one ``podpipe run``, started by podpipe before Prefect loads.
 
-    Prefect's own start gives up after one try, and on a loaded machine with a fresh Prefect home
-    one run of three failed so ("Timed out while attempting to connect to ephemeral Prefect API
-    server"): the runs' servers all created the same new database at once. Here the start holds a
-    lock in the Prefect home (one server starting per home at a time) and is tried ``attempts``
-    times, each with ``timeout`` seconds, before a one-line ServerStartError.
+    What a flow would start by itself without ``PREFECT_API_URL`` (the same uvicorn app, UI and
+    services off), but begun at once, so the server's start-up overlaps this process's imports
+    (Prefect's own start waits until the flow is called, and imports its server module first), and
+    made robust: one start per Prefect home at a time (runs with a fresh home would all create its
+    database at once: one of three failed so on a loaded machine) and ``attempts`` tries of
+    ``timeout`` seconds, then one line naming the Prefect home and the reason.
+
+    ``spawn()`` (before Prefect is imported: it sets ``PREFECT_API_URL``), import, ``wait()``; the
+    server stops when this process exits (kill -9 included, on Linux).
     """
-    # Prefect is imported here, not at the top: `podpipe serve` uses this module before Prefect loads.
-    from prefect.server.api.server import SubprocessASGIServer
 
-    home.mkdir(parents=True, exist_ok=True)
-    reason = ""
-    for _ in range(attempts):
-        server = SubprocessASGIServer()
+    def __init__(self, home: Path, timeout: float, attempts: int = TEMPORARY_START_ATTEMPTS) -> None:
+        self.home = home
+        self.timeout = timeout
+        self.attempts = attempts
+        # Chosen once: Prefect reads PREFECT_API_URL when it loads, so a retry uses the same port.
+        self.port = free_port()
+        self._lock = FileLock(home / TEMPORARY_START_LOCK, thread_local=False)
+        self._process: subprocess.Popen | None = None
+        self._tries = 0
+
+    @property
+    def api_url(self) -> str:
+        return api_url(self.port)
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / TEMPORARY_LOG_FILE
+
+    def command(self) -> list[str]:
+        """The command Prefect runs for its temporary server (``SubprocessASGIServer``)."""
+        return [sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+                "--host", HOST, "--port", str(self.port), "--log-level", "error", "--lifespan", "on"]
+
+    def spawn(self) -> None:
+        """Start the server's process and return at once; ``PREFECT_API_URL`` now names it."""
+        self.home.mkdir(parents=True, exist_ok=True)
         try:
-            with FileLock(home / TEMPORARY_START_LOCK, timeout=timeout * attempts):
-                server.start(timeout=max(1, round(timeout)))
+            self._lock.acquire(timeout=self.timeout * self.attempts)
+        except Timeout as error:
+            raise self._error(f"another run held {self._lock.lock_file}") from error
+        self._start_process()
+        os.environ["PREFECT_API_URL"] = self.api_url
+        # Stopped at exit, not when the flow returns: Prefect sends its last logs and events to it
+        # from threads it drains as the interpreter shuts down (before atexit); a server stopped
+        # earlier left them retrying for a minute.
+        atexit.register(self.stop)
+
+    def _start_process(self) -> None:
+        self._tries += 1
+        env = dict(os.environ) | {"PREFECT_HOME": str(self.home), "PREFECT_UI_ENABLED": "0",
+                                  "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
+        env.pop("PREFECT_API_URL", None)
+        env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+        with self.log_file.open("ab") as log:
+            # preexec_fn is safe here: the run spawns its server before Prefect (and its threads) is loaded.
+            self._process = subprocess.Popen(
+                self.command(), env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                start_new_session=True, preexec_fn=_end_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509
+            )
+
+    def wait(self) -> None:
+        """Until the server answers, starting it again after a failed try; ServerStartError after the last."""
+        try:
+            while True:
+                reason = self._healthy_or_reason()
+                if reason is None:
+                    return
+                self._stop_process()  # a half-started server goes before the next try
+                if self._tries >= self.attempts:
+                    raise self._error(f"{reason} (its output: {self.log_file})")
+                self._start_process()
+        finally:
+            if self._lock.is_locked:
+                self._lock.release()
+
+    def _healthy_or_reason(self) -> str | None:
+        assert self._process is not None
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                return f"the server exited with code {self._process.returncode}"
+            if is_healthy(self.api_url, timeout=1.0):
+                return None
+            time.sleep(0.1)
+        return f"no answer after {self.timeout:.0f} s"
+
+    def _error(self, reason: str) -> ServerStartError:
+        return ServerStartError(f"Prefect's temporary server did not start in {self._tries} tries of "
+                                f"{self.timeout:.0f} s (Prefect home {self.home}): {reason}")
+
+    def _stop_process(self) -> None:
+        process, self._process = self._process, None
+        if process is None:
             return
-        except (RuntimeError, OSError, Timeout) as error:
-            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-            server.stop()  # a half-started server goes before the next try
-    raise ServerStartError(f"Prefect's temporary server did not start in {attempts} tries of {timeout:.0f} s "
-                           f"(Prefect home {home}): {reason}")
+        kill_group(process.pid, start_time(process.pid))
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+    def stop(self) -> None:
+        self._stop_process()
+        if self._lock.is_locked:
+            self._lock.release()
