@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -40,6 +39,7 @@ from podpipe.io import transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
 from podpipe.pipeline import Draft
+from podpipe.prefect_server import users_prefect_server
 from podpipe.sidecar import diarization_bounds, read_sidecar, with_sidecar
 from podpipe.stages import analyse as analyse_stage
 from podpipe.stages import diarize as diarize_stage
@@ -156,12 +156,12 @@ def cpu_slot(settings: Settings) -> Iterator[None]:
     by kill -9. With a real Prefect server (PREFECT_API_URL) the stage also holds a slot of the
     global concurrency limit ``podpipe-cpu-<host>``, visible in the UI, with a lease the server
     repossesses when its holder dies. Not on Prefect's temporary server: it runs no repossessor, so
-    a killed holder's slot would never come back.
+    a killed holder's slot would never come back (and its database outlives it, in the Prefect home).
     """
     lock_path = settings.resolve(settings.paths.work) / ".cpu.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with FileLock(lock_path):
-        if not os.environ.get("PREFECT_API_URL"):
+        if users_prefect_server() is None:
             yield
             return
         if CPU_LIMIT not in _limits_ready:

@@ -33,7 +33,6 @@ from __future__ import annotations
 import contextvars
 import datetime as dt
 import logging
-import os
 import socket
 import warnings
 from dataclasses import dataclass
@@ -67,7 +66,7 @@ from podpipe.config import Settings, get_settings, load_settings
 from podpipe.errors import InvalidInputError
 from podpipe.flows.episode import open_catalog, process_episode
 from podpipe.inbox import move_to_failed
-from podpipe.prefect_server import live_server, prefect_home
+from podpipe.prefect_server import live_server, prefect_home, users_prefect_server
 from podpipe.workfiles import remove_leftovers
 
 # The deployment's entrypoint: the installed module, so no checkout is needed where a worker runs.
@@ -83,7 +82,7 @@ def pool_in_use(settings: Settings) -> bool:
     The server ``podpipe serve`` starts for itself (no PREFECT_API_URL of the user's) serves one
     laptop: its scans keep processing episodes themselves, as before.
     """
-    api_url = os.environ.get("PREFECT_API_URL", "").rstrip("/")
+    api_url = (users_prefect_server() or "").rstrip("/")
     if not api_url or not settings.pool.name:
         return False
     own = live_server(prefect_home())

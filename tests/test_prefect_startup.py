@@ -7,11 +7,17 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from podpipe.prefect_server import ServerStartError, TemporaryPrefectServer
+from podpipe.prefect_server import (
+    TEMPORARY_SERVER_ENV,
+    ServerStartError,
+    TemporaryPrefectServer,
+    users_prefect_server,
+)
 
 RUN_A_FLOW = """
 import sys, time
@@ -53,8 +59,15 @@ class StandInServer(TemporaryPrefectServer):
 
 
 @pytest.fixture(autouse=True)
-def _keep_api_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PREFECT_API_URL", raising=False)  # spawn() sets it; restored after each test
+def _keep_api_url() -> Iterator[None]:
+    """spawn() sets PREFECT_API_URL: the tests after these must not inherit a stand-in's address."""
+    names = ("PREFECT_API_URL", TEMPORARY_SERVER_ENV)
+    before = {name: os.environ.pop(name, None) for name in names}
+    yield
+    for name in names:
+        os.environ.pop(name, None)
+        if before[name] is not None:
+            os.environ[name] = before[name]
 
 
 def test_a_failed_start_is_tried_again(tmp_path: Path) -> None:
@@ -62,12 +75,19 @@ def test_a_failed_start_is_tried_again(tmp_path: Path) -> None:
     server.spawn()
     try:
         assert os.environ["PREFECT_API_URL"] == f"http://127.0.0.1:{server.port}/api"
+        # A run's own server has no services: no work pool, no concurrency leases on it.
+        assert users_prefect_server() is None
         server.wait()
         assert server.commands == ["fails", "fails", "serves"]
         assert not server._lock.is_locked, "the next run's start may begin"
     finally:
         server.stop()
     assert server._process is None
+
+
+def test_a_server_the_user_names_is_theirs(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://prefect.example:4200/api")
+    assert users_prefect_server() == "http://prefect.example:4200/api"
 
 
 def test_a_server_that_never_starts_is_one_clear_error(tmp_path: Path) -> None:

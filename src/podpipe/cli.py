@@ -208,11 +208,9 @@ def watch(
     if not once:
         serve(inbox=inbox, output=output, config=config)
         return
-    with _errors_exit_2():  # an output folder that cannot be written: one line, before any episode
-        server = _temporary_server(config)
-        from podpipe.flows.inbox import scan_inbox  # loads while the server starts
+    from podpipe.flows.inbox import scan_inbox
 
-        server.wait()
+    with _errors_exit_2():  # an output folder that cannot be written: one line, before any episode
         report = scan_inbox(inbox=inbox, output_root=output, config_file=config)
     for folder in report.processed:
         typer.echo(str(folder))

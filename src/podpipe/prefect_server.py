@@ -45,6 +45,7 @@ LOCK_FILE = "podpipe-serve.lock"
 LOG_FILE = "podpipe-server.log"
 TEMPORARY_START_LOCK = "podpipe-temporary-server.lock"
 TEMPORARY_LOG_FILE = "podpipe-temporary-server.log"
+TEMPORARY_SERVER_ENV = "PODPIPE_TEMPORARY_PREFECT_API_URL"  # PREFECT_API_URL, when it is a run's own server
 TEMPORARY_START_ATTEMPTS = 3
 LEASE_STORAGE = "prefect.server.concurrency.lease_storage.filesystem"
 PR_SET_PDEATHSIG = 1
@@ -97,6 +98,13 @@ def read_record(home: Path) -> ServerRecord | None:
         return ServerRecord(**json.loads((home / STATE_FILE).read_text()))
     except (OSError, ValueError, TypeError):
         return None
+
+
+def users_prefect_server() -> str | None:
+    """PREFECT_API_URL when it names a server of the user's (with all its services), not the temporary
+    server a ``podpipe run`` started for itself: only then work pools and concurrency leases apply."""
+    api = os.environ.get("PREFECT_API_URL")
+    return api if api and api != os.environ.get(TEMPORARY_SERVER_ENV) else None
 
 
 def live_server(home: Path) -> ServerRecord | None:
@@ -317,7 +325,7 @@ class TemporaryPrefectServer:
         except Timeout as error:
             raise self._error(f"another run held {self._lock.lock_file}") from error
         self._start_process()
-        os.environ["PREFECT_API_URL"] = self.api_url
+        os.environ["PREFECT_API_URL"] = os.environ[TEMPORARY_SERVER_ENV] = self.api_url
         # Stopped at exit, not when the flow returns: Prefect sends its last logs and events to it
         # from threads it drains as the interpreter shuts down (before atexit); a server stopped
         # earlier left them retrying for a minute.
@@ -328,6 +336,7 @@ class TemporaryPrefectServer:
         env = dict(os.environ) | {"PREFECT_HOME": str(self.home), "PREFECT_UI_ENABLED": "0",
                                   "PREFECT__SERVER_EPHEMERAL": "1", "PREFECT__SERVER_FINAL": "1"}
         env.pop("PREFECT_API_URL", None)
+        env.pop(TEMPORARY_SERVER_ENV, None)
         env.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
         with self.log_file.open("ab") as log:
             # preexec_fn is safe here: the run spawns its server before Prefect (and its threads) is loaded.
