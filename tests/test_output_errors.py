@@ -135,6 +135,24 @@ def test_output_root_missing_not_a_folder_or_read_only(tmp_path: Path) -> None:
     assert raised.value.code in (errno.EPERM, errno.EACCES, errno.EROFS)
 
 
+def test_output_root_made_by_another_worker_at_the_same_moment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = tmp_path / "output"
+    real_is_dir = Path.is_dir
+
+    def made_meanwhile(path: Path) -> bool:
+        if path == root and not real_is_dir(path):
+            path.mkdir()  # the other worker, between our look and our mkdir
+            return False
+        return real_is_dir(path)
+
+    monkeypatch.setattr(Path, "is_dir", made_meanwhile)
+    assert ensure_output_root(root) == root
+    monkeypatch.undo()
+    (tmp_path / "a-file").write_text("x")
+    with pytest.raises(OutputWriteError, match="een bestand met die naam"):
+        ensure_output_root(tmp_path / "a-file")
+
+
 def test_read_only_episode_folder_fails_in_one_line_then_finishes(tmp_path: Path) -> None:
     settings = Settings()
     out_dir = tmp_path / "ep-test"

@@ -44,7 +44,7 @@ def ensure_output_root(root: Path) -> Path:
         if not root.is_dir():
             if not root.parent.is_dir():
                 raise OutputWriteError(root.parent, errno.ENOTDIR if root.parent.exists() else errno.ENOENT)
-            root.mkdir()
+            root.mkdir(exist_ok=True)  # two workers starting at once both make it (a file in the way still fails)
         # A read-only or immutable folder (root included, for whom permission bits do not count) fails here.
         with tempfile.NamedTemporaryFile(dir=root, prefix=".podpipe-write-check-"):
             pass
