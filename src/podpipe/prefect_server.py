@@ -146,6 +146,16 @@ def _end_with_parent() -> None:  # runs in the child between fork and exec
         pass
 
 
+def _end_server_process(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's process group, SIGKILL if it lingers, and reap it."""
+    kill_group(process.pid, start_time(process.pid))
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 class LocalPrefectServer:
     """``with LocalPrefectServer(home) as server:`` a healthy server at ``server.api_url``, stopped after."""
 
@@ -267,12 +277,7 @@ class LocalPrefectServer:
         """Stop the server (SIGTERM, then SIGKILL), forget its record, let another serve start."""
         process, self._process = self._process, None
         if process is not None:
-            kill_group(process.pid, start_time(process.pid))
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _end_server_process(process)
             record = read_record(self.home)
             if record is not None and record.pid == process.pid:
                 (self.home / STATE_FILE).unlink(missing_ok=True)
@@ -377,14 +382,8 @@ class TemporaryPrefectServer:
 
     def _stop_process(self) -> None:
         process, self._process = self._process, None
-        if process is None:
-            return
-        kill_group(process.pid, start_time(process.pid))
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process is not None:
+            _end_server_process(process)
 
     def stop(self) -> None:
         self._stop_process()
