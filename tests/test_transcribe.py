@@ -112,6 +112,8 @@ def test_dutch_detected_as_a_neighbour_language_is_still_dutch() -> None:
 
     assert speech_verdict(30.0, 50, 2.0, "af", "nl", expected_probability=0.35) == "speech"
     assert speech_verdict(30.0, 50, 2.0, "la", "nl", expected_probability=0.002, probability=0.46) == "speech"
+    # Latin, however sure, is Whisper's name for speech it cannot place (robotic Dutch at 0.67)
+    assert speech_verdict(686.0, 900, 2.0, "la", "nl", expected_probability=0.002, probability=0.67) == "speech"
     assert speech_verdict(30.0, 50, 2.0, "en", "nl", expected_probability=0.01, probability=0.9) == "other-language"
 
 
