@@ -219,3 +219,17 @@ def test_a_self_introduction_heard_after_three_filler_words() -> None:
     found = conversation_people(_heard(("A", "Dit is aflevering negen en ik ben zoals altijd wel vandermoortel, "
                                               "de host.")))
     assert [(m.text, m.source) for m in found] == [("Vandermoortel", "self-introduction")]
+
+
+def test_the_hosts_own_name_misheard_in_their_self_introduction_is_no_guest() -> None:
+    # The configured host says "ik ben ... Walter Schroven", heard as one made-up word. Guest B is only
+    # introduced (never addressed), so the order of mention decides B; the host's misheard name, said
+    # first, must not be B's.
+    turns = (("A", "Welkom. Ik ben nu wel Salteitmouderschroeven, van VOV. Marijke Vloebergs is directeur bij "
+                   "Tuinpunt. Pieter Claes is directeur van Groenpunt."),
+             ("B", "Dank u."), ("C", "Merci."), ("A", "Pieter, hoe begon het?"), ("C", "Met een vraag."),
+             ("B", "Klopt."))
+    settings = _settings(configured_host=True)
+    named = name_speakers(pipeline.prepare(_heard(*turns), settings), None, settings)
+    assert {s.id: s.name for s in named.speakers} == {"A": "Walter Schroven", "B": "Marijke Vloebergs",
+                                                      "C": "Pieter Claes"}

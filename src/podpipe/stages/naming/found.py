@@ -67,6 +67,11 @@ def grow_cast(cast: Cast, people: Sequence[Mention], host_label: str | None) -> 
         members = [*([host] if host else []), *guests, *extra]
         if best_member(mention.text, members)[0] is not None:
             continue
+        if (host is not None and mention.source == "self-introduction" and mention.speaker is not None
+                and mention.speaker == host_label):
+            # the host's own name misheard ("ik ben nu wel Salteitmouderschroeven" on the espeak rendering
+            # of ep15): no guest; the naming spells it as the host's name
+            continue
         if (host is None and not cast.closed and mention.source == "self-introduction"
                 and mention.speaker is not None and mention.speaker == host_label):
             host = CastMember(mention.text, Role.HOST, mention.organisation)

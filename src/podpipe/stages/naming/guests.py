@@ -38,13 +38,17 @@ from podpipe.stages.naming.voiceprints import VoiceprintStore
 from podpipe.text import fold, normal
 
 
-def _candidates(cast: Cast, mentions: Sequence[Mention], taken: set[str]) -> list[CastMember]:
+def _candidates(cast: Cast, mentions: Sequence[Mention], taken: set[str], named_voices: set[str]) -> list[CastMember]:
     """Who the unnamed speakers can be. A closed cast: its guests. An open one: the show's people and
-    every person heard introduced (by themselves or by the host) who is not the host."""
+    every person heard introduced (by themselves or by the host) who is not the host. A self-introduction
+    names only the voice that said it: said by a voice that has its name already (the host), it is
+    that name misheard, nobody else's."""
     members = list(cast.guests) if cast.closed else list(cast.guests) + list(cast.people)
     if not cast.closed:
         for mention in mentions:
             if mention.label != "PER" or mention.source not in ("self-introduction", "introduction"):
+                continue
+            if mention.source == "self-introduction" and mention.speaker in named_voices:
                 continue
             if best_member(mention.text, [*members, *cast.speaking])[0] is None:
                 members.append(CastMember(mention.text, Role.GUEST, mention.organisation))
@@ -121,7 +125,7 @@ def name_speakers(
     cast = grown.cast
     mentions = _mentions(analysis, transcript, grown.found.values())
     taken = {normal(s.name) for s in speakers.values() if s.name}
-    members = _candidates(cast, mentions, taken)
+    members = _candidates(cast, mentions, taken, {label for label, s in speakers.items() if s.name})
     # An unnamed host of an open cast without a host is named by the evidence like anyone else; in a
     # closed cast the host's chair is no guest's.
     host_open = not cast.closed and cast.host is None
