@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe.config import Diarization, Settings
+from podpipe.config import DiarizationSettings, Settings
 from podpipe.domain import Episode, SpeakerTurn
 from podpipe.exports.diarization import read_rttm, rttm_text, write_rttm, write_speaker_timeline
 from podpipe.stages.diarize.stage import _ProgressHook, _relabel_by_first_appearance
@@ -45,7 +45,7 @@ def turns(*items: tuple[float, float, str]) -> list[SpeakerTurn]:
 
 
 def test_defaults_and_settings_lookup():
-    config = Diarization()
+    config = DiarizationSettings()
     assert config.backend == "embedded" and config.segmentation_step == 0.25
     assert config.hub_pipeline == "pyannote/speaker-diarization-community-1"
     assert config.num_speakers is None and config.min_speakers is None and config.max_speakers is None
@@ -364,7 +364,7 @@ def test_a_voice_heard_under_another_is_counted_without_changing_the_speech(offl
     ami = SHARED / "audio/ami-debug-train"
     need_data(ami / "trn06.wav")
     audio = read_float_wav(ami / "trn06.wav")
-    hard_only = Settings().model_copy(update={"diarization": Diarization(voice_onset=1.0)})
+    hard_only = Settings().model_copy(update={"diarization": DiarizationSettings(voice_onset=1.0)})
     with_voices = diarize(episode("trn06", 30.0), audio, Settings())
     without = diarize(episode("trn06", 30.0), audio, hard_only)
     assert len(with_voices.speakers) == 3 and len(without.speakers) == 2
@@ -395,7 +395,7 @@ def test_pyannote_per_chunk_path_agrees(offline):
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
-    settings = Settings().model_copy(update={"diarization": Diarization(shared_frames=False)})
+    settings = Settings().model_copy(update={"diarization": DiarizationSettings(shared_frames=False)})
     result = diarize(episode("sample", 30.0), audio, settings)
     assert len(result.speakers) == 2
     assert der(read_rttm(SAMPLE / "sample.rttm"), result.turns) <= 0.06
@@ -443,9 +443,9 @@ def test_result_crosses_a_process_boundary():
     """Stage workers pickle what a stage returns."""
     import pickle
 
-    from podpipe.domain import Diarisation, ModelInfo
+    from podpipe.domain import Diarization, ModelInfo
 
-    result = Diarisation(
+    result = Diarization(
         turns=turns((0, 1, "SPEAKER_00")),
         exclusive=turns((0, 1, "SPEAKER_00")),
         model=ModelInfo(stage="diarize", name="x", version="1"),

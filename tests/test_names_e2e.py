@@ -72,15 +72,15 @@ def heard(settings, tmp_path_factory):
     episode = replace(audio.describe_episode(DEMO), metadata=dict(SIDECAR))
     waveform = audio.load_waveform(audio.normalise(episode, work))
     transcript = transcribe(episode, waveform, settings)
-    diarisation = diarize(episode, waveform, settings)
-    return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model), diarisation
+    diarization = diarize(episode, waveform, settings)
+    return attribute_speakers(transcript, diarization.exclusive, model=diarization.model), diarization
 
 
 def _named(heard, settings, metadata: dict | None):
-    transcript, diarisation = heard
+    transcript, diarization = heard
     transcript = replace(transcript, episode=replace(transcript.episode, metadata=dict(metadata or {})))
-    transcript = prepare(transcript, settings, voiceprints=diarisation.centroids)  # names corrected, host decided
-    return name_speakers(transcript, analyse(transcript, settings), settings, voiceprints=diarisation.centroids)
+    transcript = prepare(transcript, settings, voiceprints=diarization.centroids)  # names corrected, host decided
+    return name_speakers(transcript, analyse(transcript, settings), settings, voiceprints=diarization.centroids)
 
 
 def _assert_no_wrong_name(named) -> dict[str, str]:

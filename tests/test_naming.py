@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from podpipe.config import Settings
-from podpipe.domain import Diarisation, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
+from podpipe.domain import Diarization, Episode, Mention, ModelInfo, Role, Segment, SpeakerTurn, Transcript
 from podpipe.exports.diarization import centroids_json, read_centroids
 from podpipe.stages.naming import (
     Naming,
@@ -204,16 +204,16 @@ def test_speaker_label_uses_the_host_description(tmp_path: Path) -> None:
     assert speaker_label(transcript.speaker("SPEAKER_01"), settings) == "Ellen Verhaegen (Leerkorrel)"
 
 
-def test_enrol_from_a_reference_clip_with_fake_diarisation(tmp_path: Path) -> None:
+def test_enrol_from_a_reference_clip_with_fake_diarization(tmp_path: Path) -> None:
     settings = settings_with(tmp_path)
 
-    def diarise(path, _settings):
+    def diarize(path, _settings):
         assert path == tmp_path / "walter.wav"
         turns = [SpeakerTurn(0, 50, "SPEAKER_00"), SpeakerTurn(50, 52, "SPEAKER_01")]
-        return Diarisation(turns=turns, exclusive=turns, model=ModelInfo("diarize", "cam++", "1"),
+        return Diarization(turns=turns, exclusive=turns, model=ModelInfo("diarize", "cam++", "1"),
                            centroids={"SPEAKER_00": [1.0, 0.0], "SPEAKER_01": [0.0, 1.0]})
 
-    print_ = enrol_voiceprint("Walter Schroven", tmp_path / "walter.wav", settings, diarise=diarise)
+    print_ = enrol_voiceprint("Walter Schroven", tmp_path / "walter.wav", settings, diarize=diarize)
     assert print_.vector.tolist() == [1.0, 0.0] and print_.model == "cam++"
     assert VoiceprintStore(tmp_path / "voiceprints").get("Walter Schroven") is not None
 

@@ -144,7 +144,7 @@ class CatalogSettings(SettingsSection):
     url: str | None = None
 
 
-class Diarization(SettingsSection):
+class DiarizationSettings(SettingsSection):
     """Settings of the diarisation stage (``[diarization]`` in config/podpipe.toml)."""
 
     # "embedded": packaged weights, offline. "hub": `hub_pipeline` from the Hugging Face hub.
@@ -337,7 +337,7 @@ class Settings(BaseSettings):
     pipeline: Pipeline = Pipeline()
     pool: Pool = Pool()
     catalog: CatalogSettings = CatalogSettings()
-    diarization: Diarization = Diarization()
+    diarization: DiarizationSettings = DiarizationSettings()
     nlp: Nlp = Nlp()
     review: Review = Review()
     naming: Naming = Naming()

@@ -339,7 +339,7 @@ class SpeakerTurn:
 
 
 @dataclass(frozen=True, slots=True)
-class Diarisation:
+class Diarization:
     """What diarisation found: speaker turns (overlaps kept) and the exclusive view.
 
     ``exclusive`` has at most one speaker at any time (pyannote's exclusive diarisation, which

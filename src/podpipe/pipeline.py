@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from podpipe.config import Settings
-from podpipe.domain import Analysis, Diarisation, ShowNotes, Transcript
+from podpipe.domain import Analysis, Diarization, ShowNotes, Transcript
 from podpipe.exports.diarization import centroids_json, rttm_text, speaker_timeline_png
 from podpipe.exports.layout import publish, writing
 from podpipe.exports.podcasting import write_podcasting_files
@@ -65,26 +65,26 @@ def draft(
     return Draft(transcript=named, analysis=analysis, notes=build_show_notes(named, analysis, settings))
 
 
-def export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diarisation | None = None) -> list[Path]:
+def export(result: Draft, out_dir: Path, settings: Settings, diarization: Diarization | None = None) -> list[Path]:
     """Every file of the episode's output folder, each through the manifest that keeps editors' files;
     the diarisation's files only when there is one. A disk that is full, read-only or gone raises
     :class:`podpipe.errors.OutputWriteError` (one line: the path and the cause)."""
     with writing(out_dir):
-        return _export(result, out_dir, settings, diarisation)
+        return _export(result, out_dir, settings, diarization)
 
 
-def _export(result: Draft, out_dir: Path, settings: Settings, diarisation: Diarisation | None) -> list[Path]:
+def _export(result: Draft, out_dir: Path, settings: Settings, diarization: Diarization | None) -> list[Path]:
     transcript, episode = result.transcript, result.transcript.episode
     out_dir.mkdir(parents=True, exist_ok=True)
     written = write_transcript_files(transcript, out_dir)
-    if diarisation is not None:
+    if diarization is not None:
         names = {speaker.id: speaker.display_name for speaker in transcript.speakers}
-        timeline = speaker_timeline_png(diarisation.turns, duration=episode.duration,
+        timeline = speaker_timeline_png(diarization.turns, duration=episode.duration,
                                         title=episode.title or episode.slug, names=names)
         written += [
-            publish(out_dir, "diarization.rttm", rttm_text(diarisation.turns, episode.slug)),
+            publish(out_dir, "diarization.rttm", rttm_text(diarization.turns, episode.slug)),
             publish(out_dir, "speakers.png", timeline),
-            publish(out_dir, "speakers.centroids.json", centroids_json(diarisation.centroids)),
+            publish(out_dir, "speakers.centroids.json", centroids_json(diarization.centroids)),
         ]
     return [
         *written,

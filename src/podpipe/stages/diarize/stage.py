@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from podpipe.config import Settings, machine_cores
-from podpipe.domain import Diarisation, Episode, NormalisedAudio, SpeakerTurn
+from podpipe.domain import Diarization, Episode, NormalisedAudio, SpeakerTurn
 from podpipe.stages.diarize.annotations import annotation_to_turns
 from podpipe.stages.diarize.loading import load_pipeline
 
@@ -41,7 +41,7 @@ def diarize(
     num_speakers: int | None = None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
-) -> Diarisation:
+) -> Diarization:
     """Who spoke when in the 16 kHz mono ``waveform`` (float32 in [-1, 1]), with each speaker's
     centroid embedding (for voiceprints, see :mod:`podpipe.stages.naming`; empty when the pipeline gives none).
 
@@ -85,7 +85,7 @@ def diarize(
     centroids = {renamed[label]: vector for label, vector in raw_centroids.items() if label in renamed}
     if progress:
         progress(total, total)
-    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels,
+    return Diarization(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels,
                        centroids=centroids)
 
 
@@ -113,7 +113,7 @@ def diarize_file(
     num_speakers: int | None = None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
-) -> Diarisation:
+) -> Diarization:
     """``diarize`` on the normalised file (for stage workers, which get paths, not waveforms)."""
     from podpipe.stages.ingest import load_waveform
 

@@ -114,13 +114,13 @@ def match_voiceprint(
     return (best if scores[best] >= threshold else None), scores
 
 
-def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any = None) -> Voiceprint:
+def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarize: Any = None) -> Voiceprint:
     """Enrol ``name`` from a clip where they speak (mostly) alone: the centroid of its dominant speaker.
 
-    ``diarise(path, settings) -> Diarisation`` (default: normalise the clip and run
+    ``diarize(path, settings) -> Diarization`` (default: normalise the clip and run
     :func:`podpipe.stages.diarize.stage.diarize`).
     """
-    result = (diarise or _diarise_clip)(Path(clip), settings)
+    result = (diarize or _diarize_clip)(Path(clip), settings)
     centroids = result.centroids
     if not centroids:
         raise ValueError(f"{clip}: diarisation gave no speaker embeddings to enrol {name!r} with")
@@ -131,7 +131,7 @@ def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any 
     return VoiceprintStore.from_settings(settings).add(name, centroids[dominant], model=result.model.name)
 
 
-def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voiceprint | None:
+def enrol_configured_host(settings: Settings, *, diarize: Any = None) -> Voiceprint | None:
     """The configured host's voiceprint from ``naming.host_reference_clip``, once: None when there is
     no clip, or the store has them already."""
     config = settings.naming
@@ -139,10 +139,10 @@ def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voicepr
         return None
     if VoiceprintStore.from_settings(settings).get(config.host_name) is not None:
         return None
-    return enrol_voiceprint(config.host_name, settings.resolve(config.host_reference_clip), settings, diarise=diarise)
+    return enrol_voiceprint(config.host_name, settings.resolve(config.host_reference_clip), settings, diarize=diarize)
 
 
-def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - needs the diarisation models
+def _diarize_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
     from podpipe.stages.diarize.stage import diarize
