@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from podpipe import pipeline, progress
 from podpipe.cast import cast_of, describe
-from podpipe.catalog import Catalog, Status
+from podpipe.catalog import APPROVAL_STATUS, Catalog, Status
 from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode, machine_name
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings, machine_cores
@@ -35,7 +35,7 @@ from podpipe.errors import InvalidInputError, OutputWriteError, PodpipeError, St
 from podpipe.exports.layout import ensure_output_root, episode_output_dir
 from podpipe.files import sha256_file
 from podpipe.flows.fingerprint import stage_fingerprint as _fingerprint
-from podpipe.io import transcript_to_dict
+from podpipe.io import approval_status, transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
 from podpipe.pipeline import Draft
@@ -343,10 +343,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
 def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, output_root: Path, work_dir: Path,
                      started: float) -> Path:
     retry = _retry_options(settings)
-    # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
-    # stays approved.
-    previous = Status(catalog.register(episode).status)
-    done_status: Status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
+    catalog.register(episode)
     catalog.set_status(episode.id, Status.PROCESSING)
     try:
         with _stage(catalog, episode, "ingest"):
@@ -388,6 +385,7 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         with _catalog_may_fail(episode):
             catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
+    done_status = reprocessed_status(out_dir)
     # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
     # no use; its check box says the same.
     nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(
@@ -403,6 +401,13 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         freed = remove_work_files(work_dir, episode.id)
         get_run_logger().info("removed %.1f MB of work files of %s", freed / 1e6, episode.slug)
     return out_dir
+
+
+def reprocessed_status(out_dir: Path) -> Status:
+    """The episode's status once its drafts are written. Reprocessing an approved episode writes new drafts
+    beside the editors' final files: it stays as its approval record (``approval.json``) says, approved
+    or to re-approve; an episode never approved is a draft ready."""
+    return APPROVAL_STATUS.get(approval_status(out_dir), Status.DRAFT_READY)
 
 
 def _file_id(source: Path) -> str:

@@ -42,9 +42,10 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from podpipe.catalog import Catalog, EpisodeRow, Status
+from podpipe.catalog import APPROVAL_STATUS, Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Approval, Role, Section, Speaker, Transcript
+from podpipe.io import approval_status, read_approval
 from podpipe.review import store
 from podpipe.review.checks import Check, checklist, missing_checks
 from podpipe.review.corrections import Hit, apply_hits, apply_speaker_hits, find_hits, normal_text
@@ -70,8 +71,6 @@ from podpipe.text import clock
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-# The catalogue's approval statuses, each derived from the approval record (store.review_status).
-CATALOGUE_STATUS = {Approval.APPROVED: Status.APPROVED, Approval.TO_REAPPROVE: Status.TO_REAPPROVE}
 DOWNLOADS = [n for n in publishable_files(False) if n != "shownotes.json"]
 SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcript.json", "transcript.final.json"}
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
@@ -265,10 +264,10 @@ class ReviewApp:
         else:
             try:
                 state = store.load_state(out_dir)
-                review = store.review_status(out_dir, state.version)
+                review = approval_status(out_dir, state.version)
                 if review != Approval.DRAFT:
                     status = review
-                elif status is None or status in CATALOGUE_STATUS.values():
+                elif status is None or status in APPROVAL_STATUS.values():
                     status = str(Status.DRAFT_READY)  # approval is the record's word, never the catalogue's
             except (store.BrokenEpisode, ValueError, KeyError) as error:
                 reason = self.t("error.broken", reason=str(error)[:300])
@@ -371,7 +370,7 @@ class ReviewApp:
         return None
 
     def version_entries(self, out_dir: Path, history: list[store.EpisodeState]) -> list[dict[str, Any]]:
-        record = store.approval(out_dir)
+        record = read_approval(out_dir)
         approved = record.version if record is not None else -1
         return [{"number": s.version, "name": s.name, "saved_at": s.saved_at, "approved": s.version == approved,
                  "note": note_label(self.t, s.note, s.note_args)} for s in history][::-1]
@@ -395,7 +394,7 @@ class ReviewApp:
             "sections": self.sections_view(state, analysis), "state": state,
             "notes": resolved_notes(state.notes, state.speakers), "preview_html": _html_body(html),
             "checks": checklist(laid_out, self.low, self.t), "downloads": self.downloads(out_dir),
-            "review_status": store.review_status(out_dir, published.version),
+            "review_status": approval_status(out_dir, published.version),
             "versions": self.version_entries(out_dir, history),
             "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
             "has_png": (out_dir / "speakers.png").is_file(), "roles": [r.value for r in Role],
@@ -554,7 +553,7 @@ class ReviewApp:
         """The catalogue's "approved" or "to re-approve", derived from the approval record
         (``approval.json``, the one source); an episode never approved keeps the pipeline's status."""
         row = self.row_for(out_dir)
-        status = CATALOGUE_STATUS.get(store.review_status(out_dir, state.version))
+        status = APPROVAL_STATUS.get(approval_status(out_dir, state.version))
         if row is not None and status is not None:
             self.catalog.set_status(row.id, status, speakers=[s.display_name for s in state.speakers])
 

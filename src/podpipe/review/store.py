@@ -12,8 +12,9 @@ under ``versions/conflicts/`` so nothing is lost. Files the app writes into the 
 ``approval.json`` records which version was approved and which checks were waived
 (:class:`podpipe.domain.Approval`); a later save makes the episode "to re-approve". It is the one
 record of approval: the list, the episode page and the catalogue's "approved" / "to re-approve" are
-all read from it (:func:`review_status`). A save that changes nothing makes no version (:func:`same_content`),
-and an approval names the version the editor saw: a newer one is never approved unseen.
+all read from it (:func:`podpipe.io.approval_status`, below the app so that the flow reads it too). A
+save that changes nothing makes no version (:func:`same_content`), and an approval names the version the
+editor saw: a newer one is never approved unseen.
 
 Times (``saved_at``, ``approved_at``) are ISO 8601 with the offset of ``[review] timezone``
 (Europe/Brussels by default), so a reader elsewhere knows what moment they mean.
@@ -24,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -40,18 +40,25 @@ from podpipe.domain import Approval, Role, Segment, ShowNotes, Speaker, Transcri
 from podpipe.exports.diarization import read_centroids
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
-from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
+from podpipe.io import (
+    APPROVAL,
+    VERSION_NAME,
+    VERSIONS,
+    json_text,
+    read_transcript,
+    transcript_from_dict,
+    transcript_to_dict,
+    version_files,
+    version_number,
+)
 from podpipe.review.checks import confirmed_by_editor
 from podpipe.review.corrections import apply_corrections
 from podpipe.review.derived import final_name, write_derived
 from podpipe.stages import notes as shownotes
 from podpipe.stages.naming import VoiceprintStore, is_placeholder_name
 
-VERSIONS = "versions"
 CONFLICTS = "conflicts"
-APPROVAL = "approval.json"
 CONFIRMED_SPEAKERS = "speakers.confirmed.json"  # per episode
-VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
 
 
 class ConflictError(Exception):
@@ -125,13 +132,6 @@ def same_content(state: EpisodeState, notes: ShowNotes, speakers: list[Speaker],
             and (joins is None or sorted(joins) == sorted(state.joins)))
 
 
-def version_files(out_dir: Path) -> list[Path]:
-    folder = out_dir / VERSIONS
-    if not folder.is_dir():
-        return []
-    return sorted((p for p in folder.iterdir() if VERSION_NAME.match(p.name)), key=lambda p: p.name)
-
-
 def _read_version(path: Path) -> EpisodeState:
     data = json.loads(path.read_text(encoding="utf-8"))
     return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
@@ -143,13 +143,8 @@ def _read_version(path: Path) -> EpisodeState:
                         joins=sorted(int(i) for i in data.get("joins") or []))
 
 
-def _version_number(path: Path) -> int:
-    match = VERSION_NAME.match(path.name)
-    return int(match.group(1)) if match else -1
-
-
 def _version_zero_file(out_dir: Path) -> Path | None:
-    return next((p for p in version_files(out_dir) if _version_number(p) == 0), None)
+    return next((p for p in version_files(out_dir) if version_number(p) == 0), None)
 
 
 def load_transcript(out_dir: Path) -> Transcript:
@@ -246,7 +241,7 @@ def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
     if version == 0 or (version is None and not files):
         return initial_state(out_dir)
     for path in reversed(files):
-        if version is None or _version_number(path) == version:
+        if version is None or version_number(path) == version:
             return _read_version(path)
     raise KeyError(version)
 
@@ -349,20 +344,6 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
         if approve_checks is not None:
             _approve(out_dir, state, settings, approve_checks)
         return state
-
-
-def approval(out_dir: Path) -> Approval | None:
-    """The episode's approval (``approval.json``), None when it was never approved (or the file is unreadable)."""
-    try:
-        record = json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return Approval.from_record(record) if isinstance(record, dict) else None
-
-
-def review_status(out_dir: Path, current_version: int) -> str:
-    """"approved", "to re-approve" (changed since) or "draft": read from the approval record alone."""
-    return Approval.status_of(approval(out_dir), current_version)
 
 
 def approve(
