@@ -195,12 +195,12 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
     audio, reference = load(name)
     duration = len(audio) / SR
     started = time.perf_counter()
-    load_pipeline(settings)
+    load_pipeline(settings.diarize_config())
     load_s = time.perf_counter() - started
 
     episode = Episode(id=name, slug=name, source=Path(name), duration=duration)
     started = time.perf_counter()
-    result = diarize(episode, audio, settings, num_speakers=num_speakers)
+    result = diarize(episode, audio, settings.diarize_config(), num_speakers=num_speakers)
     wall = time.perf_counter() - started
 
     from pyannote.metrics.diarization import DiarizationErrorRate

@@ -31,6 +31,7 @@ import time
 import wave
 from pathlib import Path
 
+from podpipe.cast import describe
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings, machine_cores
 from podpipe.exports.diarization import read_rttm
@@ -157,7 +158,7 @@ def hour_main(args: argparse.Namespace, shared: Path) -> None:
     a fresh Prefect home (as on the first run after install) and again with that home.
     """
     settings = load_settings()
-    model = load_whisper(settings).path_or_name
+    model = load_whisper(settings.transcribe_config()).path_or_name
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -227,15 +228,15 @@ def main() -> None:
 
             ((source, _, _),) = build_corpus(shared, group_seconds=10_000, work=tmp_path)
             reference_rttm = None
-        episode = audio.describe_episode(source)
+        episode = describe(audio.describe_episode(source), settings)
         waveform = audio.load_waveform(audio.normalise(episode, tmp_path / "work"))
-        load_whisper(settings), load_pipeline(settings)  # loading is not the stage's time
+        load_whisper(settings.transcribe_config()), load_pipeline(settings.diarize_config())  # not the stage's time
 
         started = time.perf_counter()
-        transcribe(episode, waveform, settings)
+        transcribe(episode, waveform, settings.transcribe_config())
         transcription = time.perf_counter() - started
         started = time.perf_counter()
-        diarize(episode, waveform, settings, num_speakers=None)
+        diarize(episode, waveform, settings.diarize_config(), num_speakers=None)
         diarization = time.perf_counter() - started
 
         env = os.environ | {

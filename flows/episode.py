@@ -100,7 +100,7 @@ def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     # What Whisper is told depends on the cast (config and sidecar): a new guest list, a new transcript.
     stage_settings = settings.transcription.model_dump(mode="json") | {
-        "cast": cast_of(parameters["episode"], settings).terms()}
+        "cast": cast_of(parameters["episode"]).terms()}
     # The embedded Whisper's weights are pinned by the sha256 sums in models/whisper.py's source.
     return _cache_key("transcribe", parameters["episode"], stage_settings,
                       _fingerprint(transcribe, whisper_models, ingest))
@@ -205,7 +205,7 @@ def _cores_beside_diarization(settings: Settings, marker: Path) -> CoreShare:
 def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
                     cores: CoreShare | None = None) -> Transcript:
     transcript = TRANSCRIPTION_WORKER.run(
-        transcribe_file, episode, normalised, settings, streams=cores,
+        transcribe_file, episode, normalised, settings.transcribe_config(), streams=cores,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("transcribe"),
     )
@@ -219,7 +219,7 @@ def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settin
                  num_speakers: int | None, min_speakers: int | None = None,
                  max_speakers: int | None = None) -> Diarization:
     diarization = DIARIZATION_WORKER.run(
-        diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+        diarize_file, episode, normalised, settings.diarize_config(), num_speakers=num_speakers,
         min_speakers=min_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
@@ -243,7 +243,8 @@ def prepare_task(transcript: Transcript, settings: Settings, diarization: Diariz
       retry_condition_fn=_retry_transient)
 def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
     analysis = ANALYSIS_WORKER.run(
-        analyse, transcript, settings, timeout=settings.pipeline.stage_timeout(transcript.episode.duration)
+        analyse, transcript, settings.analysis_config(),
+        timeout=settings.pipeline.stage_timeout(transcript.episode.duration),
     )
     _remember_usage(transcript.episode, "analyse", ANALYSIS_WORKER)
     return analysis
@@ -253,7 +254,8 @@ def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
 def enrol_host_task(settings: Settings) -> None:
     """The configured host's voiceprint from their reference clip, once (then it is in the store)."""
     if settings.naming.host_reference_clip:
-        DIARIZATION_WORKER.run(enrol_configured_host, settings, timeout=settings.pipeline.stage_timeout_min_seconds)
+        DIARIZATION_WORKER.run(enrol_configured_host, settings.enrol_config(),
+                               timeout=settings.pipeline.stage_timeout_min_seconds)
 
 
 @task(name="draft")

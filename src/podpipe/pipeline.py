@@ -36,9 +36,9 @@ def prepare(
     the host decided, once, by voice or by how they open the episode. The cast is the config's and
     the sidecar's grown from the conversation (who introduces themselves or is introduced), so that
     a name heard in the introduction is spelt that way throughout."""
-    grown = episode_cast(transcript, settings)
+    grown = episode_cast(transcript)
     corrected = correct_names(transcript, grown.for_correction, heard=set(grown.found))
-    return decide_host(corrected, settings, voiceprints=voiceprints)
+    return decide_host(corrected, settings.naming_config(), voiceprints=voiceprints)
 
 
 @dataclass
@@ -60,9 +60,9 @@ def draft(
     """Analyse a prepared transcript (unless its analysis is given), name its speakers and write the
     draft show notes."""
     if analysis is None:
-        analysis = analyse(transcript, settings)
-    named = name_speakers(transcript, analysis, settings, voiceprints=voiceprints)
-    return Draft(transcript=named, analysis=analysis, notes=build_show_notes(named, analysis, settings))
+        analysis = analyse(transcript, settings.analysis_config())
+    named = name_speakers(transcript, analysis, settings.naming_config(), voiceprints=voiceprints)
+    return Draft(transcript=named, analysis=analysis, notes=build_show_notes(named, analysis, settings.notes_config()))
 
 
 def export(result: Draft, out_dir: Path, settings: Settings, diarization: Diarization | None = None) -> list[Path]:
@@ -89,6 +89,6 @@ def _export(result: Draft, out_dir: Path, settings: Settings, diarization: Diari
     return [
         *written,
         publish(out_dir, "analysis.json", json_text(ANALYSIS.to_dict(result.analysis))),
-        *write_show_notes(result.notes, transcript, out_dir, settings),
-        *write_podcasting_files(result.notes, transcript, out_dir, settings),
+        *write_show_notes(result.notes, transcript, out_dir, settings.notes_config()),
+        *write_podcasting_files(result.notes, transcript, out_dir, settings.show),
     ]

@@ -202,6 +202,7 @@ class ReviewApp:
         self.root, self.settings, self.catalog, self.token = output_root, settings, catalog, token
         self.t = translator(settings.review.language)
         self.low = settings.review.low_confidence
+        self.notes_config = settings.notes_config()  # what the show notes render with
         self.signer = Signer(token, int(settings.review.session_hours * 3600))
         self.limiter = LoginLimiter()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
@@ -359,7 +360,7 @@ class ReviewApp:
         if row is not None and row.source_path:
             candidates.append(Path(row.source_path))
         try:
-            candidates.append(Path(store.load_transcript(out_dir).episode.source))
+            candidates.append(Path(store.load_transcript(out_dir, self.settings).episode.source))
         except Exception as error:  # noqa: BLE001 - an unreadable transcript only means no fallback path
             log.info("no audio path from the transcript of %s: %s", out_dir.name, error)
         for path in candidates:
@@ -379,14 +380,15 @@ class ReviewApp:
                      saved: store.EpisodeState | None = None) -> dict[str, Any]:
         """The episode page for ``state``; ``saved``: the newest saved version when ``state`` is a
         refused, unsaved edit (the preview shows what is published, not what was refused)."""
-        asr = store.load_transcript(out_dir)
-        transcript = store.editing_transcript(out_dir, state)  # one line per ASR segment: the form's numbers
+        asr = store.load_transcript(out_dir, self.settings)
+        # one line per ASR segment: the form's numbers
+        transcript = store.editing_transcript(out_dir, state, self.settings)
         laid_out = store.laid_out(transcript, state.joins)
         published = saved or state
-        published_transcript = laid_out if saved is None else store.state_transcript(out_dir, saved)
+        published_transcript = laid_out if saved is None else store.state_transcript(out_dir, saved, self.settings)
         analysis = _analysis(out_dir)
         # Exactly what the final contains: the final's own rendering (no "Nakijken" box).
-        html = shownotes.render_html(published.notes, published_transcript, self.settings, final=True)
+        html = shownotes.render_html(published.notes, published_transcript, self.notes_config, final=True)
         history = store.all_states(out_dir)
         return {
             "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections, state.joins),
@@ -414,8 +416,8 @@ class ReviewApp:
 
     def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState) -> Edit:
         analysis = _analysis(out_dir)
-        return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir), analysis,
-                      lambda section: theme_of(section, analysis), base.line_speakers, base.joins)
+        return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir, self.settings),
+                      analysis, lambda section: theme_of(section, analysis), base.line_speakers, base.joins)
 
     def problem_text(self, problem: Problem) -> str:
         values = dict(problem.values)
@@ -438,7 +440,7 @@ class ReviewApp:
     def approval_refusal(self, out_dir: Path, state: store.EpisodeState,
                          form: FormData) -> tuple[str | None, dict[str, str]]:
         """Why this state cannot be approved with this form (None: it can), and the answers to its checks."""
-        transcript = store.state_transcript(out_dir, state)
+        transcript = store.state_transcript(out_dir, state, self.settings)
         checks: list[Check] = checklist(transcript, self.low, self.t)
         answers = {c.id: str(form.get(f"check-{c.id}", "")) for c in checks}
         missing = missing_checks(checks, answers)
@@ -567,8 +569,8 @@ class ReviewApp:
             return field_label(self.t, field, speakers)
 
         def markdown(state: store.EpisodeState) -> str:
-            return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings,
-                                             final=True)
+            return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state, self.settings),
+                                             self.notes_config, final=True)
         def value(field: str, value: Any, state: store.EpisodeState) -> str:
             if field.startswith("line-speaker:") and isinstance(value, str):  # a speaker id: their name
                 return next((s.display_name for s in state.speakers if s.id == value), value)
@@ -651,8 +653,8 @@ class ReviewApp:
 
     def comparable_text(self, out_dir: Path, state: store.EpisodeState) -> list[str]:
         """A version as lines to compare: its show notes as published, then its transcript."""
-        transcript = store.state_transcript(out_dir, state)
-        markdown = shownotes.render_markdown(state.notes, transcript, self.settings, final=True)
+        transcript = store.state_transcript(out_dir, state, self.settings)
+        markdown = shownotes.render_markdown(state.notes, transcript, self.notes_config, final=True)
         names = {s.id: s.display_name for s in transcript.speakers}
         lines = markdown.splitlines() + ["", f"## {self.t('transcript')}", ""]
         lines += [f"[{_clock(seg.start)}] {names.get(seg.speaker or '', seg.speaker or '')}: "
@@ -699,12 +701,13 @@ class ReviewApp:
         except KeyError:
             raise HTTPException(404, self.t("error.no_version")) from None
         current = await run_in_threadpool(self.load, out_dir)
-        markdown = shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings)
+        markdown = shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state, self.settings),
+                                             self.notes_config)
         previous = next((s for s in reversed(store.all_states(out_dir)) if s.version < state.version), None)
         diff = ""
         if previous is not None:
-            before = shownotes.render_markdown(previous.notes, store.state_transcript(out_dir, previous),
-                                               self.settings)
+            before = shownotes.render_markdown(previous.notes, store.state_transcript(out_dir, previous, self.settings),
+                                               self.notes_config)
             diff = "".join(difflib.unified_diff(before.splitlines(True), markdown.splitlines(True),
                                                 self.t("version_n", n=previous.version),
                                                 self.t("version_n", n=state.version)))
@@ -739,7 +742,8 @@ class ReviewApp:
 
     def hits(self, out_dir: Path, state: store.EpisodeState, find: str, replacement: str,
              whole: bool) -> list[Hit]:
-        transcript = store.editing_transcript(out_dir, state)  # "line:<i>" hits are the editor's line numbers
+        # "line:<i>" hits are the editor's line numbers
+        transcript = store.editing_transcript(out_dir, state, self.settings)
         return find_hits(resolved_notes(state.notes, state.speakers), transcript, find, replacement,
                          whole_words=whole)
 

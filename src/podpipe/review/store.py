@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 
 from filelock import FileLock
 
+from podpipe.cast import described
 from podpipe.config import Settings
 from podpipe.domain import Approval, Role, Segment, ShowNotes, Speaker, Transcript
 from podpipe.exports.diarization import read_centroids
@@ -147,27 +148,28 @@ def _version_zero_file(out_dir: Path) -> Path | None:
     return next((p for p in version_files(out_dir) if version_number(p) == 0), None)
 
 
-def load_transcript(out_dir: Path) -> Transcript:
-    """The ASR transcript as the pipeline wrote it (version 0's copy once there is one)."""
+def load_transcript(out_dir: Path, settings: Settings) -> Transcript:
+    """The ASR transcript as the pipeline wrote it (version 0's copy once there is one), its episode
+    described again with these settings (the cast is never written)."""
     zero = _version_zero_file(out_dir)
     if zero is not None:
         data = json.loads(zero.read_text(encoding="utf-8"))
         if "transcript" in data:
-            return transcript_from_dict(data["transcript"], zero)
-    return read_transcript(out_dir / "transcript.json")
+            return described(transcript_from_dict(data["transcript"], zero), settings)
+    return described(read_transcript(out_dir / "transcript.json"), settings)
 
 
-def state_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+def state_transcript(out_dir: Path, state: EpisodeState, settings: Settings) -> Transcript:
     """The transcript as this state publishes it: :func:`editing_transcript` with the lines split
     where a correction has a line break and joined where the editor joined them."""
-    return laid_out(editing_transcript(out_dir, state), state.joins)
+    return laid_out(editing_transcript(out_dir, state, settings), state.joins)
 
 
-def editing_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+def editing_transcript(out_dir: Path, state: EpisodeState, settings: Settings) -> Transcript:
     """The transcript as this state has it, one segment per ASR segment (the editor's line numbers):
     ASR, corrected, lines moved to other speakers, with the editors' speakers (those they named count
     as confirmed in its naming report)."""
-    asr = load_transcript(out_dir)
+    asr = load_transcript(out_dir, settings)
     moved = with_line_speakers(apply_corrections(asr, state.corrections), state.line_speakers)
     named = transcript_with(moved, state.speakers)
     # A speaker merged into another (no longer in the version's speakers, no line left) is gone.
@@ -337,7 +339,7 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
                                                             settings=settings, note_args=note_args,
                                                             line_speakers=line_speakers, joins=joins)))
         state = _read_version(path)
-        transcript = state_transcript(out_dir, state)
+        transcript = state_transcript(out_dir, state, settings)
         _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
         if _speakers_to_json(speakers) != _speakers_to_json(current.speakers):
             _record_confirmed(out_dir, speakers, transcript, settings)
@@ -360,7 +362,7 @@ def approve(
 
 
 def _approve(out_dir: Path, state: EpisodeState, settings: Settings, checks: dict[str, str]) -> list[Path]:
-    transcript = state_transcript(out_dir, state)
+    transcript = state_transcript(out_dir, state, settings)
     written = _write_editor_files(
         out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
     written += _write_editor_files(
@@ -413,7 +415,7 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
         named.append({**_speakers_to_json([speaker])[0], "spans": spans})
     # Confirmed guests are enrolled too, so a returning guest is recognised by voice; placeholders
     # ("Gast 1", "Presentator") are nobody's name.
-    confirmed = [s for s in named if s["role"] == Role.HOST or not is_placeholder_name(s["name"], settings)]
+    confirmed = [s for s in named if s["role"] == Role.HOST or not is_placeholder_name(s["name"], settings.naming)]
     for person in confirmed:
         if (person["id"], person["name"]) not in enrolled and _enrol_voiceprint(out_dir, person, transcript, settings):
             enrolled.add((person["id"], person["name"]))
@@ -426,5 +428,5 @@ def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcrip
     if host["id"] not in centroids:
         return False
     model = next((m.name for m in transcript.models if m.stage == "diarize"), None)
-    VoiceprintStore.from_settings(settings).add(host["name"], centroids[host["id"]], model=model)
+    VoiceprintStore(settings.naming_config().voiceprints_dir).add(host["name"], centroids[host["id"]], model=model)
     return True

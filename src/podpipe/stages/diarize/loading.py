@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podpipe.config import DiarizationSettings, Settings
+from podpipe.config import DiarizationSettings, DiarizeConfig
 from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 from podpipe.models.diarize import packaged_weights, torch_device
@@ -42,14 +42,14 @@ def _cache_key(config: DiarizationSettings) -> tuple:
     )
 
 
-def load_pipeline(settings: Settings) -> PipelineHandle:
+def load_pipeline(setup: DiarizeConfig) -> PipelineHandle:
     """The configured diarisation pipeline, loaded once per process."""
-    config = settings.diarization
+    config = setup.diarization
     key = _cache_key(config)
     with _pipeline_lock:
         if key not in _pipeline_cache:
             if config.backend == "hub":
-                handle = _load_hub_pipeline(config, settings.resolve(settings.paths.models))
+                handle = _load_hub_pipeline(config, setup.models_dir)
             else:
                 handle = _load_embedded_pipeline(config)
             _pipeline_cache[key] = handle

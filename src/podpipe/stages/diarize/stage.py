@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from podpipe.config import Settings, machine_cores
+from podpipe.config import DiarizeConfig, machine_cores
 from podpipe.domain import Diarization, Episode, NormalisedAudio, SpeakerTurn
 from podpipe.stages.diarize.annotations import annotation_to_turns
 from podpipe.stages.diarize.loading import load_pipeline
@@ -36,7 +36,7 @@ _run_lock = threading.Lock()
 def diarize(
     episode: Episode,
     waveform: np.ndarray,
-    settings: Settings,
+    setup: DiarizeConfig,
     progress: ProgressCallback | None = None,
     num_speakers: int | None = None,
     min_speakers: int | None = None,
@@ -50,8 +50,8 @@ def diarize(
     """
     import torch
 
-    config = settings.diarization
-    handle = load_pipeline(settings)
+    config = setup.diarization
+    handle = load_pipeline(setup)
     num_speakers = num_speakers or config.num_speakers
     if num_speakers is None:
         min_speakers = min_speakers or config.min_speakers
@@ -108,7 +108,7 @@ def speaker_centroids(output: Any) -> dict[str, list[float]]:
 def diarize_file(
     episode: Episode,
     normalised: NormalisedAudio,
-    settings: Settings,
+    setup: DiarizeConfig,
     progress: ProgressCallback | None = None,
     num_speakers: int | None = None,
     min_speakers: int | None = None,
@@ -120,7 +120,7 @@ def diarize_file(
     return diarize(
         episode,
         load_waveform(normalised),
-        settings,
+        setup,
         progress,
         num_speakers=num_speakers,
         min_speakers=min_speakers,
