@@ -16,6 +16,7 @@ from podpipe.stages.naming import (
     Naming,
     VoiceprintStore,
     cosine,
+    enrol_configured_host,
     enrol_voiceprint,
     name_speakers,
     naming_report,
@@ -224,6 +225,21 @@ def test_enrol_from_a_reference_clip_with_fake_diarization(tmp_path: Path) -> No
     print_ = enrol_voiceprint("Walter Schroven", tmp_path / "walter.wav", settings.enrol_config(), diarize=diarize)
     assert print_.vector.tolist() == [1.0, 0.0] and print_.model == "cam++"
     assert VoiceprintStore(tmp_path / "voiceprints").get("Walter Schroven") is not None
+
+
+def test_the_configured_host_is_enrolled_once_from_the_reference_clip(tmp_path: Path) -> None:
+    settings = settings_with(tmp_path, host_name="Walter Schroven", host_reference_clip=tmp_path / "walter.wav")
+    calls = []
+
+    def diarize(path, config):
+        calls.append((path, config))
+        turns = [SpeakerTurn(0, 50, "SPEAKER_00")]
+        return Diarization(turns=turns, exclusive=turns, model=ModelInfo("diarize", "cam++", "1"),
+                           centroids={"SPEAKER_00": [1.0, 0.0]})
+
+    assert enrol_configured_host(settings.enrol_config(), diarize=diarize) is not None
+    assert enrol_configured_host(settings.enrol_config(), diarize=diarize) is None  # in the store now
+    assert calls == [(tmp_path / "walter.wav", settings.diarize_config())]
 
 
 def test_centroids_file_round_trip(tmp_path: Path) -> None:
