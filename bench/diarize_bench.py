@@ -184,23 +184,23 @@ def run_one(name: str, overrides: dict[str, str], num_speakers: int | None) -> d
     from podpipe.models import offline_environment
 
     offline_environment()
-    from podpipe.config import Diarization, Settings
+    from podpipe.config import DiarizationSettings, Settings
     from podpipe.domain import Episode
     from podpipe.stages.diarize.loading import load_pipeline
     from podpipe.stages.diarize.stage import diarize
 
-    config = Diarization(**{**Diarization().model_dump(), **overrides})
+    config = DiarizationSettings(**{**DiarizationSettings().model_dump(), **overrides})
     settings = Settings().model_copy(update={"diarization": config})
 
     audio, reference = load(name)
     duration = len(audio) / SR
     started = time.perf_counter()
-    load_pipeline(settings)
+    load_pipeline(settings.diarize_config())
     load_s = time.perf_counter() - started
 
     episode = Episode(id=name, slug=name, source=Path(name), duration=duration)
     started = time.perf_counter()
-    result = diarize(episode, audio, settings, num_speakers=num_speakers)
+    result = diarize(episode, audio, settings.diarize_config(), num_speakers=num_speakers)
     wall = time.perf_counter() - started
 
     from pyannote.metrics.diarization import DiarizationErrorRate
@@ -243,7 +243,7 @@ def main() -> None:
         choices=["sample", "synth", "long10", "ep12", "flemish", "hour", *AMI_FILES, *GROUPS],
     )
     parser.add_argument(
-        "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a Diarization setting"
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="override a [diarization] setting"
     )
     parser.add_argument("--oracle-count", action="store_true", help="pass the reference speaker count")
     parser.add_argument("--json", type=Path, help="also write the results here")

@@ -31,6 +31,7 @@ import time
 import wave
 from pathlib import Path
 
+from podpipe.cast import describe
 from podpipe.catalog import Catalog
 from podpipe.config import load_settings, machine_cores
 from podpipe.exports.diarization import read_rttm
@@ -157,7 +158,7 @@ def hour_main(args: argparse.Namespace, shared: Path) -> None:
     a fresh Prefect home (as on the first run after install) and again with that home.
     """
     settings = load_settings()
-    model = load_whisper(settings).path_or_name
+    model = load_whisper(settings.transcribe_config()).path_or_name
     runs = []
     with tempfile.TemporaryDirectory() as tmp:
         tmp_path = Path(tmp)
@@ -227,16 +228,16 @@ def main() -> None:
 
             ((source, _, _),) = build_corpus(shared, group_seconds=10_000, work=tmp_path)
             reference_rttm = None
-        episode = audio.describe_episode(source)
+        episode = describe(audio.describe_episode(source), settings)
         waveform = audio.load_waveform(audio.normalise(episode, tmp_path / "work"))
-        load_whisper(settings), load_pipeline(settings)  # loading is not the stage's time
+        load_whisper(settings.transcribe_config()), load_pipeline(settings.diarize_config())  # not the stage's time
 
         started = time.perf_counter()
-        transcribe(episode, waveform, settings)
+        transcribe(episode, waveform, settings.transcribe_config())
         transcription = time.perf_counter() - started
         started = time.perf_counter()
-        diarize(episode, waveform, settings, num_speakers=None)
-        diarisation = time.perf_counter() - started
+        diarize(episode, waveform, settings.diarize_config(), num_speakers=None)
+        diarization = time.perf_counter() - started
 
         env = os.environ | {
             "PREFECT_HOME": str(tmp_path / "prefect"),
@@ -258,14 +259,14 @@ def main() -> None:
         stages = {stage.name: stage.seconds for stage in row.stages}
         error_rate = der(reference_rttm, out_dir / "diarization.rttm") if reference_rttm else None
 
-    ratio = flow / (transcription + diarisation)
+    ratio = flow / (transcription + diarization)
     side_by_side = stages["transcribe"]
     print(f"episode: {source.name}, {episode.duration:.0f} s, {os.cpu_count()} cores")
     print(f"transcription alone   {transcription:6.1f} s  ({transcription / episode.duration:.3f} x audio)")
-    print(f"diarisation alone     {diarisation:6.1f} s  ({diarisation / episode.duration:.3f} x audio)")
+    print(f"diarisation alone     {diarization:6.1f} s  ({diarization / episode.duration:.3f} x audio)")
     print(f"whole flow, no cache  {flow:6.1f} s  = {ratio:.2f} x (transcription + diarisation); target <= 0.8")
     print(f"  of which transcription + diarisation side by side {side_by_side:.1f} s "
-          f"= {side_by_side / (transcription + diarisation):.2f} x (with worker start-up and model loading)")
+          f"= {side_by_side / (transcription + diarization):.2f} x (with worker start-up and model loading)")
     print("  other stages: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in stages.items()
                                         if name not in ("transcribe", "diarize")))
     der_text = f"; DER of its RTTM {100 * error_rate:.1f} %" if error_rate is not None else ""
@@ -274,7 +275,7 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "duration_s": episode.duration, "transcription_s": round(transcription, 1),
-            "diarisation_s": round(diarisation, 1), "flow_s": round(flow, 1), "ratio": round(ratio, 3),
+            "diarisation_s": round(diarization, 1), "flow_s": round(flow, 1), "ratio": round(ratio, 3),
             "peak_rss_mb": round(peak_kb / 1024), "episode": args.episode, "stages_s": stages,
             "der": None if error_rate is None else round(float(error_rate), 4),
         }, indent=2))

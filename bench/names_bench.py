@@ -37,7 +37,7 @@ import yaml
 from faster_whisper import BatchedInferencePipeline
 
 from bench.transcribe_bench import build_corpus, normalise_text
-from podpipe.cast import build_cast
+from podpipe.cast import describe, sidecar_cast
 from podpipe.config import load_settings
 from podpipe.domain import Cast, CastMember, Episode, NameCorrection, NormalisedAudio, Role, Transcript
 from podpipe.io import TRANSCRIPT
@@ -82,7 +82,7 @@ def demo_file() -> tuple[Path, str, Cast]:
 
     source = ROOT / "audio" / "demo" / "demo-aflevering.mp3"
     sidecar = yaml.safe_load(source.with_suffix(".yaml").read_text(encoding="utf-8"))
-    return source, " ".join(text for _, _, text in DIALOGUE), build_cast(None, sidecar)
+    return source, " ".join(text for _, _, text in DIALOGUE), sidecar_cast(sidecar)
 
 
 def ep12_file(shared: Path) -> tuple[Path, str, Cast]:
@@ -92,7 +92,7 @@ def ep12_file(shared: Path) -> tuple[Path, str, Cast]:
                "guests": [{"name": s["name"], "organisation": s["organisation"]}
                           for s in data["speakers"] if s["role"] == "guest"]}
     reference = " ".join(turn["text"] for turn in data["turns"])
-    return shared / "transcripts" / "vov-ep12-microleren.espeak.mp3", reference, build_cast(None, sidecar)
+    return shared / "transcripts" / "vov-ep12-microleren.espeak.mp3", reference, sidecar_cast(sidecar)
 
 
 def with_transcription(settings, **changes):
@@ -102,7 +102,7 @@ def with_transcription(settings, **changes):
 def run_recall(files, settings, modes, work: Path) -> tuple[list[dict], dict[str, Transcript]]:
     """Recall per hint mode (the cast told to Whisper or not): transcribes each file once per mode."""
     rows, kept = [], {}
-    model = load_whisper(settings).model
+    model = load_whisper(settings.transcribe_config()).model
     for name, (source, reference, cast) in files.items():
         episode = audio.describe_episode(source)
         waveform = audio.load_waveform(audio.normalise(episode, work))
@@ -113,7 +113,7 @@ def run_recall(files, settings, modes, work: Path) -> tuple[list[dict], dict[str
         for batched, hints in modes:
             run = with_transcription(settings, batched=batched, cast_hints=hints)
             started = time.perf_counter()
-            transcript = transcribe(episode, waveform, run, cast=cast)
+            transcript = transcribe(episode, waveform, run.transcribe_config(), cast=cast)
             wall = time.perf_counter() - started
             system = f"podpipe ({'batched' if batched else 'sequential'}, hints: {hints})"
             rows.append(_row(name, system, _text(transcript), reference, cast, wall))
@@ -179,7 +179,7 @@ def rendering(shared: Path, name: str, kind: str = "espeak", renderings: Path | 
                    "guests": [{"name": s["name"], "organisation": s["organisation"]}
                               for s in data["speakers"] if s["role"] == "guest"]}
     audio_path = media / f"{name}.{kind}.{'mp3' if kind == 'espeak' else 'wav'}"
-    return Rendering(f"{name}.{kind}" if kind != "espeak" else name, audio_path, turns, build_cast(None, sidecar))
+    return Rendering(f"{name}.{kind}" if kind != "espeak" else name, audio_path, turns, sidecar_cast(sidecar))
 
 
 def heard(item: Rendering, settings, cache: Path, work: Path) -> Transcript:
@@ -188,10 +188,10 @@ def heard(item: Rendering, settings, cache: Path, work: Path) -> Transcript:
     path = cache / f"{item.name}.whisper.json"
     if path.is_file():
         return TRANSCRIPT.read(path)
-    episode = audio.describe_episode(item.audio)
+    episode = describe(audio.describe_episode(item.audio), settings)
     waveform = audio.load_waveform(audio.normalise(episode, work))
     started = time.perf_counter()
-    transcript = transcribe(episode, waveform, settings)
+    transcript = transcribe(episode, waveform, settings.transcribe_config())
     print(f"{item.name}: transcribed in {time.perf_counter() - started:.0f} s", flush=True)
     cache.mkdir(parents=True, exist_ok=True)
     TRANSCRIPT.write(path, transcript)
@@ -230,8 +230,8 @@ def precision_rows(items: Sequence[Rendering], transcripts: Mapping[str, Transcr
             for item in items:
                 transcript = transcripts[item.name]
                 # Without a sidecar: the transcript's episode forgets what its sidecar said.
-                anonymous = replace(transcript, episode=replace(transcript.episode, metadata={}))
-                grown = episode_cast(anonymous, settings)
+                anonymous = replace(transcript, episode=describe(replace(transcript.episode, metadata={}), settings))
+                grown = episode_cast(anonymous)
                 cast = item.cast if with_sidecar else grown.for_correction
                 corrected = correct_names(transcript, cast, threshold, heard=() if with_sidecar else set(grown.found))
                 made = [c for c in corrected.corrections if c.method != "case"]
@@ -266,14 +266,15 @@ def flemish_rows(settings, shared: Path, cache: Path, work: Path, thresholds: Se
         cached = json.loads(path.read_text(encoding="utf-8"))
     else:
         corpus = build_corpus(shared, 120.0, work)
-        model = load_whisper(settings).model
+        model = load_whisper(settings.transcribe_config()).model
         cached = {"references": [text for _, text, _ in corpus], "plain": [], "podpipe": []}
         for source, _, duration in corpus:
             waveform = audio.load_waveform(NormalisedAudio(source, 16_000, duration))
             segments, _ = BatchedInferencePipeline(model).transcribe(waveform, language="nl", word_timestamps=True)
             cached["plain"].append(" ".join(s.text.strip() for s in segments))
             episode = Episode(id=source.stem, slug=source.stem, source=source, duration=duration)
-            cached["podpipe"].append(TRANSCRIPT.to_dict(transcribe(episode, waveform, settings)))
+            cached["podpipe"].append(TRANSCRIPT.to_dict(transcribe(describe(episode, settings), waveform,
+                                                                     settings.transcribe_config())))
         cache.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(cached, ensure_ascii=False), encoding="utf-8")
     references = cached["references"]

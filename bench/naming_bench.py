@@ -29,6 +29,7 @@ from pathlib import Path
 from rapidfuzz import fuzz
 
 from bench.names_bench import RENDERINGS, rendering
+from podpipe.cast import described
 from podpipe.config import load_settings
 from podpipe.domain import SpeakerTurn
 from podpipe.io import TRANSCRIPT
@@ -100,7 +101,7 @@ def main() -> None:
                     turns = read_rttm(media / f"{stem}.{kind}.rttm")
                 reference = [(s, e, who) for s, e, who, _ in item.turns]
                 by_id = speaker_names(media / f"{stem}.{kind}.segments.json")
-                result = draft(prepare(attribute_speakers(raw, turns), settings), settings)
+                result = draft(prepare(described(attribute_speakers(raw, turns), settings), settings), settings)
                 owners = owner(turns, reference)
                 report = naming_report(result.transcript)
                 got: dict[str, list[str]] = {}
@@ -115,9 +116,9 @@ def main() -> None:
                 for who, name in by_id.items():
                     total += 1
                     given = got.get(who, [])
-                    if any(reads_like(g, name) for g in given if not is_placeholder_name(g, settings)):
+                    if any(reads_like(g, name) for g in given if not is_placeholder_name(g, settings.naming)):
                         named += 1
-                    elif given and all(is_placeholder_name(g, settings) for g in given):
+                    elif given and all(is_placeholder_name(g, settings.naming) for g in given):
                         placeholders += 1
                 for line in correction_notes(result.transcript):
                     print("   check:", line)

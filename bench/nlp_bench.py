@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from podpipe.cast import described
 from podpipe.config import Settings
 from podpipe.models.nlp import load_embedder, load_nlp
 from podpipe.stages.analyse import analyse, load_transcript_any
@@ -93,12 +94,13 @@ def main() -> None:
     hour = transcript_from_turns(one_hour(data, args.words), source="one-hour")
     trace: dict[str, Any] = {}
     started = time.perf_counter()
-    hour_analysis = analyse(hour, Settings.model_construct(nlp=config), trace=trace)
+    setup = Settings.model_construct(nlp=config)
+    hour_analysis = analyse(described(hour, setup), setup.analysis_config(), trace=trace)
     hour_seconds = time.perf_counter() - started
 
-    transcript = load_transcript_any(path)
+    transcript = described(load_transcript_any(path), setup)
     started = time.perf_counter()
-    analysis = analyse(transcript, Settings.model_construct(nlp=config))
+    analysis = analyse(transcript, setup.analysis_config())
     episode_seconds = time.perf_counter() - started
     score = score_analysis(analysis, transcript, data, config.filler_words)
 

@@ -42,6 +42,7 @@ from typing import Any
 
 from nlp_bench import report, shared_dir  # noqa: E402 - bench/ is on the path when run as a script
 
+from podpipe.cast import described
 from podpipe.config import Settings, show_name
 from podpipe.domain import ShowNotes
 from podpipe.models.nlp import load_nlp
@@ -137,9 +138,10 @@ def build(path: Path, settings: Settings) -> tuple[ShowNotes, list[float]]:
     from podpipe.stages.naming import name_speakers
     from podpipe.stages.notes import build_show_notes
 
-    transcript = load_transcript_any(path, words_per_second=settings.nlp.words_per_second)
-    analysis = analyse(transcript, settings)
-    notes = build_show_notes(name_speakers(transcript, analysis, settings), analysis, settings)
+    transcript = described(load_transcript_any(path, words_per_second=settings.nlp.words_per_second), settings)
+    analysis = analyse(transcript, settings.analysis_config())
+    notes = build_show_notes(name_speakers(transcript, analysis, settings.naming_config()), analysis,
+                             settings.notes_config())
     return notes, [round(s.start, 3) for s in transcript.segments]
 
 

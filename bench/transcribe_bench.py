@@ -35,7 +35,7 @@ import jiwer
 import numpy as np
 from faster_whisper import BatchedInferencePipeline, WhisperModel
 
-from podpipe.cast import build_cast
+from podpipe.cast import build_cast, describe
 from podpipe.config import load_settings
 from podpipe.domain import Episode, NormalisedAudio
 from podpipe.models import offline_environment
@@ -133,7 +133,7 @@ def leak_rows(settings, clips: list[tuple[np.ndarray, str]]) -> list[dict]:
                 leaked = extra = 0
                 for index, (clip, text) in enumerate(clips):
                     episode = Episode(id=f"clip{index}", slug=f"clip{index}", source=Path("clip.wav"), duration=30.0)
-                    segments = transcribe(episode, clip, run).segments
+                    segments = transcribe(describe(episode, run), clip, run.transcribe_config()).segments
                     said = set(normalise_text(text).split())
                     leaked += sum(1 for seg in segments if fold(seg.text) and all(
                         w in hints for w in fold(seg.text).split()))
@@ -166,7 +166,7 @@ def main() -> None:
         cpu = platform.processor() or platform.machine()
         print(f"{len(corpus)} files, {audio_seconds:.0f} s of audio, {os.cpu_count()} cores, {cpu}")
         waveforms = {path: audio.load_waveform(NormalisedAudio(path, 16_000, duration)) for path, _, duration in corpus}
-        load_whisper(settings)  # load time is not transcription time
+        load_whisper(settings.transcribe_config())  # load time is not transcription time
 
         results = []
         for batched in (True, False):
@@ -176,14 +176,15 @@ def main() -> None:
                 hypotheses = []
                 for path, _, duration in corpus:
                     episode = Episode(id=path.stem, slug=path.stem, source=path, duration=duration)
-                    transcript = transcribe(episode, waveforms[path], run)
+                    transcript = transcribe(describe(episode, run), waveforms[path], run.transcribe_config())
                     hypotheses.append(" ".join(segment.text for segment in transcript.segments))
                 name = f"podpipe ({'batched' if batched else 'sequential'}, hints: {mode})"
                 results.append(score(name, hypotheses, references, time.perf_counter() - started, audio_seconds))
 
         if not args.skip_plain:
             # Plain faster-whisper as its README loads it (its own thread count), on the same weights.
-            model = WhisperModel(load_whisper(settings).path_or_name, device="cpu", compute_type="int8")
+            weights = load_whisper(settings.transcribe_config()).path_or_name
+            model = WhisperModel(weights, device="cpu", compute_type="int8")
             for name, plain in (("plain faster-whisper (sequential, nl)", model),
                                 ("plain faster-whisper (batched, nl)", BatchedInferencePipeline(model))):
                 started = time.perf_counter()

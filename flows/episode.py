@@ -26,16 +26,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from podpipe import pipeline, progress
 from podpipe.cast import cast_of, describe
-from podpipe.catalog import Catalog, Status
+from podpipe.catalog import APPROVAL_STATUS, Catalog, Status
 from podpipe.checks import NO_SPEECH, OTHER_LANGUAGE, speech_status
 from podpipe.claims import claim_episode, machine_name
 from podpipe.config import EMBEDDED_NLP_MODEL, Settings, get_settings, load_settings, machine_cores
-from podpipe.domain import Analysis, Diarisation, Episode, ModelInfo, NormalisedAudio, Transcript
+from podpipe.domain import Analysis, Diarization, Episode, ModelInfo, NormalisedAudio, Transcript
 from podpipe.errors import InvalidInputError, OutputWriteError, PodpipeError, StageTimeoutError
 from podpipe.exports.layout import ensure_output_root, episode_output_dir
 from podpipe.files import sha256_file
 from podpipe.flows.fingerprint import stage_fingerprint as _fingerprint
-from podpipe.io import transcript_to_dict
+from podpipe.io import approval_status, transcript_to_dict
 from podpipe.models import nlp as nlp_models
 from podpipe.models import whisper as whisper_models
 from podpipe.pipeline import Draft
@@ -60,7 +60,7 @@ CPU_LIMIT = f"podpipe-cpu-{machine_name()}"
 CPU_LEASE_SECONDS = 60  # the server accepts no shorter lease
 
 TRANSCRIPTION_WORKER = StageWorker("transcription")
-DIARISATION_WORKER = StageWorker("diarisation")
+DIARIZATION_WORKER = StageWorker("diarisation")
 ANALYSIS_WORKER = StageWorker("analysis")
 
 
@@ -100,7 +100,7 @@ def _transcribe_cache_key(context: TaskRunContext, parameters: dict) -> str:
     settings: Settings = parameters["settings"]
     # What Whisper is told depends on the cast (config and sidecar): a new guest list, a new transcript.
     stage_settings = settings.transcription.model_dump(mode="json") | {
-        "cast": cast_of(parameters["episode"], settings).terms()}
+        "cast": cast_of(parameters["episode"]).terms()}
     # The embedded Whisper's weights are pinned by the sha256 sums in models/whisper.py's source.
     return _cache_key("transcribe", parameters["episode"], stage_settings,
                       _fingerprint(transcribe, whisper_models, ingest))
@@ -193,7 +193,7 @@ def _remember_usage(episode: Episode, stage: str, worker: StageWorker) -> None:
         _usage[(episode.id, stage)] = worker.last_usage
 
 
-def _cores_beside_diarisation(settings: Settings, marker: Path) -> CoreShare:
+def _cores_beside_diarization(settings: Settings, marker: Path) -> CoreShare:
     """The transcription's share of the cores: all but the diarisation's while it runs (its
     ``threads``), all of them after. Grows with the machine: 16 cores give 15 Whisper replicas."""
     cores = settings.transcription.threads or machine_cores()
@@ -205,7 +205,7 @@ def _cores_beside_diarisation(settings: Settings, marker: Path) -> CoreShare:
 def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
                     cores: CoreShare | None = None) -> Transcript:
     transcript = TRANSCRIPTION_WORKER.run(
-        transcribe_file, episode, normalised, settings, streams=cores,
+        transcribe_file, episode, normalised, settings.transcribe_config(), streams=cores,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("transcribe"),
     )
@@ -217,33 +217,34 @@ def transcribe_task(episode: Episode, normalised: NormalisedAudio, settings: Set
       retry_condition_fn=_retry_transient)
 def diarize_task(episode: Episode, normalised: NormalisedAudio, settings: Settings,
                  num_speakers: int | None, min_speakers: int | None = None,
-                 max_speakers: int | None = None) -> Diarisation:
-    diarisation = DIARISATION_WORKER.run(
-        diarize_file, episode, normalised, settings, num_speakers=num_speakers,
+                 max_speakers: int | None = None) -> Diarization:
+    diarization = DIARIZATION_WORKER.run(
+        diarize_file, episode, normalised, settings.diarize_config(), num_speakers=num_speakers,
         min_speakers=min_speakers, max_speakers=max_speakers,
         timeout=settings.pipeline.stage_timeout(episode.duration),
         on_progress=_progress_logger("diarize"),
     )
-    _remember_usage(episode, "diarize", DIARISATION_WORKER)
-    return diarisation
+    _remember_usage(episode, "diarize", DIARIZATION_WORKER)
+    return diarization
 
 
 @task(name="attribute")
-def attribute_task(transcript: Transcript, diarisation: Diarisation) -> Transcript:
-    return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model)
+def attribute_task(transcript: Transcript, diarization: Diarization) -> Transcript:
+    return attribute_speakers(transcript, diarization.exclusive, model=diarization.model)
 
 
 @task(name="prepare")
-def prepare_task(transcript: Transcript, settings: Settings, diarisation: Diarisation) -> Transcript:
+def prepare_task(transcript: Transcript, settings: Settings, diarization: Diarization) -> Transcript:
     """Misheard cast names corrected and the host decided, once, before the analysis: pipeline.prepare."""
-    return pipeline.prepare(transcript, settings, voiceprints=diarisation.centroids)
+    return pipeline.prepare(transcript, settings, voiceprints=diarization.centroids)
 
 
 @task(name="analyse", cache_key_fn=_analyse_cache_key, persist_result=True,
       retry_condition_fn=_retry_transient)
 def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
     analysis = ANALYSIS_WORKER.run(
-        analyse, transcript, settings, timeout=settings.pipeline.stage_timeout(transcript.episode.duration)
+        analyse, transcript, settings.analysis_config(),
+        timeout=settings.pipeline.stage_timeout(transcript.episode.duration),
     )
     _remember_usage(transcript.episode, "analyse", ANALYSIS_WORKER)
     return analysis
@@ -253,18 +254,19 @@ def analyse_task(transcript: Transcript, settings: Settings) -> Analysis:
 def enrol_host_task(settings: Settings) -> None:
     """The configured host's voiceprint from their reference clip, once (then it is in the store)."""
     if settings.naming.host_reference_clip:
-        DIARISATION_WORKER.run(enrol_configured_host, settings, timeout=settings.pipeline.stage_timeout_min_seconds)
+        DIARIZATION_WORKER.run(enrol_configured_host, settings.enrol_config(),
+                               timeout=settings.pipeline.stage_timeout_min_seconds)
 
 
 @task(name="draft")
-def draft_task(transcript: Transcript, analysis: Analysis, settings: Settings, diarisation: Diarisation) -> Draft:
+def draft_task(transcript: Transcript, analysis: Analysis, settings: Settings, diarization: Diarization) -> Draft:
     """Speaker names and the draft show notes (podpipe.pipeline.draft) from the cached analysis."""
-    return pipeline.draft(transcript, settings, voiceprints=diarisation.centroids, analysis=analysis)
+    return pipeline.draft(transcript, settings, voiceprints=diarization.centroids, analysis=analysis)
 
 
 @task(name="export")
-def export_task(result: Draft, diarisation: Diarisation, out_dir: Path, settings: Settings) -> list[Path]:
-    return pipeline.export(result, out_dir, settings, diarisation)
+def export_task(result: Draft, diarization: Diarization, out_dir: Path, settings: Settings) -> list[Path]:
+    return pipeline.export(result, out_dir, settings, diarization)
 
 
 @dataclass
@@ -343,10 +345,7 @@ def process_episode(source: Path, output_root: Path | None = None, config_file: 
 def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, output_root: Path, work_dir: Path,
                      started: float) -> Path:
     retry = _retry_options(settings)
-    # Reprocessing an approved episode writes new draft versions beside the editors' final files; it
-    # stays approved.
-    previous = Status(catalog.register(episode).status)
-    done_status: Status = previous if previous in (Status.APPROVED, Status.TO_REAPPROVE) else Status.DRAFT_READY
+    catalog.register(episode)
     catalog.set_status(episode.id, Status.PROCESSING)
     try:
         with _stage(catalog, episode, "ingest"):
@@ -355,39 +354,40 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         # Transcription and diarisation need only the normalised audio: they run side by side, each
         # in its own worker process, while this episode holds the machine's CPU slot. The marker
         # file says the diarisation holds its cores; once it is gone the transcription takes them.
-        diarising_marker = work_dir / f"{episode.id}.diarising"
+        diarizing_marker = work_dir / f"{episode.id}.diarising"
         with (cpu_slot(settings), _stage(catalog, episode, "transcribe") as transcribed,
-              _stage(catalog, episode, "diarize") as diarised):
-            diarising_marker.touch()
+              _stage(catalog, episode, "diarize") as diarized):
+            diarizing_marker.touch()
             try:
-                diarising = diarize_task.with_options(**retry).submit(
+                diarizing = diarize_task.with_options(**retry).submit(
                     episode, normalised, settings, *diarization_bounds(episode)
                 )
                 transcribing = transcribe_task.with_options(**retry).submit(
-                    episode, normalised, settings, _cores_beside_diarisation(settings, diarising_marker))
-                diarisation = diarising.result()
+                    episode, normalised, settings, _cores_beside_diarization(settings, diarizing_marker))
+                diarization = diarizing.result()
             finally:
-                diarising_marker.unlink(missing_ok=True)
+                diarizing_marker.unlink(missing_ok=True)
             transcript = transcribing.result()
             transcribed.model = _model_of(transcript.models, "transcribe")
-            diarised.model = diarisation.model.name
+            diarized.model = diarization.model.name
         # Cached results may come from the same audio under another name: keep today's identity.
         transcript.episode = episode
         with _stage(catalog, episode, "attribute"):
-            transcript = attribute_task(transcript, diarisation)
-            transcript = prepare_task(transcript, settings, diarisation)
+            transcript = attribute_task(transcript, diarization)
+            transcript = prepare_task(transcript, settings, diarization)
         with _stage(catalog, episode, "analyse") as analysed:
             analysis = analyse_task.with_options(**retry)(transcript, settings)
             analysed.model = _model_of(analysis.models, "nlp")
         with _stage(catalog, episode, "draft"):
-            result = draft_task(transcript, analysis, settings, diarisation)
+            result = draft_task(transcript, analysis, settings, diarization)
         out_dir = episode_output_dir(episode, output_root)
         with _stage(catalog, episode, "export"):
-            written = export_task(result, diarisation, out_dir, settings)
+            written = export_task(result, diarization, out_dir, settings)
     except Exception as error:
         with _catalog_may_fail(episode):
             catalog.set_status(episode.id, Status.FAILED, error=str(error))
         raise
+    done_status = reprocessed_status(out_dir)
     # Nothing to name (no speech, another language): the draft exists, but the catalogue says why it is
     # no use; its check box says the same.
     nothing = {NO_SPEECH: Status.NO_SPEECH, OTHER_LANGUAGE: Status.OTHER_LANGUAGE}.get(
@@ -403,6 +403,13 @@ def _process_claimed(episode: Episode, catalog: Catalog, settings: Settings, out
         freed = remove_work_files(work_dir, episode.id)
         get_run_logger().info("removed %.1f MB of work files of %s", freed / 1e6, episode.slug)
     return out_dir
+
+
+def reprocessed_status(out_dir: Path) -> Status:
+    """The episode's status once its drafts are written. Reprocessing an approved episode writes new drafts
+    beside the editors' final files: it stays as its approval record (``approval.json``) says, approved
+    or to re-approve; an episode never approved is a draft ready."""
+    return APPROVAL_STATUS.get(approval_status(out_dir), Status.DRAFT_READY)
 
 
 def _file_id(source: Path) -> str:

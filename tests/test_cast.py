@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from podpipe.cast import build_cast, cast_of, describe, described, own_cast
+import pytest
+
+from podpipe.cast import build_cast, cast_of, describe, described, own_cast, sidecar_cast
 from podpipe.config import Naming, Nlp, Settings, Show
 from podpipe.domain import Episode, Role, Segment, Transcript
 from podpipe.io import TRANSCRIPT
@@ -37,7 +39,7 @@ def test_describe_builds_the_cast_once_and_stages_read_it() -> None:
     settings = _settings()
     episode = describe(_episode(SIDECAR), settings)
     assert episode.cast == build_cast(settings, SIDECAR)
-    assert cast_of(episode, settings) is episode.cast  # read, not rebuilt
+    assert cast_of(episode) is episode.cast  # read, not rebuilt
     assert episode.cast is not None and episode.cast.host is not None
     assert episode.cast.host.organisation == "VOV"  # the config fills in what the sidecar leaves out
     assert [m.name for m in episode.cast.people] == ["Ellen Verhaegen"]
@@ -47,11 +49,17 @@ def test_the_sidecar_cast_stays_beside_the_config() -> None:
     """The check box and the analysis read the episode's own cast: the sidecar's people as it spells them."""
     episode = describe(_episode(SIDECAR), _settings())
     own = own_cast(episode)
-    assert own == build_cast(None, SIDECAR)
+    assert own == sidecar_cast(SIDECAR)
     assert own.host is not None and own.host.organisation is None
     assert own.organisations == ("Kempenlog",)
-    # An episode nobody described reads the same own cast.
-    assert own_cast(_episode(SIDECAR)) == own
+
+
+def test_an_episode_nobody_described_has_no_cast_to_read() -> None:
+    """No cast is built behind the maker's back: the episode is described where it is made or read back."""
+    with pytest.raises(ValueError, match="never described"):
+        cast_of(_episode(SIDECAR))
+    with pytest.raises(ValueError, match="never described"):
+        own_cast(_episode(SIDECAR))
 
 
 def test_without_a_sidecar_host_the_config_hosts_but_not_in_the_own_cast() -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from podpipe.config import Diarization, Settings
+from podpipe.config import DiarizationSettings, Settings
 from podpipe.domain import Episode, SpeakerTurn
 from podpipe.exports.diarization import read_rttm, rttm_text, write_rttm, write_speaker_timeline
 from podpipe.stages.diarize.stage import _ProgressHook, _relabel_by_first_appearance
@@ -45,7 +45,7 @@ def turns(*items: tuple[float, float, str]) -> list[SpeakerTurn]:
 
 
 def test_defaults_and_settings_lookup():
-    config = Diarization()
+    config = DiarizationSettings()
     assert config.backend == "embedded" and config.segmentation_step == 0.25
     assert config.hub_pipeline == "pyannote/speaker-diarization-community-1"
     assert config.num_speakers is None and config.min_speakers is None and config.max_speakers is None
@@ -297,7 +297,7 @@ def test_pyannote_sample_offline(offline):
     audio = read_wav(SAMPLE / "sample.wav")
     progress = []
     result = diarize(
-        episode("sample", 30.0), audio, Settings(), progress=lambda d, t: progress.append((d, t))
+        episode("sample", 30.0), audio, Settings().diarize_config(), progress=lambda d, t: progress.append((d, t))
     )
     reference = read_rttm(SAMPLE / "sample.rttm")
     assert result.speakers == ["SPEAKER_00", "SPEAKER_01"]
@@ -316,7 +316,7 @@ def test_synthetic_dutch_three_speakers_detected(offline):
 
     need_data(SYNTH / "synth_nl.wav")
     audio = read_wav(SYNTH / "synth_nl.wav")
-    result = diarize(episode("synth", len(audio) / 16000), audio, Settings())
+    result = diarize(episode("synth", len(audio) / 16000), audio, Settings().diarize_config())
     assert len(result.speakers) == 3
     assert der(read_rttm(SYNTH / "synth_nl.rttm"), result.turns) <= 0.04
 
@@ -328,11 +328,9 @@ def test_known_speaker_count_is_used(offline):
 
     need_data(SYNTH / "synth_nl.wav")
     audio = read_wav(SYNTH / "synth_nl.wav")[: 16000 * 60]
-    assert len(diarize(episode("synth60", 60.0), audio, Settings(), num_speakers=2).speakers) == 2
-    assert (
-        len(diarize(episode("synth60", 60.0), audio, Settings(), min_speakers=3, max_speakers=3).speakers)
-        == 3
-    )
+    config = Settings().diarize_config()
+    assert len(diarize(episode("synth60", 60.0), audio, config, num_speakers=2).speakers) == 2
+    assert len(diarize(episode("synth60", 60.0), audio, config, min_speakers=3, max_speakers=3).speakers) == 3
 
 
 @pytest.mark.models
@@ -345,9 +343,9 @@ def test_real_meeting_voices_counted_and_a_given_count_kept(offline):
     ami = SHARED / "audio/ami-debug-train"
     need_data(ami / "trn03.wav")
     trn03 = read_float_wav(ami / "trn03.wav")
-    assert len(diarize(episode("trn03", 30.0), trn03, Settings()).speakers) == 2
+    assert len(diarize(episode("trn03", 30.0), trn03, Settings().diarize_config()).speakers) == 2
     trn08 = read_float_wav(ami / "trn08.wav")
-    result = diarize(episode("trn08", 30.0), trn08, Settings(), num_speakers=4)
+    result = diarize(episode("trn08", 30.0), trn08, Settings().diarize_config(), num_speakers=4)
     assert len(result.speakers) == 4
     # the RTTM view keeps overlapped speech; the exclusive view (for words) never overlaps
     assert any(a.end > b.start and a.speaker != b.speaker for a, b in zip(result.turns, result.turns[1:]))
@@ -364,9 +362,9 @@ def test_a_voice_heard_under_another_is_counted_without_changing_the_speech(offl
     ami = SHARED / "audio/ami-debug-train"
     need_data(ami / "trn06.wav")
     audio = read_float_wav(ami / "trn06.wav")
-    hard_only = Settings().model_copy(update={"diarization": Diarization(voice_onset=1.0)})
-    with_voices = diarize(episode("trn06", 30.0), audio, Settings())
-    without = diarize(episode("trn06", 30.0), audio, hard_only)
+    hard_only = Settings().model_copy(update={"diarization": DiarizationSettings(voice_onset=1.0)})
+    with_voices = diarize(episode("trn06", 30.0), audio, Settings().diarize_config())
+    without = diarize(episode("trn06", 30.0), audio, hard_only.diarize_config())
     assert len(with_voices.speakers) == 3 and len(without.speakers) == 2
 
     def speech_per_frame(result) -> np.ndarray:
@@ -395,8 +393,8 @@ def test_pyannote_per_chunk_path_agrees(offline):
 
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
-    settings = Settings().model_copy(update={"diarization": Diarization(shared_frames=False)})
-    result = diarize(episode("sample", 30.0), audio, settings)
+    settings = Settings().model_copy(update={"diarization": DiarizationSettings(shared_frames=False)})
+    result = diarize(episode("sample", 30.0), audio, settings.diarize_config())
     assert len(result.speakers) == 2
     assert der(read_rttm(SAMPLE / "sample.rttm"), result.turns) <= 0.06
 
@@ -407,7 +405,7 @@ def test_silence_gives_no_turns(offline):
     from podpipe.stages.diarize.stage import diarize
 
     audio = np.random.default_rng(0).normal(0, 1e-4, 16000 * 12).astype(np.float32)
-    result = diarize(episode("silence", 12.0), audio, Settings())
+    result = diarize(episode("silence", 12.0), audio, Settings().diarize_config())
     assert result.turns == [] and result.exclusive == [] and result.speakers == []
 
 
@@ -422,7 +420,7 @@ def test_end_to_end_attribution_and_exports(offline, tmp_path):
     need_data(SAMPLE / "sample.wav")
     audio = read_wav(SAMPLE / "sample.wav")
     ep = episode("sample", 30.0)
-    result = diarize(ep, audio, Settings())
+    result = diarize(ep, audio, Settings().diarize_config())
     words = [Word(start=s / 4, end=s / 4 + 0.2, text=" w", probability=1.0) for s in range(24, 116)]
     transcript = Transcript(
         episode=ep,
@@ -443,9 +441,9 @@ def test_result_crosses_a_process_boundary():
     """Stage workers pickle what a stage returns."""
     import pickle
 
-    from podpipe.domain import Diarisation, ModelInfo
+    from podpipe.domain import Diarization, ModelInfo
 
-    result = Diarisation(
+    result = Diarization(
         turns=turns((0, 1, "SPEAKER_00")),
         exclusive=turns((0, 1, "SPEAKER_00")),
         model=ModelInfo(stage="diarize", name="x", version="1"),
@@ -462,5 +460,5 @@ def test_diarize_file_reads_the_normalised_wav(offline):
 
     need_data(SAMPLE / "sample.wav")
     normalised = NormalisedAudio(SAMPLE / "sample.wav", 16000, 30.0)
-    result = diarize_file(episode("sample", 30.0), normalised, Settings())
+    result = diarize_file(episode("sample", 30.0), normalised, Settings().diarize_config())
     assert len(result.speakers) == 2

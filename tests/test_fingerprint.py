@@ -26,7 +26,7 @@ def _change_a_byte(path: Path) -> None:
     path.write_bytes(path.read_bytes() + b"\n")
 
 
-def test_diarisation_key_changes_with_the_models_module_it_imports(package_copy: Path) -> None:
+def test_diarization_key_changes_with_the_models_module_it_imports(package_copy: Path) -> None:
     graph = import_graph()
     before = code_digest((diarize_stage,), graph, package_copy)
     _change_a_byte(package_copy / "models" / "diarize.py")
@@ -46,10 +46,10 @@ def test_a_key_ignores_code_the_stage_does_not_import(package_copy: Path) -> Non
 
 def test_a_package_counts_with_its_modules_their_imports_and_their_packages() -> None:
     graph = import_graph()
-    diarisation = imported_modules("podpipe.stages.diarize", graph)
+    diarization = imported_modules("podpipe.stages.diarize", graph)
     assert {"podpipe.stages.diarize.stage", "podpipe.stages.diarize.loading", "podpipe.models.diarize",
-            "podpipe.models", "podpipe.config", "podpipe.stages", "podpipe"} <= diarisation
-    assert not any(name.startswith(("podpipe.review", "podpipe.exports", "podpipe.flows")) for name in diarisation)
+            "podpipe.models", "podpipe.config", "podpipe.stages", "podpipe"} <= diarization
+    assert not any(name.startswith(("podpipe.review", "podpipe.exports", "podpipe.flows")) for name in diarization)
     analysis = imported_modules(analyse_stage.__name__, graph)
     assert {"podpipe.stages.analyse.entities", "podpipe.models.nlp"} <= analysis
 

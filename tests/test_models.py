@@ -44,4 +44,4 @@ def test_hub_model_offline_fails_fast_with_a_clear_message(tmp_path: Path, monke
     monkeypatch.setenv("PODPIPE_TRANSCRIPTION__MODEL", "large-v3")
     monkeypatch.setenv("PODPIPE_PATHS__MODELS", str(tmp_path))
     with pytest.raises(models.ModelUnavailableError, match="large-v3.*downloads are off"):
-        models.load_whisper(load_settings())
+        models.load_whisper(load_settings().transcribe_config())

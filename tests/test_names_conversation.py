@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from podpipe import pipeline
+from podpipe.cast import described
 from podpipe.config import Settings, load_settings
-from podpipe.domain import Role
+from podpipe.domain import Role, Transcript
 from podpipe.models.nlp import MODEL_DIR, embedded_model_available
 from podpipe.stages.analyse.entities import conversation_people
 from podpipe.stages.analyse.loader import transcript_from_turns
@@ -68,6 +69,12 @@ def test_the_conversation_introduces_everyone_with_their_organisation(shared: Pa
                for name, _ in truth.values() if name != host_name)
 
 
+def _named(transcript: Transcript, settings: Settings) -> Transcript:
+    """The naming path without the NLP stage: the episode described, names corrected and the host decided
+    (``pipeline.prepare``), then the speakers named."""
+    return name_speakers(pipeline.prepare(described(transcript, settings), settings), None, settings.naming_config())
+
+
 @pytest.mark.parametrize("configured_host", [True, False], ids=["configured-host", "no-host-configured"])
 def test_ten_of_ten_speakers_named_without_a_sidecar(shared: Path, configured_host: bool) -> None:
     """The naming path without the NLP stage (the analysis is optional): prepare, then name."""
@@ -75,7 +82,7 @@ def test_ten_of_ten_speakers_named_without_a_sidecar(shared: Path, configured_ho
     named_right = 0
     for episode in EPISODES:
         transcript, truth = anonymous(shared, episode)
-        named = name_speakers(pipeline.prepare(transcript, settings), None, settings)
+        named = _named(transcript, settings)
         got = {s.id: (s.name, s.organisation) for s in named.speakers}
         assert got == truth, episode
         named_right += sum(got[label] == truth[label] for label in truth)
@@ -104,9 +111,10 @@ def test_a_closed_cast_keeps_its_spelling_of_a_misheard_introduction(shared: Pat
                           {"name": "Jonas Wuyts", "organisation": "Spiegelpunt"}]}
     heard = replace(transcript, segments=[misheard, *transcript.segments[1:]],
                     episode=replace(transcript.episode, metadata={**transcript.episode.metadata, **sidecar}))
-    prepared = pipeline.prepare(heard, load_settings())
+    settings = load_settings()
+    prepared = pipeline.prepare(described(heard, settings), settings)
     assert "Katleen Peeters is HR-directeur" in prepared.segments[0].text
-    named = name_speakers(prepared, None, load_settings())
+    named = name_speakers(prepared, None, settings.naming_config())
     assert {s.name for s in named.speakers} == {"Walter Schroven", "Katleen Peeters", "Jonas Wuyts"}
     assert found_name_notes(named) == []  # the sidecar named them
 
@@ -117,7 +125,7 @@ def test_the_draft_of_an_anonymous_episode_names_host_and_guests(shared: Path) -
     """The issue's example: ep14 without names wrote "Presentator ... Gast 1 en Gast 2"."""
     settings = _settings(configured_host=False)
     transcript, truth = anonymous(shared, "vov-ep14-feedbackcultuur")
-    result = pipeline.draft(pipeline.prepare(transcript, settings), settings)
+    result = pipeline.draft(pipeline.prepare(described(transcript, settings), settings), settings)
     assert {s.id: (s.name, s.organisation) for s in result.transcript.speakers} == truth
     checks = draft_checks(result.transcript)
     assert sum("naam uit het gesprek" in line for line in checks) == 3
@@ -163,7 +171,7 @@ def test_the_hosts_addresses_name_the_guests_when_no_introduction_did() -> None:
     # "Communicatie," opens a sentence too, but is a common word; "Welkom," is in no turn's end.
     assert [(m.text, m.source) for m in addressed] == [("Katrin", "vocative"), ("Jonaast", "vocative")]
     settings = _settings(configured_host=False)
-    named = name_speakers(pipeline.prepare(_heard(*HEARD), settings), None, settings)
+    named = _named(_heard(*HEARD), settings)
     assert {s.id: s.name for s in named.speakers} == {"A": "Mouterschroven", "B": "Katrin", "C": "Jonaast"}
     lines = found_name_notes(named)
     assert lines[1] == ("Katrin (B): naam uit het gesprek, \u201cKatrin\u201d werd aangesproken door Mouterschroven "
@@ -175,7 +183,7 @@ def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:
                    "Spiegelpunt. Katrin, begin jij?"), ("B", "Ja."), ("A", "Jonas?"), ("C", "Goed."))
     from podpipe.stages.naming.found import episode_cast
 
-    grown = episode_cast(_heard(*turns), _settings(configured_host=False))
+    grown = episode_cast(described(_heard(*turns), _settings(configured_host=False)))
     assert [m.name for m in grown.cast.members] == ["Walter Schroven", "Katleen Peeters", "Jonas Wuyts"]
     assert grown.cast.organisations == ("VOV", "Kempenlog", "Spiegelpunt")  # the config's, then the episode's
 
@@ -209,7 +217,7 @@ def test_the_last_voice_left_is_the_last_guest_introduced() -> None:
                    "zit doorzandenbos. Welkom."),
              ("C", "Merci."), ("A", "Marijke, hoe begon het?"), ("B", "Met een vraag."), ("C", "Klopt."))
     settings = _settings(configured_host=True)
-    named = name_speakers(pipeline.prepare(_heard(*turns), settings), None, settings)
+    named = _named(_heard(*turns), settings)
     names = {s.id: s.name for s in named.speakers}
     assert names == {"A": "Walter Schroven", "B": "Marijke Vloebergs", "C": "Doorzandenbos"}
     assert any(line.startswith("Doorzandenbos (C): naam uit het gesprek") for line in found_name_notes(named))

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import yaml
 
+from podpipe.cast import describe
 from podpipe.checks import speech_status
 from podpipe.config import load_settings
 from podpipe.domain import Role
@@ -69,18 +70,21 @@ def settings():
 def heard(settings, tmp_path_factory):
     """The demo transcribed (told the demo's cast) and diarised, once."""
     work = tmp_path_factory.mktemp("demo")
-    episode = replace(audio.describe_episode(DEMO), metadata=dict(SIDECAR))
+    episode = describe(replace(audio.describe_episode(DEMO), metadata=dict(SIDECAR)), settings)
     waveform = audio.load_waveform(audio.normalise(episode, work))
-    transcript = transcribe(episode, waveform, settings)
-    diarisation = diarize(episode, waveform, settings)
-    return attribute_speakers(transcript, diarisation.exclusive, model=diarisation.model), diarisation
+    transcript = transcribe(episode, waveform, settings.transcribe_config())
+    diarization = diarize(episode, waveform, settings.diarize_config())
+    return attribute_speakers(transcript, diarization.exclusive, model=diarization.model), diarization
 
 
 def _named(heard, settings, metadata: dict | None):
-    transcript, diarisation = heard
-    transcript = replace(transcript, episode=replace(transcript.episode, metadata=dict(metadata or {})))
-    transcript = prepare(transcript, settings, voiceprints=diarisation.centroids)  # names corrected, host decided
-    return name_speakers(transcript, analyse(transcript, settings), settings, voiceprints=diarisation.centroids)
+    transcript, diarization = heard
+    # Another sidecar: the episode described again, its cast built from it.
+    transcript = replace(transcript, episode=describe(replace(transcript.episode, metadata=dict(metadata or {})),
+                                                      settings))
+    transcript = prepare(transcript, settings, voiceprints=diarization.centroids)  # names corrected, host decided
+    return name_speakers(transcript, analyse(transcript, settings.analysis_config()), settings.naming_config(),
+                         voiceprints=diarization.centroids)
 
 
 def _assert_no_wrong_name(named) -> dict[str, str]:
@@ -153,8 +157,9 @@ def test_nothing_to_name_silence_and_another_language(settings, tmp_path: Path) 
     _espeak_english(english)
     found = {}
     for path in (silent, english):
-        episode = audio.describe_episode(path)
-        transcript = transcribe(episode, audio.load_waveform(audio.normalise(episode, tmp_path / "work")), settings)
+        episode = describe(audio.describe_episode(path), settings)
+        waveform = audio.load_waveform(audio.normalise(episode, tmp_path / "work"))
+        transcript = transcribe(episode, waveform, settings.transcribe_config())
         found[path.stem] = (speech_status(transcript), draft_checks(transcript))
     assert found["silence"][0] == "no-speech" and "Geen spraak gevonden" in found["silence"][1][0]
     assert found["english"][0] == "other-language" and "Engels" in found["english"][1][0]

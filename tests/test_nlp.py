@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from podpipe.cast import describe
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Episode, Mention, Quote, Role, Segment, Speaker, Theme, Transcript, Word
 from podpipe.io import ANALYSIS, transcript_to_dict
@@ -138,6 +139,8 @@ def _transcript(turns: list[tuple[str, str]], speakers: list[Speaker] | None = N
         segments.append(Segment(start=clock, end=clock + duration, text=text, speaker=speaker))
         clock += duration + 0.5
     episode = Episode(id="0" * 64, slug="test", source=Path("test.mp3"), duration=clock)
+    # Described: the analysis reads the episode's own cast (none here: no sidecar), the config apart.
+    episode = describe(episode, Settings.model_construct())
     return Transcript(episode=episode, segments=segments, language="nl", speakers=speakers or [])
 
 
@@ -406,7 +409,8 @@ def test_analyse_a_small_interview_end_to_end(tmp_path: Path) -> None:
         ("H", "Tom, heel erg bedankt. Tot de volgende keer."),
     ]
     config = Nlp(min_themes=1, max_themes=3, model=os.environ.get("PODPIPE_NLP__MODEL", "embedded"))
-    analysis = analyse(_transcript(turns, speakers), Settings.model_construct(nlp=config))
+    settings = Settings.model_construct(nlp=config)
+    analysis = analyse(_transcript(turns, speakers), settings.analysis_config())
     assert 1 <= len(analysis.themes) <= 3
     assert all(theme.keyphrases for theme in analysis.themes)
     assert min(analysis.themes[0].segment_ids) == 2  # the welcome and the thanks are the intro

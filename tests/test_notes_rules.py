@@ -158,7 +158,7 @@ def test_no_heading_question_repeats_within_a_draft() -> None:
     from podpipe.stages.notes.builder import _heading, environment
 
     settings = Settings.model_construct()  # the packaged defaults
-    env, config, asked = environment(settings), settings.shownotes, set()
+    env, config, asked = environment(settings.notes_config()), settings.shownotes, set()
     headings = [
         _heading(env, config, {"label": label, "labels": [label], "index": i}, ["value"], asked)
         for i, label in enumerate(["leesclub", "subsidie", "boekenkring", "voorleesuur"])

@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 
 from podpipe import pipeline
+from podpipe.cast import described
 from podpipe.cli import app
 from podpipe.config import Settings
 from podpipe.domain import Section, ShowNotes
@@ -30,7 +31,7 @@ from tests import shownotes_fixtures as fx
 
 def _draft() -> pipeline.Draft:
     notes = ShowNotes("Testaflevering", "Intro.", [Section("Microleren: waarom?", ["p"], start=12.5)], "Tot slot.")
-    return pipeline.Draft(transcript=fx.transcript(), analysis=fx.analysis(), notes=notes)
+    return pipeline.Draft(transcript=described(fx.transcript(), Settings()), analysis=fx.analysis(), notes=notes)
 
 
 def _disk_full_at(monkeypatch: pytest.MonkeyPatch, name: str) -> None:

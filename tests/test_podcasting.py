@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from podpipe.cast import described
 from podpipe.checks import publishing_notes
 from podpipe.config import Settings
-from podpipe.domain import Section, ShowNotes
+from podpipe.domain import Section, ShowNotes, Transcript
 from podpipe.errors import InvalidInputError
 from podpipe.exports.podcasting import (
     chapters_json,
@@ -26,7 +27,7 @@ from tests.podcasting_conformance import feed_problems, folder_problems
 
 
 def test_chapters_from_analysis_with_intro_and_end_times() -> None:
-    data = chapters_json(fx.analysis(), fx.transcript(), settings=Settings.model_construct())
+    data = chapters_json(fx.analysis(), fx.transcript(), show=Settings.model_construct().show)
     assert data["version"] == "1.2.0"
     assert data["chapters"] == [
         {"startTime": 0, "endTime": 12.5, "title": "Intro"},
@@ -42,7 +43,7 @@ def test_chapters_from_notes_use_headings_and_no_intro_when_first_starts_at_zero
         closing="c",
         sections=[Section("Eerste: waarom?", ["p"], start=0.0), Section("Tweede: hoe?", ["p"], start=61.25)],
     )
-    chapters = chapters_json(notes, fx.transcript(), settings=Settings.model_construct())["chapters"]
+    chapters = chapters_json(notes, fx.transcript(), show=Settings.model_construct().show)["chapters"]
     assert chapters == [
         {"startTime": 0.0, "endTime": 61.25, "title": "Eerste: waarom?"},
         {"startTime": 61.25, "endTime": 80.0, "title": "Tweede: hoe?"},
@@ -53,14 +54,14 @@ def test_chapter_headings_resolve_speaker_references() -> None:
     transcript = fx.transcript()
     speaker = transcript.speakers[0]
     notes = ShowNotes("t", "i", [Section(f"Waarom [[speaker:{speaker.id}:first]] begon", ["p"], start=3.0)], "c")
-    chapters = chapters_json(notes, transcript, settings=Settings.model_construct())["chapters"]
+    chapters = chapters_json(notes, transcript, show=Settings.model_construct().show)["chapters"]
     assert chapters[1]["title"] == f"Waarom {speaker.display_name.split()[0]} begon"
 
 
 def test_podcast_name_comes_from_the_show_setting() -> None:
     settings = Settings()
     settings.show.name = "De Leerpodcast"
-    assert chapters_json(fx.analysis(), fx.transcript(), settings=settings)["podcastName"] == "De Leerpodcast"
+    assert chapters_json(fx.analysis(), fx.transcript(), show=settings.show)["podcastName"] == "De Leerpodcast"
 
 
 def test_podcast_transcript_is_cue_level_with_names() -> None:
@@ -83,6 +84,11 @@ SIDECAR_GUESTS = {"guests": [{"name": "Ellen Verhaegen", "organisation": "Leerko
                              {"name": "Bram Goossens"}, {"name": "Nina Claes"}]}
 
 
+def _feed(transcript: Transcript, settings: Settings, **options) -> str:
+    """The feed snippet of the transcript described with these settings (its cast from them)."""
+    return feed_snippet(described(transcript, settings), settings.show, **options)
+
+
 def _published(files_url: str | None = "https://example.org/pod/{slug}/") -> Settings:
     settings = Settings()
     settings.show.files_url = files_url
@@ -91,7 +97,7 @@ def _published(files_url: str | None = "https://example.org/pod/{slug}/") -> Set
 
 def test_feed_item_is_one_well_formed_item_declaring_the_namespace() -> None:
     transcript = fx.transcript(metadata=SIDECAR_GUESTS)
-    text = feed_snippet(transcript, _published())
+    text = _feed(transcript, _published())
     item = ET.fromstring(text)  # a namespace-aware parser: no wrapper, no declaration added
     assert item.tag == "item"
     tags = [(e.get("type"), e) for e in item.iter(f"{{{NAMESPACE}}}transcript")]
@@ -104,14 +110,14 @@ def test_feed_item_is_one_well_formed_item_declaring_the_namespace() -> None:
     assert dict(tags)["application/json"].get("rel") is None and dict(tags)["text/plain"].get("rel") is None
     (chapters,) = item.findall(f"{{{NAMESPACE}}}chapters")
     assert chapters.get("type") == "application/json+chapters" and chapters.get("url").endswith("/chapters.json")
-    final = feed_snippet(transcript, _published(), names={"transcript.vtt": "transcript.final.vtt"})
+    final = _feed(transcript, _published(), names={"transcript.vtt": "transcript.final.vtt"})
     assert ET.fromstring(final).findall(f"{{{NAMESPACE}}}transcript")[-1].get("url").endswith("transcript.final.vtt")
     assert feed_problems(text, absolute=True) == []
 
 
 def test_person_tags_for_host_and_guests_from_speakers_and_sidecar() -> None:
     transcript = fx.transcript(metadata=SIDECAR_GUESTS)
-    item = ET.fromstring(feed_snippet(transcript, _published()))
+    item = ET.fromstring(_feed(transcript, _published()))
     people = [(p.text, p.get("role"), p.get("group"), p.get("href"), p.get("img"))
               for p in item.iter(f"{{{NAMESPACE}}}person")]
     assert people == [
@@ -122,13 +128,13 @@ def test_person_tags_for_host_and_guests_from_speakers_and_sidecar() -> None:
     ]
     unnamed = fx.transcript(named=False)
     host = Settings().naming.host_name
-    names = [p.text for p in ET.fromstring(feed_snippet(unnamed, _published())).iter(f"{{{NAMESPACE}}}person")]
+    names = [p.text for p in ET.fromstring(_feed(unnamed, _published())).iter(f"{{{NAMESPACE}}}person")]
     assert names == ([host] if host else []), "no tag for an unnamed voice"
 
 
 def test_feedparser_keeps_a_timed_transcript_and_the_chapters() -> None:
     feedparser = pytest.importorskip("feedparser")
-    text = feed_snippet(fx.transcript(), _published())
+    text = _feed(fx.transcript(), _published())
     item = text.replace(">", "><title>Testaflevering</title>", 1)  # the item as pasted into a channel
     rss = f'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Show</title>{item}</channel></rss>'
     feed = feedparser.parse(rss)
@@ -143,23 +149,25 @@ def test_feedparser_keeps_a_timed_transcript_and_the_chapters() -> None:
 
 def test_without_files_url_links_stay_relative_and_the_draft_names_the_setting() -> None:
     transcript = fx.transcript()
-    text = feed_snippet(transcript, _published(None))
+    text = _feed(transcript, _published(None))
     urls = [e.get("url") for e in ET.fromstring(text).iter() if e.get("url")]
     assert urls and all("/" not in url for url in urls), "bare file names beside the item"
     assert "[show] files_url" in text
-    lines = publishing_notes(_published(None))
+    lines = publishing_notes(_published(None).show)
     assert any("[show] files_url" in line and "relatief" in line for line in lines)
-    assert not any("files_url" in line for line in publishing_notes(_published()))
-    assert any("https://" in line for line in publishing_notes(_published("http://example.org/{slug}/")))
-    assert any("[show] files_url" in line for line in editor_notes(transcript, _published(None))), "in the check box"
+    assert not any("files_url" in line for line in publishing_notes(_published().show))
+    assert any("https://" in line for line in publishing_notes(_published("http://example.org/{slug}/").show))
+    unpublished = _published(None)
+    check_box = editor_notes(described(transcript, unpublished), unpublished.show)
+    assert any("[show] files_url" in line for line in check_box), "in the check box"
 
 
 def test_podcast_name_is_left_out_and_asked_for_when_the_show_has_no_name() -> None:
     settings = _published()
     settings.show.name = None
-    data = chapters_json(fx.analysis(), fx.transcript(), settings=settings)
+    data = chapters_json(fx.analysis(), fx.transcript(), show=settings.show)
     assert "podcastName" not in data
-    assert any("[show] name" in line for line in publishing_notes(settings))
+    assert any("[show] name" in line for line in publishing_notes(settings.show))
     assert Settings.model_fields["show"].default.name is None, "no made-up default name"
 
 
@@ -177,13 +185,13 @@ def test_html_transcript_in_the_namespace_shape() -> None:
 def test_every_file_conforms_to_the_namespace_docs(tmp_path: Path) -> None:
     transcript = fx.transcript(metadata=SIDECAR_GUESTS)
     write_transcript_files(transcript, tmp_path)
-    write_podcasting_files(fx.analysis(), transcript, tmp_path, _published())
+    write_podcasting_files(fx.analysis(), described(transcript, _published()), tmp_path, _published().show)
     assert folder_problems(tmp_path) == []
     assert folder_problems(tmp_path, absolute=False) == []
 
 
 def test_writer(tmp_path: Path) -> None:
-    paths = write_podcasting_files(fx.analysis(), fx.transcript(), tmp_path, Settings())
+    paths = write_podcasting_files(fx.analysis(), described(fx.transcript(), Settings()), tmp_path, Settings().show)
     assert [p.name for p in paths] == ["chapters.json", "transcript.podcast.json", "episode.feed.xml"]
     chapters = json.loads((tmp_path / "chapters.json").read_text(encoding="utf-8"))
     assert chapters["chapters"][0]["title"] == "Intro" and chapters["podcastName"] == "VOV-podcast"

@@ -12,6 +12,7 @@ import pytest
 from starlette.testclient import TestClient
 
 sys.path.insert(0, str(Path(__file__).parent))
+from podpipe.cast import described
 from podpipe.catalog import Status
 from podpipe.config import Settings
 from podpipe.exports.layout import publish
@@ -773,9 +774,10 @@ def test_confirmed_host_voiceprint_is_enrolled_once(tmp_path: Path) -> None:
         save(client, speaker__SPEAKER_00__name="Jan Host")
         save(client, title="Nog eens")
         save(client, speaker__SPEAKER_01__name="Sofie Willox")
-    voiceprint = naming.VoiceprintStore.from_settings(settings).get("Jan Host")
+    voiceprints = naming.VoiceprintStore(settings.naming_config().voiceprints_dir)
+    voiceprint = voiceprints.get("Jan Host")
     assert voiceprint is not None and voiceprint.count == 1 and voiceprint.vector[0] > 0.99
-    guest = naming.VoiceprintStore.from_settings(settings).get("Sofie Willox")  # confirmed guests return
+    guest = voiceprints.get("Sofie Willox")  # confirmed guests return
     assert guest is not None and guest.vector[1] > 0.99
 
 
@@ -831,14 +833,14 @@ def test_rename_reaches_the_real_builders_intro_paraphrase_and_closing(tmp_path:
     from tests import shownotes_fixtures as fx
 
     settings = Settings()
-    transcript, analysis = fx.transcript(), fx.analysis()
-    notes = notes_module.build_show_notes(transcript, analysis, settings)
+    transcript, analysis = described(fx.transcript(), settings), fx.analysis()
+    notes = notes_module.build_show_notes(transcript, analysis, settings.notes_config())
     assert "Ellen Verhaegen (Leerkorrel)" in notes.intro and "Bram" in notes.closing
     out_dir = tmp_path / "output" / transcript.episode.slug
     out_dir.mkdir(parents=True)
     write_transcript_files(transcript, out_dir)
     ANALYSIS.write(out_dir / "analysis.json", analysis)
-    write_show_notes(notes, transcript, out_dir, settings)
+    write_show_notes(notes, transcript, out_dir, settings.notes_config())
     catalog = Catalog.for_path(tmp_path / "output" / "catalog.sqlite")
     with TestClient(create_app(tmp_path / "output", settings=settings, catalog=catalog), base_url=BASE) as client:
         html = client.get(f"/episodes/{transcript.episode.slug}").text

@@ -7,6 +7,7 @@ import wave
 import zlib
 from pathlib import Path
 
+from podpipe.cast import described
 from podpipe.catalog import Catalog, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Episode, Quote, Role, Section, Segment, ShowNotes, Speaker, Theme, Transcript, Word
@@ -88,8 +89,10 @@ def build_episode(root: Path) -> tuple[Path, Catalog, str]:
         ],
         closing="Gast 1 bracht de eigen praktijk mee. Tot de volgende keer.",
     )
-    write_show_notes(notes, transcript, out_dir, Settings())
-    write_podcasting_files(notes, transcript, out_dir, Settings())
+    settings = Settings()
+    described_transcript = described(transcript, settings)  # the check box and the feed read its cast
+    write_show_notes(notes, described_transcript, out_dir, settings.notes_config())
+    write_podcasting_files(notes, described_transcript, out_dir, settings.show)
     catalog = Catalog.for_path(output_root / "catalog.sqlite")
     catalog.register(episode)
     catalog.set_status(episode.id, Status.DRAFT_READY, output_dir=out_dir, speakers=["SPEAKER_00", "SPEAKER_01"])

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from podpipe.cast import described
 from podpipe.config import Settings, Show
 from podpipe.domain import ShowNotes
 from podpipe.exports.layout import protect
@@ -39,8 +40,8 @@ def settings_with(**shownotes) -> Settings:
 
 @pytest.fixture
 def notes_and_transcript() -> tuple[ShowNotes, object]:
-    transcript = fx.transcript()
-    return build_show_notes(transcript, fx.analysis(), settings_with()), transcript
+    transcript = described(fx.transcript(), settings_with())  # the check box reads the episode's cast
+    return build_show_notes(transcript, fx.analysis(), settings_with().notes_config()), transcript
 
 
 def test_dutch_helpers() -> None:
@@ -81,7 +82,7 @@ def test_paraphrase_is_third_person(notes_and_transcript) -> None:
 def test_only_verbatim_quotes_are_kept() -> None:
     analysis = fx.analysis()
     analysis.quotes[0].text = "Iets wat Ellen nooit gezegd heeft, maar wel mooi klinkt voor een citaat."
-    notes = build_show_notes(fx.transcript(), analysis, settings_with())
+    notes = build_show_notes(fx.transcript(), analysis, settings_with().notes_config())
     assert [len(s.quotes) for s in notes.sections] == [0, 2]
 
 
@@ -90,7 +91,7 @@ def test_json_round_trip(notes_and_transcript, tmp_path: Path) -> None:
     data = shownotes_to_dict(notes)
     assert data["format"] == "podpipe-shownotes"
     assert shownotes_from_dict(json.loads(json.dumps(data))) == notes
-    paths = write_show_notes(notes, transcript, tmp_path, settings_with())
+    paths = write_show_notes(notes, transcript, tmp_path, settings_with().notes_config())
     assert [p.name for p in paths] == [
         "shownotes.json",
         "shownotes.draft.md",
@@ -102,7 +103,7 @@ def test_json_round_trip(notes_and_transcript, tmp_path: Path) -> None:
 
 def test_markdown(notes_and_transcript) -> None:
     notes, transcript = notes_and_transcript
-    md = render_markdown(notes, transcript, settings_with())
+    md = render_markdown(notes, transcript, settings_with().notes_config())
     assert md.startswith(f"# {notes.title}\n")
     assert md.count("\n## ") == 3  # two themes and "Tot slot"
     assert "## Tot slot" in md
@@ -138,7 +139,7 @@ class _Checker(HTMLParser):
 
 def test_html_is_valid_and_escaped(notes_and_transcript) -> None:
     notes, transcript = notes_and_transcript
-    page = render_html(notes, transcript, settings_with())
+    page = render_html(notes, transcript, settings_with().notes_config())
     assert page.lower().startswith("<!doctype html>")
     checker = _Checker()
     checker.feed(page)
@@ -156,7 +157,7 @@ def test_docx_opens_with_headings(notes_and_transcript) -> None:
     from docx import Document
 
     notes, transcript = notes_and_transcript
-    document = Document(io.BytesIO(render_docx(notes, transcript, settings_with())))
+    document = Document(io.BytesIO(render_docx(notes, transcript, settings_with().notes_config())))
     styled = [(p.style.name, p.text) for p in document.paragraphs]
     assert styled[0] == ("Title", notes.title)
     headings = [text for style, text in styled if style == "Heading 1"]
@@ -168,16 +169,16 @@ def test_docx_opens_with_headings(notes_and_transcript) -> None:
 
 def test_final_and_editors_files(notes_and_transcript, tmp_path: Path) -> None:
     notes, transcript = notes_and_transcript
-    write_show_notes(notes, transcript, tmp_path, settings_with())
+    write_show_notes(notes, transcript, tmp_path, settings_with().notes_config())
     (tmp_path / "shownotes.draft.md").write_text("edited by hand\n", encoding="utf-8")
-    paths = write_show_notes(notes, transcript, tmp_path, settings_with())
+    paths = write_show_notes(notes, transcript, tmp_path, settings_with().notes_config())
     assert (tmp_path / "shownotes.draft.md").read_text(encoding="utf-8") == "edited by hand\n"
     assert tmp_path / "shownotes.draft.v2.md" in paths
-    final = write_show_notes(notes, transcript, tmp_path, settings_with(), final=True)
+    final = write_show_notes(notes, transcript, tmp_path, settings_with().notes_config(), final=True)
     assert {p.name for p in final} >= {"shownotes.final.md", "shownotes.final.html", "shownotes.final.docx"}
     assert "Nakijken" not in (tmp_path / "shownotes.final.md").read_text(encoding="utf-8")
     protect(tmp_path, "shownotes.final.html")
-    again = write_show_notes(notes, transcript, tmp_path, settings_with(), final=True)
+    again = write_show_notes(notes, transcript, tmp_path, settings_with().notes_config(), final=True)
     assert tmp_path / "shownotes.final.v2.html" in again
 
 
@@ -185,7 +186,7 @@ def test_templates_are_editable(notes_and_transcript, tmp_path: Path) -> None:
     notes, transcript = notes_and_transcript
     (tmp_path / "heading.nl.j2").write_text("{{ topic|upper }}?", encoding="utf-8")
     settings = settings_with(templates=tmp_path, call_to_action="Luister ook naar de vorige aflevering!")
-    custom = build_show_notes(transcript, fx.analysis(), settings)
+    custom = build_show_notes(transcript, fx.analysis(), settings.notes_config())
     assert custom.sections[0].heading == "MICROLEREN?"
     assert custom.closing.endswith("Luister ook naar de vorige aflevering!")
     assert custom.intro == notes.intro  # the other templates still come from config/templates
@@ -220,7 +221,7 @@ def test_rewrite_backend_replaces_headings_and_paragraphs() -> None:
     seen: list[httpx.Request] = []
     settings = settings_with(rewrite=Rewrite(enabled=True, base_url="http://llm.invalid/v1", model="m"))
     notes = build_show_notes(
-        fx.transcript(), fx.analysis(), settings, transport=_fake_endpoint(answer, seen=seen)
+        fx.transcript(), fx.analysis(), settings.notes_config(), transport=_fake_endpoint(answer, seen=seen)
     )
     assert seen and seen[0].url.path == "/v1/chat/completions"
     assert json.loads(seen[0].content)["model"] == "m"
@@ -234,10 +235,10 @@ def test_rewrite_backend_replaces_headings_and_paragraphs() -> None:
     [(None, 200), ("not json", 200), ('{"sections": []}', 200), ('{"sections": []}', 500)],
 )
 def test_rewrite_backend_falls_back_to_the_draft(answer, status) -> None:
-    extractive = build_show_notes(fx.transcript(), fx.analysis(), settings_with())
+    extractive = build_show_notes(fx.transcript(), fx.analysis(), settings_with().notes_config())
     settings = settings_with(rewrite=Rewrite(enabled=True))
     notes = build_show_notes(
-        fx.transcript(), fx.analysis(), settings, transport=_fake_endpoint(answer, status)
+        fx.transcript(), fx.analysis(), settings.notes_config(), transport=_fake_endpoint(answer, status)
     )
     assert notes == extractive
 
@@ -264,11 +265,11 @@ def episode12():
         pytest.skip(f"no trained Dutch spaCy pipeline in {MODEL_DIR} (or set PODPIPE_NLP__MODEL to one)")
     from podpipe.stages.naming import name_speakers
 
-    transcript = load_transcript_any(path)
-    analysis = analyse(transcript, Settings.model_construct(nlp=Nlp(model=model)))
-    transcript = name_speakers(transcript, analysis, settings_with())
+    transcript = described(load_transcript_any(path), settings_with())
+    analysis = analyse(transcript, Settings.model_construct(nlp=Nlp(model=model)).analysis_config())
+    transcript = name_speakers(transcript, analysis, settings_with().naming_config())
     labels = json.loads(path.read_text(encoding="utf-8"))
-    return transcript, analysis, build_show_notes(transcript, analysis, settings_with()), labels
+    return transcript, analysis, build_show_notes(transcript, analysis, settings_with().notes_config()), labels
 
 
 @pytest.mark.models
@@ -309,7 +310,7 @@ def test_episode12_quotes_are_verbatim_with_the_right_speaker(episode12) -> None
         )
         for part in quote_parts(quote.text):  # trimmed quotes: each part verbatim
             assert part in own
-    md = render_markdown(notes, transcript, settings_with())
+    md = render_markdown(notes, transcript, settings_with().notes_config())
     assert "— Ellen Verhaegen" in md and "— Bram Goossens" in md
 
 

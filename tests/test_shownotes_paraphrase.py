@@ -199,12 +199,12 @@ def test_notes_use_the_analysis_parse_and_parse_older_analyses_alike(parse) -> N
     from podpipe.stages.notes import build_show_notes
 
     transcript, analysis = fx.transcript(), fx.analysis()
-    sentences = parse_transcript(transcript, analysis.themes, Settings.model_construct())
+    sentences = parse_transcript(transcript, analysis.themes, Settings.model_construct().analysis_config())
     assert sentences[0].theme is None and {s.theme for s in sentences} == {None, 0, 1}  # welcome: no theme
     assert any("VerbForm=Fin" in t.morph for s in sentences for t in s.tokens)
     with_parse = ANALYSIS.from_dict(ANALYSIS.to_dict(analysis))
     with_parse.sentences = sentences
     assert ANALYSIS.from_dict(ANALYSIS.to_dict(with_parse)) == with_parse  # analysis.json keeps it
-    assert build_show_notes(transcript, with_parse, Settings()) == build_show_notes(
-        transcript, analysis, Settings()
+    assert build_show_notes(transcript, with_parse, Settings().notes_config()) == build_show_notes(
+        transcript, analysis, Settings().notes_config()
     )

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 from faster_whisper.vad import collect_chunks
 
+from podpipe.cast import describe
 from podpipe.config import load_settings
 from podpipe.stages import ingest
 from podpipe.stages.transcribe import SAMPLE_RATE, _in_parallel, piece_bounds, speech_windows, transcribe
@@ -114,14 +115,14 @@ def test_the_core_share_never_falls_below_one(tmp_path: Path) -> None:
 def test_pieces_side_by_side_give_the_words_of_the_whole_file(shared: Path, make_speech, tmp_path: Path) -> None:
     ids = sorted((shared / "audio" / "flemish-read-speech" / "wavs").glob("*.wav"))[:24]
     source, _ = make_speech(tmp_path / "joined.wav", [path.stem for path in ids])
-    episode = ingest.describe_episode(source)
-    waveform = ingest.load_waveform(ingest.normalise(episode, tmp_path / "work"))
     settings = load_settings()
+    episode = describe(ingest.describe_episode(source), settings)
+    waveform = ingest.load_waveform(ingest.normalise(episode, tmp_path / "work"))
 
     def words(piece_seconds: float) -> tuple[list[tuple[str, float]], int]:
         run = settings.model_copy(update={"transcription": settings.transcription.model_copy(
             update={"piece_seconds": piece_seconds, "threads": 2})})
-        transcript = transcribe(episode, waveform, run)
+        transcript = transcribe(episode, waveform, run.transcribe_config())
         return ([(w.text, w.start) for s in transcript.segments for w in s.words],
                 int(transcript.models[0].settings["pieces"]))
 

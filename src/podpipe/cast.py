@@ -5,7 +5,8 @@
 correction, the NLP's EntityRuler, naming, the check box and the feed all read ``episode.cast``
 through :func:`cast_of`, instead of each parsing ``episode.metadata`` and the settings in its own way.
 The cast is never written to JSON: an episode read back (the review app, ``podpipe notes`` on a
-transcript.json) has none until it is described again with the settings of that run.
+transcript.json) is described again, with the settings of that run, where it is read; an episode
+nobody described has no cast, and reading it is an error rather than a cast built behind its back.
 """
 
 from __future__ import annotations
@@ -50,22 +51,24 @@ def _unique(items: Iterable[Any]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def build_cast(settings: Settings | None, metadata: Mapping[str, Any] | None = None) -> Cast:
+def build_cast(settings: Settings, metadata: Mapping[str, Any] | None = None) -> Cast:
     """The cast from the settings (host, show people, organisations, vocabulary) and a sidecar dump.
 
     The sidecar's host wins over the config's (a stand-in presenter); the config's organisation fills
-    in what the sidecar leaves out when both name the same person. With settings, the cast keeps the
-    sidecar's alone beside it (``Cast.sidecar``, read as ``cast.own``).
+    in what the sidecar leaves out when both name the same person. The cast keeps the sidecar's alone
+    beside it (``Cast.sidecar``, read as ``cast.own``).
     """
     metadata = metadata or {}
-    own = _built(metadata, None, None, None)
-    if settings is None:
-        return own
-    return replace(_built(metadata, settings.naming, settings.nlp, settings.show), sidecar=own)
+    return replace(_built(metadata, settings.naming, settings.nlp, settings.show), sidecar=sidecar_cast(metadata))
+
+
+def sidecar_cast(metadata: Mapping[str, Any]) -> Cast:
+    """The cast of a sidecar alone, the config apart (what ``cast.own`` holds)."""
+    return _built(metadata, None, None, None)
 
 
 def _built(metadata: Mapping[str, Any], naming: Naming | None, nlp: Nlp | None, show: Show | None) -> Cast:
-    # No sections: a cast from the sidecar alone (the review app's checks, hand-made transcripts).
+    # No sections: the sidecar alone (:func:`sidecar_cast`, the own part of every cast).
     config_host = None
     host_name = _text(naming.host_name) if naming is not None else None
     if naming is not None and host_name:
@@ -115,17 +118,19 @@ def described(transcript: Transcript, settings: Settings) -> Transcript:
     return replace(transcript, episode=describe(transcript.episode, settings))
 
 
-def cast_of(episode: Episode, settings: Settings) -> Cast:
-    """The cast the episode was described with (``episode.cast``). An episode nobody described (one
-    built by hand, or read back from JSON by the review app) gets it built from its sidecar and the
-    settings given, as :func:`describe` would have."""
-    return episode.cast if episode.cast is not None else build_cast(settings, episode.metadata)
+def cast_of(episode: Episode) -> Cast:
+    """The cast the episode was described with (``episode.cast``). An episode nobody described is a
+    mistake of its maker (the cast depends on the settings of the run): it is described where it is
+    made or read back (the flow's describe task, ``podpipe notes``, the review app), never here."""
+    if episode.cast is None:
+        raise ValueError(f"episode {episode.slug!r} was never described (podpipe.cast.describe): it has no cast")
+    return episode.cast
 
 
 def own_cast(episode: Episode) -> Cast:
     """The episode's own cast, the config apart (``episode.cast.own``: the sidecar's people as it spells
     them), for readers without settings: the check box's "nobody spoke" lines, the analysis's names."""
-    return (episode.cast if episode.cast is not None else build_cast(None, episode.metadata)).own
+    return cast_of(episode).own
 
 
-__all__ = ["build_cast", "cast_of", "describe", "described", "own_cast"]
+__all__ = ["build_cast", "cast_of", "describe", "described", "own_cast", "sidecar_cast"]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, relationship, sessionmaker
 
-from podpipe.domain import Episode
+from podpipe.domain import Approval, Episode
 
 
 class Status(StrEnum):
@@ -37,6 +37,11 @@ class Status(StrEnum):
 # was nothing to name), so its work files may go. The inbox's scans and the pool's workers read this one set.
 FINISHED: frozenset[Status] = frozenset(
     {Status.DRAFT_READY, Status.APPROVED, Status.TO_REAPPROVE, Status.NO_SPEECH, Status.OTHER_LANGUAGE})
+
+
+# The catalogue's copy of an approval, derived from the one record (``approval.json``, ``io.approval_status``)
+# by the review app and by the flow reprocessing an approved episode; a draft keeps the pipeline's status.
+APPROVAL_STATUS: dict[str, Status] = {Approval.APPROVED: Status.APPROVED, Approval.TO_REAPPROVE: Status.TO_REAPPROVE}
 
 
 class StageStatus(StrEnum):

@@ -6,7 +6,7 @@ Light on imports (no models, no stages): the flows, transcription and the review
 
 from __future__ import annotations
 
-from podpipe.config import Settings
+from podpipe.config import Show
 from podpipe.domain import SpeechCheck, Transcript
 
 SPEECH_CHECK_STAGE = "speech-check"
@@ -44,10 +44,10 @@ def speech_notes(transcript: Transcript) -> list[str]:
     return []
 
 
-def publishing_notes(settings: Settings) -> list[str]:
-    """What the feed files need from the settings before they go out: absolute (https) links in
+def publishing_notes(show: Show) -> list[str]:
+    """What the feed files need from ``[show]`` before they go out: absolute (https) links in
     episode.feed.xml, the show's name in chapters.json."""
-    files_url = settings.show.files_url
+    files_url = show.files_url
     lines = []
     if not files_url:
         lines.append("De links in episode.feed.xml zijn relatief (alleen bestandsnamen): zet [show] files_url in "
@@ -55,7 +55,7 @@ def publishing_notes(settings: Settings) -> list[str]:
     elif not str(files_url).startswith("https://"):
         lines.append(f"[show] files_url ({files_url}) begint niet met https://: podcast-apps verwachten "
                      "https-links in episode.feed.xml.")
-    if not settings.show.name:
+    if not show.name:
         lines.append("[show] name is niet ingesteld: zet de naam van de show in config/podpipe.toml (podcastName "
                      "in chapters.json).")
     return lines

@@ -192,7 +192,7 @@ def enrol(
     from podpipe.stages.naming import enrol_voiceprint
 
     with _errors_exit_2(ValueError):
-        voiceprint = enrol_voiceprint(name, clip, load_settings(config))
+        voiceprint = enrol_voiceprint(name, clip, load_settings(config).enrol_config())
     typer.echo(f"voiceprint of {voiceprint.name} stored ({voiceprint.count} recording(s))")
 
 

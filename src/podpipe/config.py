@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -144,7 +145,7 @@ class CatalogSettings(SettingsSection):
     url: str | None = None
 
 
-class Diarization(SettingsSection):
+class DiarizationSettings(SettingsSection):
     """Settings of the diarisation stage (``[diarization]`` in config/podpipe.toml)."""
 
     # "embedded": packaged weights, offline. "hub": `hub_pipeline` from the Hugging Face hub.
@@ -320,6 +321,67 @@ class Show(SettingsSection):
     files_url: str | None = None
 
 
+# What each stage is given: its own section, or, where it reads several or a path resolved against the
+# project folder, one small bundle of them, built by the ``Settings`` method of the same name. A stage
+# never sees the whole Settings, so what it depends on is in its signature.
+
+
+@dataclass(frozen=True)
+class TranscribeConfig:
+    """Transcription: ``[transcription]`` and where the packaged Whisper weights are assembled."""
+
+    transcription: Transcription
+    models_dir: Path
+
+
+@dataclass(frozen=True)
+class DiarizeConfig:
+    """Diarisation: ``[diarization]`` and the models folder (the hub pipeline's cache)."""
+
+    diarization: DiarizationSettings
+    models_dir: Path
+
+
+@dataclass(frozen=True)
+class AnalysisConfig:
+    """The NLP analysis: ``[nlp]`` and the show's name (a name the EntityRuler knows)."""
+
+    nlp: Nlp
+    show_name: str | None
+
+
+@dataclass(frozen=True)
+class NamingConfig:
+    """Naming the speakers: ``[naming]`` and the voiceprint store's folder."""
+
+    naming: Naming
+    voiceprints_dir: Path
+
+
+@dataclass(frozen=True)
+class EnrolConfig:
+    """Enrolling a voiceprint: the naming's store, the configured host's clip, and the diarisation
+    that finds the voice in it."""
+
+    naming: NamingConfig
+    host_reference_clip: Path | None
+    diarize: DiarizeConfig
+
+
+@dataclass(frozen=True)
+class NotesConfig:
+    """The show notes: ``[shownotes]`` (its templates folder resolved), the speakers' labels
+    (``[naming]``), the parse and the quotes (the analysis's settings), ``[show]`` for the feed's
+    lines of the check box, and ``[review] low_confidence`` for the quotes it flags."""
+
+    shownotes: ShowNotesSettings
+    templates_dir: Path
+    naming: Naming
+    analysis: AnalysisConfig
+    show: Show
+    low_confidence: float
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="PODPIPE_",
@@ -337,7 +399,7 @@ class Settings(BaseSettings):
     pipeline: Pipeline = Pipeline()
     pool: Pool = Pool()
     catalog: CatalogSettings = CatalogSettings()
-    diarization: Diarization = Diarization()
+    diarization: DiarizationSettings = DiarizationSettings()
     nlp: Nlp = Nlp()
     review: Review = Review()
     naming: Naming = Naming()
@@ -373,6 +435,28 @@ class Settings(BaseSettings):
         """Relative paths in config are relative to the project folder, not the caller's cwd."""
         path = path.expanduser()
         return path if path.is_absolute() else (self._root / path).resolve()
+
+    def transcribe_config(self) -> TranscribeConfig:
+        return TranscribeConfig(self.transcription, self.resolve(self.paths.models))
+
+    def diarize_config(self) -> DiarizeConfig:
+        return DiarizeConfig(self.diarization, self.resolve(self.paths.models))
+
+    def analysis_config(self) -> AnalysisConfig:
+        return AnalysisConfig(self.nlp, show_name(self))
+
+    def naming_config(self) -> NamingConfig:
+        """``[naming] voiceprints_dir``, else ``voiceprints/`` in the output folder."""
+        voiceprints = self.naming.voiceprints_dir or self.paths.output / "voiceprints"
+        return NamingConfig(self.naming, self.resolve(Path(voiceprints)))
+
+    def enrol_config(self) -> EnrolConfig:
+        clip = self.naming.host_reference_clip
+        return EnrolConfig(self.naming_config(), self.resolve(clip) if clip else None, self.diarize_config())
+
+    def notes_config(self) -> NotesConfig:
+        return NotesConfig(self.shownotes, self.resolve(self.shownotes.templates), self.naming,
+                           self.analysis_config(), self.show, self.review.low_confidence)
 
 
 def init_project(folder: Path) -> list[Path]:

@@ -42,9 +42,9 @@ class Episode:
     number: int | None = None
     metadata: dict[str, object] = field(default_factory=dict)  # the sidecar (or a turns file's header), as given
     # Who and what the episode is about, decided once when it is described (``podpipe.cast.describe``:
-    # the sidecar above with the settings) and read by every stage. None: not described, as an episode
+    # the sidecar above with the settings) and read by every stage. None: not described yet, as an episode
     # built by hand or read back from JSON, where it is never written (it follows from the metadata and
-    # the settings of the run): ``podpipe.cast.cast_of`` builds it then.
+    # the settings of the run); whoever makes or reads it describes it, and reading a None cast raises.
     cast: Cast | None = None
 
 
@@ -339,7 +339,7 @@ class SpeakerTurn:
 
 
 @dataclass(frozen=True, slots=True)
-class Diarisation:
+class Diarization:
     """What diarisation found: speaker turns (overlaps kept) and the exclusive view.
 
     ``exclusive`` has at most one speaker at any time (pyannote's exclusive diarisation, which

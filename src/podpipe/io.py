@@ -13,12 +13,13 @@ sidecar) and the settings of the run that reads the file, so a transcript read b
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Generic, TypeVar
 
 from pydantic import TypeAdapter, ValidationError
 
-from podpipe.domain import Analysis, ShowNotes, Transcript
+from podpipe.domain import Analysis, Approval, ShowNotes, Transcript
 from podpipe.errors import PodpipeError
 from podpipe.files import write_text_atomic
 
@@ -79,3 +80,42 @@ def json_text(data: Any) -> str:
 
 def write_json(path: Path, data: Any) -> Path:
     return write_text_atomic(path, json_text(data))
+
+
+# The review app's record of an episode (``review.store`` writes them): the editors' saved versions
+# (``versions/NNNN-<timestamp>.json``, the newest is the current state) and the one approval record.
+# Read here, below the review app, so that the flow reprocessing an approved episode reads the same record.
+VERSIONS = "versions"
+VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
+APPROVAL = "approval.json"
+
+
+def version_files(out_dir: Path) -> list[Path]:
+    """The episode's saved versions, oldest first (kept conflicting saves, in ``versions/conflicts/``, aside)."""
+    folder = out_dir / VERSIONS
+    if not folder.is_dir():
+        return []
+    return sorted((p for p in folder.iterdir() if VERSION_NAME.match(p.name)), key=lambda p: p.name)
+
+
+def version_number(path: Path) -> int:
+    match = VERSION_NAME.match(path.name)
+    return int(match.group(1)) if match else -1
+
+
+def read_approval(out_dir: Path) -> Approval | None:
+    """The episode's approval (``approval.json``), None when it was never approved (or the file is unreadable)."""
+    try:
+        record = json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return Approval.from_record(record) if isinstance(record, dict) else None
+
+
+def approval_status(out_dir: Path, current_version: int | None = None) -> str:
+    """"approved", "to re-approve" (saved since) or "draft", from the approval record alone; the current
+    version is the newest saved one (0, the pipeline's draft, where none was saved) unless given."""
+    if current_version is None:
+        files = version_files(out_dir)
+        current_version = version_number(files[-1]) if files else 0
+    return Approval.status_of(read_approval(out_dir), current_version)

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from podpipe.cast import cast_of
-from podpipe.config import Settings, show_name
+from podpipe.config import Show
 from podpipe.domain import Analysis, Role, ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.exports.transcripts import Layout, caption_cues
@@ -46,7 +46,7 @@ JSON_CUES = Layout(line_chars=84, max_lines=1)  # one sentence-ish entry per cue
 
 
 def chapters_json(
-    source: ShowNotes | Analysis, transcript: Transcript, *, settings: Settings, intro_title: str = INTRO_TITLE,
+    source: ShowNotes | Analysis, transcript: Transcript, *, show: Show, intro_title: str = INTRO_TITLE,
 ) -> dict[str, Any]:
     """``{"version": "1.2.0", "chapters": [{"startTime", "endTime", "title"}, ...]}`` in time order;
     ``podcastName`` from ``[show] name`` (or the transcript's metadata), left out when neither names the
@@ -75,7 +75,7 @@ def chapters_json(
     episode = transcript.episode
     if episode.title:
         data["title"] = episode.title
-    podcast = show_name(settings) or (episode.metadata.get("podcast") if episode.metadata else None)
+    podcast = show.name or (episode.metadata.get("podcast") if episode.metadata else None)
     if podcast:
         data["podcastName"] = str(podcast)
     return data
@@ -96,9 +96,9 @@ def podcast_transcript_json(transcript: Transcript) -> dict[str, Any]:
     return {"version": TRANSCRIPT_VERSION, "segments": segments}
 
 
-def feed_base_url(transcript: Transcript, settings: Settings) -> str:
+def feed_base_url(transcript: Transcript, show: Show) -> str:
     """``[show] files_url`` with ``{slug}`` filled in, or "" when it is not set (links stay relative)."""
-    base = settings.show.files_url
+    base = show.files_url
     return base.format(slug=transcript.episode.slug) if base else ""
 
 
@@ -113,10 +113,10 @@ class FeedPerson:
     img: str | None = None
 
 
-def feed_people(transcript: Transcript, settings: Settings) -> list[FeedPerson]:
+def feed_people(transcript: Transcript) -> list[FeedPerson]:
     """Host first, then guests: the named speakers (the editor's names once reviewed), then whoever the
     cast (config host, sidecar) says takes part but no voice was named after. Links come from the sidecar."""
-    cast = cast_of(transcript.episode, settings)
+    cast = cast_of(transcript.episode)
     members = list(cast.speaking)
     people: list[FeedPerson] = []
     for speaker in (s for s in transcript.speakers if s.name):
@@ -137,7 +137,7 @@ def feed_people(transcript: Transcript, settings: Settings) -> list[FeedPerson]:
 
 
 def feed_snippet(
-    transcript: Transcript, settings: Settings, *, names: dict[str, str] | None = None
+    transcript: Transcript, show: Show, *, names: dict[str, str] | None = None
 ) -> str:
     """``episode.feed.xml``: one ``<item>`` declaring the podcast namespace, with the tags for the
     episode's RSS item: ``<podcast:person>`` for host and guests, ``<podcast:chapters>`` and a
@@ -149,15 +149,15 @@ def feed_snippet(
     ``names`` maps the usual file names to the ones to point at (the approved ``.final`` files).
     """
     names = names or {}
-    base = feed_base_url(transcript, settings)
-    language = transcript.language or settings.show.language or "nl"
+    base = feed_base_url(transcript, show)
+    language = transcript.language or show.language or "nl"
     item = ET.Element("item")
     item.append(ET.Comment(" Podcasting 2.0 tags for this episode: paste what is inside <item> into the episode's "
                            f"<item>, and declare xmlns:podcast=\"{PODCAST_NAMESPACE}\" on the feed's <rss> "))
     if not base:
         item.append(ET.Comment(" the links are relative: set [show] files_url in config/podpipe.toml "
                                "(https://.../{slug}/) to make them absolute "))
-    for person in feed_people(transcript, settings):
+    for person in feed_people(transcript):
         attributes = {"role": person.role, "group": person.group}
         attributes |= {key: value for key, value in (("href", person.href), ("img", person.img)) if value}
         ET.SubElement(item, _podcast("person"), attributes).text = person.name
@@ -177,15 +177,15 @@ def _podcast(tag: str) -> str:
 
 
 def write_podcasting_files(
-    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, settings: Settings
+    source: ShowNotes | Analysis, transcript: Transcript, out_dir: Path, show: Show
 ) -> list[Path]:
     """``chapters.json``, ``transcript.podcast.json`` and ``episode.feed.xml``, atomically, never over an
     editor's change."""
     out_dir = Path(out_dir)
     return [
-        publish(out_dir, "chapters.json", json_text(chapters_json(source, transcript, settings=settings))),
+        publish(out_dir, "chapters.json", json_text(chapters_json(source, transcript, show=show))),
         publish(out_dir, "transcript.podcast.json", json_text(podcast_transcript_json(transcript))),
-        publish(out_dir, FEED_SNIPPET, feed_snippet(transcript, settings)),
+        publish(out_dir, FEED_SNIPPET, feed_snippet(transcript, show)),
     ]
 
 

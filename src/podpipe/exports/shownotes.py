@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podpipe.config import Settings
+from podpipe.config import NotesConfig
 from podpipe.domain import ShowNotes, Transcript
 from podpipe.exports.layout import publish
 from podpipe.io import json_text
@@ -25,7 +25,7 @@ def show_notes_names(final: bool = False) -> dict[str, str]:
 
 
 def write_show_notes(
-    notes: ShowNotes, transcript: Transcript, out_dir: Path, settings: Settings, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, out_dir: Path, setup: NotesConfig, *, final: bool = False
 ) -> list[Path]:
     """``shownotes.json`` and ``shownotes.{draft|final}.{md,html,docx}``, atomically, never over an
     editor's changed or approved file (those get a ``.v<N>`` sibling, see exports.layout)."""
@@ -34,7 +34,7 @@ def write_show_notes(
     names = show_notes_names(final)
     return [
         publish(out_dir, names["json"], json_text(shownotes_to_dict(notes))),
-        publish(out_dir, names["md"], render_markdown(notes, transcript, settings, final=final)),
-        publish(out_dir, names["html"], render_html(notes, transcript, settings, final=final)),
-        publish(out_dir, names["docx"], render_docx(notes, transcript, settings, final=final)),
+        publish(out_dir, names["md"], render_markdown(notes, transcript, setup, final=final)),
+        publish(out_dir, names["html"], render_html(notes, transcript, setup, final=final)),
+        publish(out_dir, names["docx"], render_docx(notes, transcript, setup, final=final)),
     ]

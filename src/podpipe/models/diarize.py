@@ -16,7 +16,7 @@ import importlib.util
 from pathlib import Path
 from typing import Any
 
-from podpipe.config import Diarization
+from podpipe.config import DiarizationSettings
 from podpipe.errors import ModelUnavailableError
 from podpipe.files import sha256_file
 
@@ -61,7 +61,7 @@ def packaged_weights() -> tuple[Path, Path]:
     return paths[0], paths[1]
 
 
-def torch_device(config: Diarization) -> Any:
+def torch_device(config: DiarizationSettings) -> Any:
     """The torch device the settings ask for ("auto": CUDA where there is one)."""
     import torch
 

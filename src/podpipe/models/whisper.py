@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from podpipe.config import Settings, Transcription, machine_cores
+from podpipe.config import TranscribeConfig, Transcription, machine_cores
 from podpipe.errors import ModelUnavailableError
 from podpipe.files import sha256_file
 
@@ -119,14 +119,14 @@ _whisper_cache: dict[tuple, WhisperHandle] = {}
 _whisper_lock = threading.Lock()
 
 
-def load_whisper(settings: Settings) -> WhisperHandle:
-    """The faster-whisper model named in settings, loaded once per process."""
-    config: Transcription = settings.transcription
+def load_whisper(setup: TranscribeConfig) -> WhisperHandle:
+    """The faster-whisper model named in ``[transcription]``, loaded once per process."""
+    config = setup.transcription
     key = (config.model, config.device, config.compute_type, config.threads, whisper_streams(config),
            config.allow_downloads)
     with _whisper_lock:
         if key not in _whisper_cache:
-            _whisper_cache[key] = _load_whisper(config, settings.resolve(settings.paths.models))
+            _whisper_cache[key] = _load_whisper(config, setup.models_dir)
         return _whisper_cache[key]
 
 

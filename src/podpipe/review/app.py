@@ -42,9 +42,10 @@ from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from podpipe.catalog import Catalog, EpisodeRow, Status
+from podpipe.catalog import APPROVAL_STATUS, Catalog, EpisodeRow, Status
 from podpipe.config import Settings
 from podpipe.domain import Analysis, Approval, Role, Section, Speaker, Transcript
+from podpipe.io import approval_status, read_approval
 from podpipe.review import store
 from podpipe.review.checks import Check, checklist, missing_checks
 from podpipe.review.corrections import Hit, apply_hits, apply_speaker_hits, find_hits, normal_text
@@ -70,8 +71,6 @@ from podpipe.text import clock
 log = logging.getLogger(__name__)
 HERE = Path(__file__).parent
 SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")
-# The catalogue's approval statuses, each derived from the approval record (store.review_status).
-CATALOGUE_STATUS = {Approval.APPROVED: Status.APPROVED, Approval.TO_REAPPROVE: Status.TO_REAPPROVE}
 DOWNLOADS = [n for n in publishable_files(False) if n != "shownotes.json"]
 SERVED_FILES = set(DOWNLOADS) | {final_name(n) for n in DOWNLOADS} | {"transcript.json", "transcript.final.json"}
 MEDIA_TYPES = {".md": "text/markdown; charset=utf-8", ".srt": "application/x-subrip; charset=utf-8",
@@ -203,6 +202,7 @@ class ReviewApp:
         self.root, self.settings, self.catalog, self.token = output_root, settings, catalog, token
         self.t = translator(settings.review.language)
         self.low = settings.review.low_confidence
+        self.notes_config = settings.notes_config()  # what the show notes render with
         self.signer = Signer(token, int(settings.review.session_hours * 3600))
         self.limiter = LoginLimiter()
         self.env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True))
@@ -265,10 +265,10 @@ class ReviewApp:
         else:
             try:
                 state = store.load_state(out_dir)
-                review = store.review_status(out_dir, state.version)
+                review = approval_status(out_dir, state.version)
                 if review != Approval.DRAFT:
                     status = review
-                elif status is None or status in CATALOGUE_STATUS.values():
+                elif status is None or status in APPROVAL_STATUS.values():
                     status = str(Status.DRAFT_READY)  # approval is the record's word, never the catalogue's
             except (store.BrokenEpisode, ValueError, KeyError) as error:
                 reason = self.t("error.broken", reason=str(error)[:300])
@@ -360,7 +360,7 @@ class ReviewApp:
         if row is not None and row.source_path:
             candidates.append(Path(row.source_path))
         try:
-            candidates.append(Path(store.load_transcript(out_dir).episode.source))
+            candidates.append(Path(store.load_transcript(out_dir, self.settings).episode.source))
         except Exception as error:  # noqa: BLE001 - an unreadable transcript only means no fallback path
             log.info("no audio path from the transcript of %s: %s", out_dir.name, error)
         for path in candidates:
@@ -371,7 +371,7 @@ class ReviewApp:
         return None
 
     def version_entries(self, out_dir: Path, history: list[store.EpisodeState]) -> list[dict[str, Any]]:
-        record = store.approval(out_dir)
+        record = read_approval(out_dir)
         approved = record.version if record is not None else -1
         return [{"number": s.version, "name": s.name, "saved_at": s.saved_at, "approved": s.version == approved,
                  "note": note_label(self.t, s.note, s.note_args)} for s in history][::-1]
@@ -380,14 +380,15 @@ class ReviewApp:
                      saved: store.EpisodeState | None = None) -> dict[str, Any]:
         """The episode page for ``state``; ``saved``: the newest saved version when ``state`` is a
         refused, unsaved edit (the preview shows what is published, not what was refused)."""
-        asr = store.load_transcript(out_dir)
-        transcript = store.editing_transcript(out_dir, state)  # one line per ASR segment: the form's numbers
+        asr = store.load_transcript(out_dir, self.settings)
+        # one line per ASR segment: the form's numbers
+        transcript = store.editing_transcript(out_dir, state, self.settings)
         laid_out = store.laid_out(transcript, state.joins)
         published = saved or state
-        published_transcript = laid_out if saved is None else store.state_transcript(out_dir, saved)
+        published_transcript = laid_out if saved is None else store.state_transcript(out_dir, saved, self.settings)
         analysis = _analysis(out_dir)
         # Exactly what the final contains: the final's own rendering (no "Nakijken" box).
-        html = shownotes.render_html(published.notes, published_transcript, self.settings, final=True)
+        html = shownotes.render_html(published.notes, published_transcript, self.notes_config, final=True)
         history = store.all_states(out_dir)
         return {
             "transcript": transcript, "lines": self.transcript_lines(transcript, asr, state.corrections, state.joins),
@@ -395,7 +396,7 @@ class ReviewApp:
             "sections": self.sections_view(state, analysis), "state": state,
             "notes": resolved_notes(state.notes, state.speakers), "preview_html": _html_body(html),
             "checks": checklist(laid_out, self.low, self.t), "downloads": self.downloads(out_dir),
-            "review_status": store.review_status(out_dir, published.version),
+            "review_status": approval_status(out_dir, published.version),
             "versions": self.version_entries(out_dir, history),
             "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
             "has_png": (out_dir / "speakers.png").is_file(), "roles": [r.value for r in Role],
@@ -415,8 +416,8 @@ class ReviewApp:
 
     def _edit(self, form: FormData, out_dir: Path, base: store.EpisodeState) -> Edit:
         analysis = _analysis(out_dir)
-        return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir), analysis,
-                      lambda section: theme_of(section, analysis), base.line_speakers, base.joins)
+        return edited(form, base.notes, base.speakers, base.corrections, store.load_transcript(out_dir, self.settings),
+                      analysis, lambda section: theme_of(section, analysis), base.line_speakers, base.joins)
 
     def problem_text(self, problem: Problem) -> str:
         values = dict(problem.values)
@@ -439,7 +440,7 @@ class ReviewApp:
     def approval_refusal(self, out_dir: Path, state: store.EpisodeState,
                          form: FormData) -> tuple[str | None, dict[str, str]]:
         """Why this state cannot be approved with this form (None: it can), and the answers to its checks."""
-        transcript = store.state_transcript(out_dir, state)
+        transcript = store.state_transcript(out_dir, state, self.settings)
         checks: list[Check] = checklist(transcript, self.low, self.t)
         answers = {c.id: str(form.get(f"check-{c.id}", "")) for c in checks}
         missing = missing_checks(checks, answers)
@@ -554,7 +555,7 @@ class ReviewApp:
         """The catalogue's "approved" or "to re-approve", derived from the approval record
         (``approval.json``, the one source); an episode never approved keeps the pipeline's status."""
         row = self.row_for(out_dir)
-        status = CATALOGUE_STATUS.get(store.review_status(out_dir, state.version))
+        status = APPROVAL_STATUS.get(approval_status(out_dir, state.version))
         if row is not None and status is not None:
             self.catalog.set_status(row.id, status, speakers=[s.display_name for s in state.speakers])
 
@@ -568,8 +569,8 @@ class ReviewApp:
             return field_label(self.t, field, speakers)
 
         def markdown(state: store.EpisodeState) -> str:
-            return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings,
-                                             final=True)
+            return shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state, self.settings),
+                                             self.notes_config, final=True)
         def value(field: str, value: Any, state: store.EpisodeState) -> str:
             if field.startswith("line-speaker:") and isinstance(value, str):  # a speaker id: their name
                 return next((s.display_name for s in state.speakers if s.id == value), value)
@@ -652,8 +653,8 @@ class ReviewApp:
 
     def comparable_text(self, out_dir: Path, state: store.EpisodeState) -> list[str]:
         """A version as lines to compare: its show notes as published, then its transcript."""
-        transcript = store.state_transcript(out_dir, state)
-        markdown = shownotes.render_markdown(state.notes, transcript, self.settings, final=True)
+        transcript = store.state_transcript(out_dir, state, self.settings)
+        markdown = shownotes.render_markdown(state.notes, transcript, self.notes_config, final=True)
         names = {s.id: s.display_name for s in transcript.speakers}
         lines = markdown.splitlines() + ["", f"## {self.t('transcript')}", ""]
         lines += [f"[{_clock(seg.start)}] {names.get(seg.speaker or '', seg.speaker or '')}: "
@@ -700,12 +701,13 @@ class ReviewApp:
         except KeyError:
             raise HTTPException(404, self.t("error.no_version")) from None
         current = await run_in_threadpool(self.load, out_dir)
-        markdown = shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state), self.settings)
+        markdown = shownotes.render_markdown(state.notes, store.state_transcript(out_dir, state, self.settings),
+                                             self.notes_config)
         previous = next((s for s in reversed(store.all_states(out_dir)) if s.version < state.version), None)
         diff = ""
         if previous is not None:
-            before = shownotes.render_markdown(previous.notes, store.state_transcript(out_dir, previous),
-                                               self.settings)
+            before = shownotes.render_markdown(previous.notes, store.state_transcript(out_dir, previous, self.settings),
+                                               self.notes_config)
             diff = "".join(difflib.unified_diff(before.splitlines(True), markdown.splitlines(True),
                                                 self.t("version_n", n=previous.version),
                                                 self.t("version_n", n=state.version)))
@@ -740,7 +742,8 @@ class ReviewApp:
 
     def hits(self, out_dir: Path, state: store.EpisodeState, find: str, replacement: str,
              whole: bool) -> list[Hit]:
-        transcript = store.editing_transcript(out_dir, state)  # "line:<i>" hits are the editor's line numbers
+        # "line:<i>" hits are the editor's line numbers
+        transcript = store.editing_transcript(out_dir, state, self.settings)
         return find_hits(resolved_notes(state.notes, state.speakers), transcript, find, replacement,
                          whole_words=whole)
 

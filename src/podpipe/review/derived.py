@@ -52,12 +52,12 @@ def write_derived(out_dir: Path, stage: Path, notes: ShowNotes, transcript: Tran
     """
     if final:
         notes = shownotes.resolved_notes(notes, transcript.speakers)
-    written = list(write_show_notes(notes, transcript, stage, settings, final=final))
+    written = list(write_show_notes(notes, transcript, stage, settings.notes_config(), final=final))
     written += write_transcript_files(transcript, stage)
-    written.append(publish(stage, "chapters.json", json_text(chapters_json(notes, transcript, settings=settings))))
+    written.append(publish(stage, "chapters.json", json_text(chapters_json(notes, transcript, show=settings.show))))
     written.append(publish(stage, "transcript.podcast.json", json_text(podcast_transcript_json(transcript))))
     names = {name: final_name(name) for name in TRANSCRIPT_FILES + PODCASTING_FILES} if final else {}
-    written.append(publish(stage, FEED_SNIPPET, feed_snippet(transcript, settings, names=names)))
+    written.append(publish(stage, FEED_SNIPPET, feed_snippet(transcript, settings.show, names=names)))
     timeline = speaker_timeline(out_dir, stage, transcript)
     if timeline is not None:
         written.append(timeline)

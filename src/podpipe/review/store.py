@@ -12,8 +12,9 @@ under ``versions/conflicts/`` so nothing is lost. Files the app writes into the 
 ``approval.json`` records which version was approved and which checks were waived
 (:class:`podpipe.domain.Approval`); a later save makes the episode "to re-approve". It is the one
 record of approval: the list, the episode page and the catalogue's "approved" / "to re-approve" are
-all read from it (:func:`review_status`). A save that changes nothing makes no version (:func:`same_content`),
-and an approval names the version the editor saw: a newer one is never approved unseen.
+all read from it (:func:`podpipe.io.approval_status`, below the app so that the flow reads it too). A
+save that changes nothing makes no version (:func:`same_content`), and an approval names the version the
+editor saw: a newer one is never approved unseen.
 
 Times (``saved_at``, ``approved_at``) are ISO 8601 with the offset of ``[review] timezone``
 (Europe/Brussels by default), so a reader elsewhere knows what moment they mean.
@@ -24,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import re
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -35,23 +35,31 @@ from zoneinfo import ZoneInfo
 
 from filelock import FileLock
 
+from podpipe.cast import described
 from podpipe.config import Settings
 from podpipe.domain import Approval, Role, Segment, ShowNotes, Speaker, Transcript
 from podpipe.exports.diarization import read_centroids
 from podpipe.exports.layout import protect
 from podpipe.files import write_text_atomic
-from podpipe.io import json_text, read_transcript, transcript_from_dict, transcript_to_dict
+from podpipe.io import (
+    APPROVAL,
+    VERSION_NAME,
+    VERSIONS,
+    json_text,
+    read_transcript,
+    transcript_from_dict,
+    transcript_to_dict,
+    version_files,
+    version_number,
+)
 from podpipe.review.checks import confirmed_by_editor
 from podpipe.review.corrections import apply_corrections
 from podpipe.review.derived import final_name, write_derived
 from podpipe.stages import notes as shownotes
 from podpipe.stages.naming import VoiceprintStore, is_placeholder_name
 
-VERSIONS = "versions"
 CONFLICTS = "conflicts"
-APPROVAL = "approval.json"
 CONFIRMED_SPEAKERS = "speakers.confirmed.json"  # per episode
-VERSION_NAME = re.compile(r"^(\d{4,})-[0-9TZ]+\.json$")
 
 
 class ConflictError(Exception):
@@ -125,13 +133,6 @@ def same_content(state: EpisodeState, notes: ShowNotes, speakers: list[Speaker],
             and (joins is None or sorted(joins) == sorted(state.joins)))
 
 
-def version_files(out_dir: Path) -> list[Path]:
-    folder = out_dir / VERSIONS
-    if not folder.is_dir():
-        return []
-    return sorted((p for p in folder.iterdir() if VERSION_NAME.match(p.name)), key=lambda p: p.name)
-
-
 def _read_version(path: Path) -> EpisodeState:
     data = json.loads(path.read_text(encoding="utf-8"))
     return EpisodeState(version=int(data["version"]), notes=shownotes.shownotes_from_dict(data["notes"]),
@@ -143,36 +144,32 @@ def _read_version(path: Path) -> EpisodeState:
                         joins=sorted(int(i) for i in data.get("joins") or []))
 
 
-def _version_number(path: Path) -> int:
-    match = VERSION_NAME.match(path.name)
-    return int(match.group(1)) if match else -1
-
-
 def _version_zero_file(out_dir: Path) -> Path | None:
-    return next((p for p in version_files(out_dir) if _version_number(p) == 0), None)
+    return next((p for p in version_files(out_dir) if version_number(p) == 0), None)
 
 
-def load_transcript(out_dir: Path) -> Transcript:
-    """The ASR transcript as the pipeline wrote it (version 0's copy once there is one)."""
+def load_transcript(out_dir: Path, settings: Settings) -> Transcript:
+    """The ASR transcript as the pipeline wrote it (version 0's copy once there is one), its episode
+    described again with these settings (the cast is never written)."""
     zero = _version_zero_file(out_dir)
     if zero is not None:
         data = json.loads(zero.read_text(encoding="utf-8"))
         if "transcript" in data:
-            return transcript_from_dict(data["transcript"], zero)
-    return read_transcript(out_dir / "transcript.json")
+            return described(transcript_from_dict(data["transcript"], zero), settings)
+    return described(read_transcript(out_dir / "transcript.json"), settings)
 
 
-def state_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+def state_transcript(out_dir: Path, state: EpisodeState, settings: Settings) -> Transcript:
     """The transcript as this state publishes it: :func:`editing_transcript` with the lines split
     where a correction has a line break and joined where the editor joined them."""
-    return laid_out(editing_transcript(out_dir, state), state.joins)
+    return laid_out(editing_transcript(out_dir, state, settings), state.joins)
 
 
-def editing_transcript(out_dir: Path, state: EpisodeState) -> Transcript:
+def editing_transcript(out_dir: Path, state: EpisodeState, settings: Settings) -> Transcript:
     """The transcript as this state has it, one segment per ASR segment (the editor's line numbers):
     ASR, corrected, lines moved to other speakers, with the editors' speakers (those they named count
     as confirmed in its naming report)."""
-    asr = load_transcript(out_dir)
+    asr = load_transcript(out_dir, settings)
     moved = with_line_speakers(apply_corrections(asr, state.corrections), state.line_speakers)
     named = transcript_with(moved, state.speakers)
     # A speaker merged into another (no longer in the version's speakers, no line left) is gone.
@@ -246,7 +243,7 @@ def load_state(out_dir: Path, version: int | None = None) -> EpisodeState:
     if version == 0 or (version is None and not files):
         return initial_state(out_dir)
     for path in reversed(files):
-        if version is None or _version_number(path) == version:
+        if version is None or version_number(path) == version:
             return _read_version(path)
     raise KeyError(version)
 
@@ -342,27 +339,13 @@ def save(out_dir: Path, base_version: int, notes: ShowNotes, speakers: list[Spea
                                                             settings=settings, note_args=note_args,
                                                             line_speakers=line_speakers, joins=joins)))
         state = _read_version(path)
-        transcript = state_transcript(out_dir, state)
+        transcript = state_transcript(out_dir, state, settings)
         _write_editor_files(out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
         if _speakers_to_json(speakers) != _speakers_to_json(current.speakers):
             _record_confirmed(out_dir, speakers, transcript, settings)
         if approve_checks is not None:
             _approve(out_dir, state, settings, approve_checks)
         return state
-
-
-def approval(out_dir: Path) -> Approval | None:
-    """The episode's approval (``approval.json``), None when it was never approved (or the file is unreadable)."""
-    try:
-        record = json.loads((out_dir / APPROVAL).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return Approval.from_record(record) if isinstance(record, dict) else None
-
-
-def review_status(out_dir: Path, current_version: int) -> str:
-    """"approved", "to re-approve" (changed since) or "draft": read from the approval record alone."""
-    return Approval.status_of(approval(out_dir), current_version)
 
 
 def approve(
@@ -379,7 +362,7 @@ def approve(
 
 
 def _approve(out_dir: Path, state: EpisodeState, settings: Settings, checks: dict[str, str]) -> list[Path]:
-    transcript = state_transcript(out_dir, state)
+    transcript = state_transcript(out_dir, state, settings)
     written = _write_editor_files(
         out_dir, lambda stage: write_derived(out_dir, stage, state.notes, transcript, settings))
     written += _write_editor_files(
@@ -432,7 +415,7 @@ def _record_confirmed(out_dir: Path, speakers: list[Speaker], transcript: Transc
         named.append({**_speakers_to_json([speaker])[0], "spans": spans})
     # Confirmed guests are enrolled too, so a returning guest is recognised by voice; placeholders
     # ("Gast 1", "Presentator") are nobody's name.
-    confirmed = [s for s in named if s["role"] == Role.HOST or not is_placeholder_name(s["name"], settings)]
+    confirmed = [s for s in named if s["role"] == Role.HOST or not is_placeholder_name(s["name"], settings.naming)]
     for person in confirmed:
         if (person["id"], person["name"]) not in enrolled and _enrol_voiceprint(out_dir, person, transcript, settings):
             enrolled.add((person["id"], person["name"]))
@@ -445,5 +428,5 @@ def _enrol_voiceprint(out_dir: Path, host: dict[str, Any], transcript: Transcrip
     if host["id"] not in centroids:
         return False
     model = next((m.name for m in transcript.models if m.stage == "diarize"), None)
-    VoiceprintStore.from_settings(settings).add(host["name"], centroids[host["id"]], model=model)
+    VoiceprintStore(settings.naming_config().voiceprints_dir).add(host["name"], centroids[host["id"]], model=model)
     return True

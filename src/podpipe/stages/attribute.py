@@ -5,7 +5,7 @@ the nearest turn. Segments never mix speakers: a Whisper segment is split where 
 changes. Words and turns are swept once each (two pointers), so an hour of ~10,000 words and
 ~1,000 turns costs milliseconds, not a scan of every turn per word.
 
-Attribute with the *exclusive* diarisation (:attr:`podpipe.domain.Diarisation.exclusive`): at
+Attribute with the *exclusive* diarisation (:attr:`podpipe.domain.Diarization.exclusive`): at
 most one speaker at a time. Overlapping turns are handled too (the larger overlap wins).
 """
 

@@ -30,7 +30,7 @@ from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from podpipe.cast import cast_of
 from podpipe.checks import SPEECH_CHECK_STAGE
-from podpipe.config import Settings
+from podpipe.config import TranscribeConfig
 from podpipe.domain import Cast, Episode, ModelInfo, NormalisedAudio, Segment, Transcript, Word
 from podpipe.models.whisper import load_whisper
 from podpipe.stages.ingest import load_waveform
@@ -112,7 +112,7 @@ def looks_like_loop(text: str, max_ratio: float, ngram: int = LOOP_NGRAM) -> boo
 def transcribe(
     episode: Episode,
     waveform: np.ndarray,
-    settings: Settings,
+    setup: TranscribeConfig,
     progress: ProgressCallback | None = None,
     cast: Cast | None = None,
     streams: StreamBudget | None = None,
@@ -123,9 +123,9 @@ def transcribe(
     expect, as ``transcription.cast_hints`` says. ``streams`` says how many pieces may be
     transcribed at once at each moment (default: every core ``transcription.threads`` gives).
     """
-    config = settings.transcription
-    cast = cast if cast is not None else cast_of(episode, settings)
-    handle = load_whisper(settings)
+    config = setup.transcription
+    cast = cast if cast is not None else cast_of(episode)
+    handle = load_whisper(setup)
     options = dict(
         language=config.language,
         beam_size=config.beam_size,
@@ -343,12 +343,12 @@ class _Progress:
 def transcribe_file(
     episode: Episode,
     normalised: NormalisedAudio,
-    settings: Settings,
+    setup: TranscribeConfig,
     progress: ProgressCallback | None = None,
     streams: StreamBudget | None = None,
 ) -> Transcript:
     """``transcribe`` on the normalised file (for stage workers, which get paths, not waveforms)."""
-    return transcribe(episode, load_waveform(normalised), settings, progress, streams=streams)
+    return transcribe(episode, load_waveform(normalised), setup, progress, streams=streams)
 
 
 def _to_segment(raw, offset: float = 0.0) -> Segment:

@@ -2,8 +2,10 @@
 
 Public API::
 
+    from podpipe.cast import described
     from podpipe.stages.analyse import analyse, load_transcript_any
-    analysis = analyse(load_transcript_any(path), settings)
+    transcript = described(load_transcript_any(path), settings)  # the episode's cast, once
+    analysis = analyse(transcript, settings.analysis_config())
 
 ``analysis.json`` is the Analysis through :data:`podpipe.io.ANALYSIS`, written by
 :func:`podpipe.pipeline.export`.

@@ -1,6 +1,6 @@
 """The NLP analysis stage: themes, quotes, people and organisations of a speaker-attributed transcript.
 
-A plain function (no Prefect): ``analyse(transcript, settings) -> Analysis``.
+A plain function (no Prefect): ``analyse(transcript, settings.analysis_config()) -> Analysis``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from podpipe.config import Settings, show_name
+from podpipe.config import AnalysisConfig
 from podpipe.domain import Analysis, Theme, Transcript
 from podpipe.models.nlp import (
     Embedder,
@@ -41,19 +41,19 @@ from podpipe.stages.analyse.settings import Nlp
 log = logging.getLogger(__name__)
 
 
-def analyse(transcript: Transcript, settings: Settings, *, trace: dict[str, Any] | None = None) -> Analysis:
+def analyse(transcript: Transcript, setup: AnalysisConfig, *, trace: dict[str, Any] | None = None) -> Analysis:
     """Themes (3-6, with keyphrases, span and start time), quotes, people and organisations.
 
-    ``settings``: its ``nlp`` section, and the show's name. ``trace``, if given, receives timings and
+    ``setup``: the ``[nlp]`` section, and the show's name. ``trace``, if given, receives timings and
     the segmentation's scores.
     """
-    config = settings.nlp
+    config = setup.nlp
     timings: dict[str, float] = {}
     lap = _stopwatch(timings)
-    nlp = load_nlp(config, show_name(settings))
+    nlp = load_nlp(config, setup.show_name)
     embedder = load_embedder(config)
     lap("load")
-    show = show_name(settings)
+    show = setup.show_name
     book, people, orgs = known_names(transcript, config.people, config.organisations, show)
     ruler = episode_ruler(nlp, people, orgs)
     conv = build_conversation(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from podpipe.config import Settings, show_name
+from podpipe.config import AnalysisConfig
 from podpipe.domain import ParsedSentence, Theme, Token, Transcript
 from podpipe.stages.analyse.document import Conversation, Turn, build_conversation
 
@@ -53,17 +53,17 @@ def parsed_sentences(conv: Conversation, theme_of: dict[int, int] | None = None)
     return records
 
 
-def parse_transcript(transcript: Transcript, themes: list[Theme], settings: Settings) -> list[ParsedSentence]:
+def parse_transcript(transcript: Transcript, themes: list[Theme], setup: AnalysisConfig) -> list[ParsedSentence]:
     """The sentences of a transcript parsed now, for an analysis written before it carried them.
 
     A sentence belongs to the theme that holds its first segment.
     """
     from podpipe.models.nlp import load_nlp
 
-    config = settings.nlp
+    config = setup.nlp
     conv = build_conversation(
         transcript,
-        load_nlp(config, show_name(settings)),
+        load_nlp(config, setup.show_name),
         config.filler_words,
         max_sentence_words=max(config.quote_max_words, 40),
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from podpipe.config import Diarization, Settings
+from podpipe.config import DiarizationSettings, DiarizeConfig
 from podpipe.domain import ModelInfo
 from podpipe.errors import ModelUnavailableError
 from podpipe.models.diarize import packaged_weights, torch_device
@@ -35,28 +35,28 @@ _pipeline_lock = threading.Lock()
 # One pyannote pipeline object is not safe to run from two threads at once.
 
 
-def _cache_key(config: Diarization) -> tuple:
+def _cache_key(config: DiarizationSettings) -> tuple:
     # Speaker counts are per call, not part of the loaded pipeline.
     return tuple(
         sorted(config.model_dump(exclude={"num_speakers", "min_speakers", "max_speakers", "threads"}).items())
     )
 
 
-def load_pipeline(settings: Settings) -> PipelineHandle:
+def load_pipeline(setup: DiarizeConfig) -> PipelineHandle:
     """The configured diarisation pipeline, loaded once per process."""
-    config = settings.diarization
+    config = setup.diarization
     key = _cache_key(config)
     with _pipeline_lock:
         if key not in _pipeline_cache:
             if config.backend == "hub":
-                handle = _load_hub_pipeline(config, settings.resolve(settings.paths.models))
+                handle = _load_hub_pipeline(config, setup.models_dir)
             else:
                 handle = _load_embedded_pipeline(config)
             _pipeline_cache[key] = handle
         return _pipeline_cache[key]
 
 
-def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
+def _load_embedded_pipeline(config: DiarizationSettings) -> PipelineHandle:
     prepare_pyannote()
     import pyannote.audio
     from pyannote.audio import Model
@@ -115,7 +115,7 @@ def _load_embedded_pipeline(config: Diarization) -> PipelineHandle:
     return PipelineHandle(pipeline=pipeline, info=info)
 
 
-def _load_hub_pipeline(config: Diarization, models_dir: Path) -> PipelineHandle:
+def _load_hub_pipeline(config: DiarizationSettings, models_dir: Path) -> PipelineHandle:
     """A pretrained pipeline from the hub. Needs a network (or a filled cache) and a token.
 
     Untested here (no network); kept so that users with internet can pick a stronger pipeline.

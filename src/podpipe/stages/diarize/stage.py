@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from podpipe.config import Settings, machine_cores
-from podpipe.domain import Diarisation, Episode, NormalisedAudio, SpeakerTurn
+from podpipe.config import DiarizeConfig, machine_cores
+from podpipe.domain import Diarization, Episode, NormalisedAudio, SpeakerTurn
 from podpipe.stages.diarize.annotations import annotation_to_turns
 from podpipe.stages.diarize.loading import load_pipeline
 
@@ -36,12 +36,12 @@ _run_lock = threading.Lock()
 def diarize(
     episode: Episode,
     waveform: np.ndarray,
-    settings: Settings,
+    setup: DiarizeConfig,
     progress: ProgressCallback | None = None,
     num_speakers: int | None = None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
-) -> Diarisation:
+) -> Diarization:
     """Who spoke when in the 16 kHz mono ``waveform`` (float32 in [-1, 1]), with each speaker's
     centroid embedding (for voiceprints, see :mod:`podpipe.stages.naming`; empty when the pipeline gives none).
 
@@ -50,8 +50,8 @@ def diarize(
     """
     import torch
 
-    config = settings.diarization
-    handle = load_pipeline(settings)
+    config = setup.diarization
+    handle = load_pipeline(setup)
     num_speakers = num_speakers or config.num_speakers
     if num_speakers is None:
         min_speakers = min_speakers or config.min_speakers
@@ -85,7 +85,7 @@ def diarize(
     centroids = {renamed[label]: vector for label, vector in raw_centroids.items() if label in renamed}
     if progress:
         progress(total, total)
-    return Diarisation(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels,
+    return Diarization(turns=turns, exclusive=exclusive_turns, model=handle.info, speakers=labels,
                        centroids=centroids)
 
 
@@ -108,19 +108,19 @@ def speaker_centroids(output: Any) -> dict[str, list[float]]:
 def diarize_file(
     episode: Episode,
     normalised: NormalisedAudio,
-    settings: Settings,
+    setup: DiarizeConfig,
     progress: ProgressCallback | None = None,
     num_speakers: int | None = None,
     min_speakers: int | None = None,
     max_speakers: int | None = None,
-) -> Diarisation:
+) -> Diarization:
     """``diarize`` on the normalised file (for stage workers, which get paths, not waveforms)."""
     from podpipe.stages.ingest import load_waveform
 
     return diarize(
         episode,
         load_waveform(normalised),
-        settings,
+        setup,
         progress,
         num_speakers=num_speakers,
         min_speakers=min_speakers,

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from podpipe.cast import cast_of
-from podpipe.config import Settings
 from podpipe.domain import Cast, CastMember, Mention, Role, Transcript
 from podpipe.stages.analyse.entities import conversation_people, vocative_people
 from podpipe.stages.naming.correct import THRESHOLD, similarity
@@ -87,13 +86,13 @@ def grow_cast(cast: Cast, people: Sequence[Mention], host_label: str | None) -> 
     return GrownCast(grown, found)
 
 
-def episode_cast(transcript: Transcript, settings: Settings) -> GrownCast:
+def episode_cast(transcript: Transcript) -> GrownCast:
     """The episode's cast (config and sidecar, :func:`podpipe.cast.cast_of`) grown from its conversation.
 
     Introductions first; when an open cast then has fewer guests than there are voices beside the
     host, the names the host addresses before another voice answers ("Katrin, hoe ...?") as well."""
     host = host_speaker(transcript)
-    cast = cast_of(transcript.episode, settings)
+    cast = cast_of(transcript.episode)
     grown = grow_cast(cast, conversation_people(transcript), host)
     voices = {s.speaker for s in transcript.segments if s.speaker is not None} - {host}
     if cast.closed or len(grown.cast.guests) >= len(voices):

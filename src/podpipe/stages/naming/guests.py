@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from podpipe.cast import cast_of
-from podpipe.config import Naming, Settings
+from podpipe.config import Naming, NamingConfig
 from podpipe.domain import Analysis, Cast, CastMember, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.stages.naming.correct import cast_terms, frequent_words, name_words, replace_heard
 from podpipe.stages.naming.found import episode_cast, found_entry
@@ -88,7 +88,7 @@ def _guest_evidence(
 def name_speakers(
     transcript: Transcript,
     analysis: Analysis | None,
-    settings: Settings,
+    setup: NamingConfig,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -100,14 +100,14 @@ def name_speakers(
     this episode's centroid embedding per diarisation label, compared with the stored voiceprints of
     the host and of every enrolled guest.
     """
-    config = settings.naming
+    config = setup.naming
     previous = naming_report(transcript)
     cleared = [replace(s, name=None) if s.name and previous.get(s.id, {}).get("source") == FALLBACK_SOURCE
                else replace(s) for s in transcript.speakers]  # a fallback of an earlier run is no evidence
     transcript = replace(transcript, speakers=cleared)
     host = decided_host(transcript)
     if host is None or not any(s.role == Role.HOST for s in transcript.speakers):
-        transcript = decide_host(transcript, settings, voiceprints=voiceprints, store=store)
+        transcript = decide_host(transcript, setup, voiceprints=voiceprints, store=store)
         host = decided_host(transcript)
     host_label = host.speaker if host is not None else None
     order = speaking_order(transcript)
@@ -121,7 +121,7 @@ def name_speakers(
     if host is not None and host_label in speakers and speakers[host_label].name:
         report[host_label] = host.report_entry()
 
-    grown = episode_cast(transcript, settings)
+    grown = episode_cast(transcript)
     cast = grown.cast
     mentions = _mentions(analysis, transcript, grown.found.values())
     taken = {normal(s.name) for s in speakers.values() if s.name}
@@ -131,7 +131,7 @@ def name_speakers(
     host_open = not cast.closed and cast.host is None
     free = [label for label in order if not speakers[label].name and (label != host_label or host_open)]
     if store is None and voiceprints:
-        store = VoiceprintStore.from_settings(settings)
+        store = VoiceprintStore(setup.voiceprints_dir)
     evidence = _guest_evidence(transcript, members, mentions, free, host_label,
                                (voiceprints, store, config.voiceprint_threshold))
     for label, assignment in resolve(members, free, evidence, closed=cast.closed).items():
@@ -152,7 +152,7 @@ def name_speakers(
     models = [m for m in transcript.models if m.stage != NAMING_STAGE] + [info]
     named = replace(transcript, speakers=list(speakers.values()), models=models)
     # Against the cast before the conversation grew it: a misheard self-introduction is in the grown one.
-    return correct_introduced_names(named, mentions, cast_of(transcript.episode, settings))
+    return correct_introduced_names(named, mentions, cast_of(transcript.episode))
 
 
 def _by_elimination(speakers: dict[str, Speaker], free: Sequence[str], members: Sequence[CastMember],

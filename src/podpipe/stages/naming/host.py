@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from podpipe.config import Settings
+from podpipe.config import NamingConfig
 from podpipe.domain import CastMember, HostDecision, Mention, ModelInfo, Role, Speaker, Transcript
 from podpipe.stages.naming.found import episode_cast, found_entry
 from podpipe.stages.naming.resolve import (
@@ -77,7 +77,7 @@ def evidence_entry(assignment: Assignment) -> dict[str, Any]:
 
 def decide_host(
     transcript: Transcript,
-    settings: Settings,
+    setup: NamingConfig,
     *,
     voiceprints: Mapping[str, Sequence[float] | np.ndarray] | None = None,
     store: VoiceprintStore | None = None,
@@ -88,8 +88,8 @@ def decide_host(
     The speaker gets role host (and the host's name and organisation); the decision and its evidence
     are recorded as the ``ModelInfo`` of stage ``"host"``, which :func:`name_speakers` reads.
     """
-    config = settings.naming
-    grown = episode_cast(transcript, settings)
+    config = setup.naming
+    grown = episode_cast(transcript)
     cast = grown.cast
     order = speaking_order(transcript)
     speakers = [replace(s) for s in transcript.speakers]
@@ -102,7 +102,7 @@ def decide_host(
     elif cast.host is not None and order:
         # A speaker whose role the transcript gives (an anonymous episode file) is the only chair to fill.
         chairs = [named_host.id] if named_host is not None else order
-        store = store or (VoiceprintStore.from_settings(settings) if voiceprints else None)
+        store = store or (VoiceprintStore(setup.voiceprints_dir) if voiceprints else None)
         similarities = voice_similarities([cast.host], voiceprints, store)
         evidence = (
             voiceprint_evidence(similarities, config.voiceprint_threshold)

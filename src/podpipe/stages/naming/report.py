@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from podpipe.config import Naming, Settings
+from podpipe.config import Naming
 from podpipe.domain import NamingDecision, Role, Speaker, Transcript
 from podpipe.text import normal
 
@@ -20,9 +20,11 @@ def same_name(a: str | None, b: str | None) -> bool:
     return bool(a and b) and normal(a) == normal(b)  # type: ignore[arg-type]
 
 
-def is_placeholder_name(name: str | None, settings: Settings | None = None) -> bool:
-    """ "Gast 3", "Presentator": a fallback of the naming, nobody's name."""
-    config = settings.naming if settings is not None else Naming()  # None: the packaged placeholders
+PACKAGED_NAMING = Naming()  # the packaged placeholders, "Gast {n}" and "Presentator"
+
+
+def is_placeholder_name(name: str | None, config: Naming = PACKAGED_NAMING) -> bool:
+    """ "Gast 3", "Presentator": a fallback of the naming, nobody's name (the packaged ones by default)."""
     if not name or name.strip() == config.host_fallback:
         return True
     pattern = re.escape(config.guest_fallback).replace(re.escape("{n}"), r"\d+")
@@ -50,9 +52,8 @@ def unconfirmed_speakers(transcript: Transcript) -> list[Speaker]:
     return [s for s in transcript.speakers if not s.name or (s.id in decisions and decisions[s.id].is_fallback)]
 
 
-def speaker_label(speaker: Speaker, settings: Settings) -> str:
+def speaker_label(speaker: Speaker, config: Naming) -> str:
     """ "Name (organisation)", or the host's description from the config."""
-    config = settings.naming
     name = speaker.display_name
     detail = speaker.organisation
     if (

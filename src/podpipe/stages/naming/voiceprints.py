@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 from slugify import slugify
 
-from podpipe.config import Settings
+from podpipe.config import DiarizeConfig, EnrolConfig
 from podpipe.files import write_text_atomic
 
 log = logging.getLogger(__name__)
@@ -39,13 +39,7 @@ class VoiceprintStore:
     """``<dir>/<name-slug>.json``: name, mean (unit-normalised) embedding, count, model. JSON, never pickle."""
 
     def __init__(self, directory: Path) -> None:
-        self.directory = Path(directory)
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> VoiceprintStore:
-        """``[naming] voiceprints_dir``, else ``voiceprints/`` in the output folder."""
-        directory = settings.naming.voiceprints_dir or settings.paths.output / "voiceprints"
-        return cls(settings.resolve(Path(directory)))
+        self.directory = Path(directory)  # ``NamingConfig.voiceprints_dir``
 
     def path(self, name: str) -> Path:
         return self.directory / f"{slugify(name) or 'speaker'}.json"
@@ -114,13 +108,13 @@ def match_voiceprint(
     return (best if scores[best] >= threshold else None), scores
 
 
-def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any = None) -> Voiceprint:
+def enrol_voiceprint(name: str, clip: Path, setup: EnrolConfig, *, diarize: Any = None) -> Voiceprint:
     """Enrol ``name`` from a clip where they speak (mostly) alone: the centroid of its dominant speaker.
 
-    ``diarise(path, settings) -> Diarisation`` (default: normalise the clip and run
+    ``diarize(path, setup.diarize) -> Diarization`` (default: normalise the clip and run
     :func:`podpipe.stages.diarize.stage.diarize`).
     """
-    result = (diarise or _diarise_clip)(Path(clip), settings)
+    result = (diarize or _diarize_clip)(Path(clip), setup.diarize)
     centroids = result.centroids
     if not centroids:
         raise ValueError(f"{clip}: diarisation gave no speaker embeddings to enrol {name!r} with")
@@ -128,21 +122,21 @@ def enrol_voiceprint(name: str, clip: Path, settings: Settings, *, diarise: Any 
     for turn in result.exclusive or result.turns:
         talk[turn.speaker] = talk.get(turn.speaker, 0.0) + turn.end - turn.start
     dominant = max(centroids, key=lambda label: talk.get(label, 0.0))
-    return VoiceprintStore.from_settings(settings).add(name, centroids[dominant], model=result.model.name)
+    return VoiceprintStore(setup.naming.voiceprints_dir).add(name, centroids[dominant], model=result.model.name)
 
 
-def enrol_configured_host(settings: Settings, *, diarise: Any = None) -> Voiceprint | None:
+def enrol_configured_host(setup: EnrolConfig, *, diarize: Any = None) -> Voiceprint | None:
     """The configured host's voiceprint from ``naming.host_reference_clip``, once: None when there is
     no clip, or the store has them already."""
-    config = settings.naming
-    if not (config.host_name and config.host_reference_clip):
+    host = setup.naming.naming.host_name
+    if not (host and setup.host_reference_clip):
         return None
-    if VoiceprintStore.from_settings(settings).get(config.host_name) is not None:
+    if VoiceprintStore(setup.naming.voiceprints_dir).get(host) is not None:
         return None
-    return enrol_voiceprint(config.host_name, settings.resolve(config.host_reference_clip), settings, diarise=diarise)
+    return enrol_voiceprint(host, setup.host_reference_clip, setup, diarize=diarize)
 
 
-def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - needs the diarisation models
+def _diarize_clip(clip: Path, setup: DiarizeConfig) -> Any:  # pragma: no cover - needs the diarisation models
     import tempfile
 
     from podpipe.stages.diarize.stage import diarize
@@ -151,4 +145,4 @@ def _diarise_clip(clip: Path, settings: Settings) -> Any:  # pragma: no cover - 
     episode = describe_episode(clip)
     with tempfile.TemporaryDirectory(prefix="podpipe-enrol-") as work:
         normalised = normalise(episode, Path(work))
-        return diarize(episode, load_waveform(normalised), settings)
+        return diarize(episode, load_waveform(normalised), setup)

@@ -3,8 +3,8 @@
 Public API::
 
     from podpipe.stages.notes import build_show_notes, render_markdown
-    notes = build_show_notes(named_transcript, analysis, settings)
-    text = render_markdown(notes, named_transcript, settings)
+    notes = build_show_notes(named_transcript, analysis, settings.notes_config())
+    text = render_markdown(notes, named_transcript, settings.notes_config())
 
 The stage writes no files: :func:`podpipe.exports.shownotes.write_show_notes` does
 (shownotes.json + shownotes.draft.*).

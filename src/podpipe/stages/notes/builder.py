@@ -19,7 +19,7 @@ from typing import Any
 import jinja2
 from spacy.language import Language
 
-from podpipe.config import DEFAULT_TEMPLATES, Settings, show_name
+from podpipe.config import DEFAULT_TEMPLATES, AnalysisConfig, Naming, NotesConfig
 from podpipe.domain import (
     Analysis,
     ParsedSentence,
@@ -59,8 +59,8 @@ log = logging.getLogger(__name__)
 # ---------------------------------------------------------------------------------------------
 
 
-def template_dirs(config: ShowNotesSettings, settings: Settings) -> list[Path]:
-    configured = settings.resolve(config.templates)
+def template_dirs(configured: Path) -> list[Path]:
+    """The project's templates folder, then podpipe's packaged ones for what it leaves out."""
     return [configured] if configured == DEFAULT_TEMPLATES else [configured, DEFAULT_TEMPLATES]
 
 
@@ -86,9 +86,8 @@ def _environment(dirs: tuple[Path, ...], autoescape: bool) -> jinja2.Environment
     return env
 
 
-def environment(settings: Settings, *, autoescape: bool = False) -> jinja2.Environment:
-    config = settings.shownotes
-    return _environment(tuple(template_dirs(config, settings)), autoescape)
+def environment(setup: NotesConfig, *, autoescape: bool = False) -> jinja2.Environment:
+    return _environment(tuple(template_dirs(setup.templates_dir)), autoescape)
 
 
 def _template_name(env: jinja2.Environment, base: str, language: str) -> str:
@@ -130,24 +129,24 @@ class SpeakerNames:
     role: str | None
 
 
-def _person(speaker: Speaker, settings: Settings) -> SpeakerNames:
+def _person(speaker: Speaker, naming: Naming) -> SpeakerNames:
     name = speaker.display_name
     return SpeakerNames(
         id=speaker.id,
         name=name,
         first=name.split()[0] if name.split() and not name.startswith("Gast ") else name,
         organisation=speaker.organisation,
-        label=speaker_label(speaker, settings),
+        label=speaker_label(speaker, naming),
         role=str(speaker.role) if speaker.role else None,
     )
 
 
 def _people(
-    transcript: Transcript, settings: Settings
+    transcript: Transcript, naming: Naming
 ) -> tuple[SpeakerNames | None, list[SpeakerNames], dict[str, SpeakerNames]]:
     order = list(dict.fromkeys(s.speaker for s in transcript.segments if s.speaker is not None))
     speakers = [transcript.speaker(label) or Speaker(id=label) for label in order]
-    by_id = {s.id: _person(s, settings) for s in [*speakers, *transcript.speakers]}
+    by_id = {s.id: _person(s, naming) for s in [*speakers, *transcript.speakers]}
     host = next((by_id[s.id] for s in speakers if s.role == Role.HOST), None)
     guests = [by_id[s.id] for s in speakers if s.role != Role.HOST]
     return host, guests, by_id
@@ -174,13 +173,13 @@ def _introduction_order(guests: list[SpeakerNames], analysis: Analysis) -> list[
 # ---------------------------------------------------------------------------------------------
 
 
-def _sentences(transcript: Transcript, analysis: Analysis, settings: Settings) -> list[ParsedSentence]:
+def _sentences(transcript: Transcript, analysis: Analysis, setup: AnalysisConfig) -> list[ParsedSentence]:
     """The analysis' parsed sentences; an analysis written before it carried them is parsed now."""
     if analysis.sentences:
         return list(analysis.sentences)
     from podpipe.stages.analyse.parsed import parse_transcript
 
-    return parse_transcript(transcript, analysis.themes, settings)
+    return parse_transcript(transcript, analysis.themes, setup)
 
 
 def _proper_words(sentences: list[ParsedSentence], transcript: Transcript) -> set[str]:
@@ -205,7 +204,7 @@ def _blocked(transcript: Transcript, analysis: Analysis) -> set[str]:
     return blocked | {part for name in list(blocked) for part in name.split()}
 
 
-def _stop_words(settings: Settings) -> frozenset[str]:
+def _stop_words() -> frozenset[str]:
     try:
         from spacy.lang.nl.stop_words import STOP_WORDS
     except ImportError:  # pragma: no cover - spaCy is a dependency of podpipe
@@ -232,9 +231,9 @@ class _Episode:
     thread: str | None
 
 
-def _understand(transcript: Transcript, analysis: Analysis, settings: Settings, hosts: set[str]) -> _Episode:
-    sentences = _sentences(transcript, analysis, settings)
-    blocked, stop = _blocked(transcript, analysis), _stop_words(settings)
+def _understand(transcript: Transcript, analysis: Analysis, setup: AnalysisConfig, hosts: set[str]) -> _Episode:
+    sentences = _sentences(transcript, analysis, setup)
+    blocked, stop = _blocked(transcript, analysis), _stop_words()
     concepts = theme_concepts(sentences, analysis.themes, blocked, stop, hosts)
     for concept, theme in zip(concepts, analysis.themes, strict=True):
         if not concept.labels and theme.keyphrases:
@@ -249,7 +248,7 @@ def _understand(transcript: Transcript, analysis: Analysis, settings: Settings, 
 
 
 def build_show_notes(
-    transcript: Transcript, analysis: Analysis, settings: Settings, *, transport: Any = None
+    transcript: Transcript, analysis: Analysis, setup: NotesConfig, *, transport: Any = None
 ) -> ShowNotes:
     """Title, intro, one section per theme (question-style heading, paraphrase, verbatim quotes), closing.
 
@@ -257,16 +256,16 @@ def build_show_notes(
     OpenAI-compatible endpoint (``transport``: an httpx transport, for tests); any failure keeps the
     extractive draft.
     """
-    config = settings.shownotes
-    env = environment(settings)
-    host, guests, people = _people(transcript, settings)
+    config = setup.shownotes
+    env = environment(setup)
+    host, guests, people = _people(transcript, setup.naming)
     guests = _introduction_order(guests, analysis)
-    episode_view = _understand(transcript, analysis, settings, {host.id} if host else set())
+    episode_view = _understand(transcript, analysis, setup.analysis, {host.id} if host else set())
     speakers = _speakers(people, host, _proper_words(episode_view.sentences, transcript))
-    max_words = settings.nlp.quote_max_words
+    max_words = setup.analysis.nlp.quote_max_words
     quotes = verbatim_quotes([trim_quote(q, max_words) for q in analysis.quotes], transcript)
-    fillers = {w.casefold() for w in settings.nlp.filler_words}
-    nlp = load_nlp(settings.nlp, show_name(settings))
+    fillers = {w.casefold() for w in setup.analysis.nlp.filler_words}
+    nlp = load_nlp(setup.analysis.nlp, setup.analysis.show_name)
 
     sections: list[Section] = []
     asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
@@ -304,7 +303,7 @@ def build_show_notes(
         sections.append(section)
 
     labels = [s.keyphrases[0] for s in sections if s.keyphrases]
-    context = _context(transcript, settings, config, host, guests, labels)
+    context = _context(transcript, setup.analysis.show_name, config, host, guests, labels)
     intro = " ".join(render_text(env, "intro", config.language, **context))
     closing = keep_grammatical(render_text(
         env,
@@ -325,7 +324,7 @@ def build_show_notes(
     if config.rewrite.enabled:
         from podpipe.stages.notes.rewrite import rewrite_show_notes
 
-        notes = rewrite_show_notes(notes, transcript, settings, transport=transport)
+        notes = rewrite_show_notes(notes, transcript, config.rewrite, transport=transport)
     return notes
 
 
@@ -436,7 +435,7 @@ def _heading(
 
 def _context(
     transcript: Transcript,
-    settings: Settings,
+    show_name: str | None,
     config: ShowNotesSettings,
     host: SpeakerNames | None,
     guests: list[SpeakerNames],
@@ -444,7 +443,7 @@ def _context(
 ) -> dict[str, Any]:
     episode = transcript.episode
     return {
-        "show": show_name(settings) or str(episode.metadata.get("podcast") or "podcast"),
+        "show": show_name or str(episode.metadata.get("podcast") or "podcast"),
         "number": episode.number or _int(episode.metadata.get("number")),
         "title": episode.title,
         "host": host,

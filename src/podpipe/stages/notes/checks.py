@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from podpipe.cast import own_cast
 from podpipe.checks import publishing_notes, speech_notes, speech_status
-from podpipe.config import Settings
+from podpipe.config import Show
 from podpipe.domain import Transcript
 from podpipe.stages.naming import same_name
 from podpipe.stages.naming.correct import correction_notes
@@ -78,8 +78,9 @@ def unheard_cast_notes(transcript: Transcript) -> list[str]:
     return lines
 
 
-def draft_checks(transcript: Transcript, settings: Settings | None = None) -> list[str]:
-    """Every names-and-speech line for the draft's check box; with the settings, the publishing lines too."""
+def draft_checks(transcript: Transcript, show: Show | None = None) -> list[str]:
+    """Every names-and-speech line for the draft's check box; with ``[show]``, the publishing lines too
+    (None: without them, as the review app's checklist)."""
     return (speech_notes(transcript) + found_name_notes(transcript) + low_confidence_notes(transcript)
             + unheard_cast_notes(transcript) + correction_notes(transcript)
-            + (publishing_notes(settings) if settings is not None else []))
+            + (publishing_notes(show) if show is not None else []))

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from podpipe.config import Settings
+from podpipe.config import NotesConfig, Show, ShowNotesSettings
 from podpipe.domain import Quote, ShowNotes, Transcript
 from podpipe.stages.naming import naming_decisions, unconfirmed_speakers
 from podpipe.stages.notes import dutch
@@ -38,8 +38,7 @@ class SectionView:
     keyphrases: list[str] = field(default_factory=list)
 
 
-def timestamp_href(seconds: float | None, transcript: Transcript, settings: Settings) -> str:
-    config = settings.shownotes
+def timestamp_href(seconds: float | None, transcript: Transcript, config: ShowNotesSettings) -> str:
     seconds = max(0.0, seconds or 0.0)
     return config.timestamp_link.format(
         clock=clock(seconds), seconds=int(seconds), slug=transcript.episode.slug
@@ -55,20 +54,21 @@ def _anchor(text: str, used: set[str]) -> str:
     return anchor
 
 
-def _quote_item(quote: Quote, transcript: Transcript, settings: Settings) -> Item:
+def _quote_item(quote: Quote, transcript: Transcript, config: ShowNotesSettings) -> Item:
     speaker = transcript.speaker(quote.speaker)
     return Item(
         kind="quote",
         text=" ".join(quote.text.split()),
         speaker=speaker.display_name if speaker else quote.speaker,
         clock=clock(quote.start),
-        href=timestamp_href(quote.start, transcript, settings),
+        href=timestamp_href(quote.start, transcript, config),
         start=quote.start,
     )
 
 
-def editor_notes(transcript: Transcript, settings: Settings | None = None) -> list[str]:
-    """What the editor must check before publishing (drafts only); the settings add the feed's needs."""
+def editor_notes(transcript: Transcript, show: Show | None = None) -> list[str]:
+    """What the editor must check before publishing (drafts only); ``[show]`` adds the feed's needs
+    (None: without them, as the review app's checklist)."""
     notes = []
     decisions = naming_decisions(transcript)
     for speaker in unconfirmed_speakers(transcript):
@@ -77,7 +77,7 @@ def editor_notes(transcript: Transcript, settings: Settings | None = None) -> li
         source = decisions[speaker.id].source if speaker.id in decisions else None
         if source in ("first-speaker", "sidecar", "conversation") and speaker.name:
             notes.append(f"{speaker.name} ({speaker.id}) is afgeleid uit {_source_nl(source)}: controleer.")
-    notes.extend(draft_checks(transcript, settings))  # speech, uncertain names, corrected names, feed links
+    notes.extend(draft_checks(transcript, show))  # speech, uncertain names, corrected names, feed links
     if transcript.episode.metadata.get("times_estimated"):
         notes.append("De tijden zijn geschat uit de tekst, niet gemeten: controleer de tijdcodes.")
     return notes
@@ -114,14 +114,14 @@ def _source_nl(source: str) -> str:
     }.get(source, source)
 
 
-def view(notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False) -> dict[str, Any]:
+def view(notes: ShowNotes, transcript: Transcript, setup: NotesConfig, *, final: bool = False) -> dict[str, Any]:
     """What the Markdown and HTML templates render: sections with paragraphs and quotes interleaved."""
-    config = settings.shownotes
+    config = setup.shownotes
     notes = resolved_notes(notes, transcript.speakers)  # names are references until rendered
     used: set[str] = set()
     sections = []
     for section in notes.sections:
-        quotes = [_quote_item(q, transcript, settings) for q in section.quotes]
+        quotes = [_quote_item(q, transcript, config) for q in section.quotes]
         paragraphs = [Item(kind="paragraph", text=p) for p in section.paragraphs]
         items: list[Item] = []
         for i in range(max(len(paragraphs), len(quotes))):  # paragraph, quote, paragraph, quote, ...
@@ -134,7 +134,7 @@ def view(notes: ShowNotes, transcript: Transcript, settings: Settings, *, final:
                 items=items,
                 start=section.start,
                 clock=clock(section.start) if section.start is not None else None,
-                href=timestamp_href(section.start, transcript, settings)
+                href=timestamp_href(section.start, transcript, config)
                 if section.start is not None
                 else None,
                 keyphrases=list(section.keyphrases),
@@ -152,8 +152,8 @@ def view(notes: ShowNotes, transcript: Transcript, settings: Settings, *, final:
         "cta_label": config.call_to_action_label,
         "final": final,
         "editor_notes": [] if final else [
-            *editor_notes(transcript, settings),
-            *uncertain_quote_notes(notes, transcript, settings.review.low_confidence),
+            *editor_notes(transcript, setup.show),
+            *uncertain_quote_notes(notes, transcript, setup.low_confidence),
         ],
         "episode": transcript.episode,
         "language": config.language,
@@ -166,31 +166,31 @@ md_url = dutch.md_url
 
 
 def render_markdown(
-    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, setup: NotesConfig, *, final: bool = False
 ) -> str:
-    env = environment(settings)
+    env = environment(setup)
     template = env.get_template(_template_name(env, "shownotes.md", ""))
-    text = template.render(**view(notes, transcript, settings, final=final))
+    text = template.render(**view(notes, transcript, setup, final=final))
     return re.sub(r"\n{3,}", "\n\n", text).strip() + "\n"
 
 
 def render_html(
-    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, setup: NotesConfig, *, final: bool = False
 ) -> str:
-    env = environment(settings, autoescape=True)
+    env = environment(setup, autoescape=True)
     template = env.get_template(_template_name(env, "shownotes.html", ""))
-    return template.render(**view(notes, transcript, settings, final=final)).strip() + "\n"
+    return template.render(**view(notes, transcript, setup, final=final)).strip() + "\n"
 
 
 def render_docx(
-    notes: ShowNotes, transcript: Transcript, settings: Settings, *, final: bool = False
+    notes: ShowNotes, transcript: Transcript, setup: NotesConfig, *, final: bool = False
 ) -> bytes:
     """A Word document with real styles: Title, Heading 1 per section, Quote for quotes."""
     from docx import Document
     from docx.enum.style import WD_STYLE_TYPE
     from docx.shared import Pt
 
-    data = view(notes, transcript, settings, final=final)
+    data = view(notes, transcript, setup, final=final)
     document = Document()
     styles = document.styles
     if "Quote" not in [s.name for s in styles]:  # pragma: no cover - python-docx's template has it

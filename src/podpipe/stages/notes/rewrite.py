@@ -14,7 +14,7 @@ from dataclasses import replace
 
 import httpx
 
-from podpipe.config import Settings
+from podpipe.config import Rewrite
 from podpipe.domain import ShowNotes, Transcript
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,10 @@ SYSTEM_PROMPT = (
 def rewrite_show_notes(
     notes: ShowNotes,
     transcript: Transcript,
-    settings: Settings,
+    config: Rewrite,
     *,
     transport: httpx.BaseTransport | None = None,
 ) -> ShowNotes:
-    config = settings.shownotes.rewrite
     payload = {
         "sections": [
             {"heading": s.heading, "paragraphs": s.paragraphs, "keyphrases": s.keyphrases}

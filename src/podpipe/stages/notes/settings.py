@@ -1,5 +1,5 @@
-"""The show notes' settings (``settings.shownotes``, declared in :mod:`podpipe.config`): the stage reads
-``settings.shownotes`` of the typed settings it is given; these names are re-exported for its callers."""
+"""The show notes' settings (``[shownotes]``, declared in :mod:`podpipe.config`): the stage is given its
+``NotesConfig`` (``settings.notes_config()``); these names are re-exported for its callers."""
 
 from __future__ import annotations
 
