@@ -323,6 +323,25 @@ def test_synthetic_dutch_three_speakers_detected(offline):
 
 @pytest.mark.models
 @needs_weights
+def test_four_voices_of_an_episode_rendering_stay_four(offline):
+    """The espeak rendering of ep15 (913 s, four voices; two of them at cosine 0.65 over whole turns):
+    at the clustering threshold of 0.30 those two became one voice over the whole file (DER 26 %)."""
+    import subprocess
+
+    from podpipe.stages.diarize.stage import diarize
+
+    source = SHARED / "transcripts/vov-ep15-duurzame-inzetbaarheid.espeak.mp3"
+    need_data(source)
+    decoded = subprocess.run(["ffmpeg", "-v", "error", "-i", str(source), "-ac", "1", "-ar", "16000", "-f", "f32le",
+                              "-"], capture_output=True, check=True).stdout
+    audio = np.frombuffer(decoded, dtype=np.float32)
+    result = diarize(episode("ep15", len(audio) / 16000), audio, Settings().diarize_config())
+    assert len(result.speakers) == 4
+    assert der(read_rttm(source.with_suffix(".rttm")), result.turns) <= 0.05
+
+
+@pytest.mark.models
+@needs_weights
 def test_known_speaker_count_is_used(offline):
     from podpipe.stages.diarize.stage import diarize
 
