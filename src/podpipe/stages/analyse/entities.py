@@ -391,6 +391,10 @@ HEARD_GUEST_CUE = re.compile(
 )
 _ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
 VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
+# Dutch puts a topic before the sentence as often as a name ("Omscholing, Lotte, is dat ...?"); a word
+# with a suffix that makes abstract nouns is that topic, misheard or not ("Omschulling," on the espeak
+# rendering of ep15 became a guest's name). First names do not end so.
+_NOUN_SUFFIX = re.compile(r"(?:ing|heid|schap|isme|iteit|atie|ering)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -536,7 +540,7 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
         for match in VOCATIVE.finditer(turn.text):
             name = match.group("name")
             if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
-                    or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF):
+                    or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF or _NOUN_SUFFIX.search(name)):
                 continue
             found.setdefault(normal(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
                                                    source="vocative"))
