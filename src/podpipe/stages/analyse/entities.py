@@ -394,7 +394,7 @@ VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
 # Dutch puts a topic before the sentence as often as a name ("Omscholing, Lotte, is dat ...?"); a word
 # with a suffix that makes abstract nouns is that topic, misheard or not ("Omschulling," on the espeak
 # rendering of ep15 became a guest's name). First names do not end so.
-_NOUN_SUFFIX = re.compile(r"(?:ing|heid|schap|isme|iteit|atie|ering)$", re.IGNORECASE)
+_NOUN_SUFFIX = re.compile(r"(?:ing|heid|schap|isme|iteit|atie)$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
