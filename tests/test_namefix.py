@@ -293,3 +293,30 @@ def test_a_name_as_heard_in_the_conversation_never_respells_a_known_word() -> No
     made = correct_names(Transcript(_episode(), segments, "nl"), cast, heard={"Pietres Vangoolen"})
     assert made.segments[0].text == "Dank u, Pieter."  # "Pieter" is Dutch (wordfreq): kept
     assert [c.heard for c in made.corrections] == ["Pietrs", "Vangolen"]  # made-up words: variants of it
+
+
+def test_a_short_name_addressed_with_a_capital_is_corrected_an_ordinary_word_never() -> None:
+    # Whisper writes an addressed name it does not know as a name: "Joost" heard as "Joest".
+    cast = Cast(host=CastMember("Tom Maes", Role.HOST), guests=(CastMember("Joost Wouters", Role.GUEST),),
+                closed=True)
+    addressed = correct_names(Transcript(_episode(), [_segment("Dat zie ik anders, Joest. Want")], "nl"), cast)
+    assert [(c.heard, c.canonical) for c in addressed.corrections] == [("Joest", "Joost")]
+    for text in (
+        "Dat zie ik anders, joest. Want",  # no capital: nothing says it is a name
+        "Dat zie ik anders Joest en zo",  # not set off by a comma: no address
+        "Dat zie ik anders, Oost. Want",  # an ordinary word, whatever its capital
+    ):
+        assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == [], text
+
+
+def test_a_long_one_word_name_heard_as_three_words_or_glued_to_the_word_before() -> None:
+    cast = Cast(host=CastMember("Tom Maes", Role.HOST), organisations=("Spiegelpunt", "Werkplaats", "Syntra"),
+                closed=True)
+    split = correct_names(Transcript(_episode(), [_segment("zij werkt bij spie gel punt in Gent")], "nl"), cast)
+    assert split.segments[0].text == "zij werkt bij Spiegelpunt in Gent"
+    glued = correct_names(Transcript(_episode(), [_segment("met zijn eigen burospiegelpunt begonnen")], "nl"), cast)
+    assert glued.segments[0].text == "met zijn eigen Spiegelpunt begonnen"
+    assert [c.heard for c in glued.corrections] == ["burospiegelpunt"]
+    # a Dutch word ending like the name, or a name under LONG_TERM letters glued on, stays as heard
+    for text in ("in de oude houtwerkplaats", "een cursus daarbijsyntra gevolgd"):
+        assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == [], text

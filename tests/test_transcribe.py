@@ -4,8 +4,15 @@ from types import SimpleNamespace
 
 import pytest
 
-from podpipe.domain import Segment
-from podpipe.stages.transcribe import _collect, initial_prompt, looks_like_loop
+from podpipe.domain import Segment, Word
+from podpipe.stages.transcribe import (
+    RECOVERED_MIN_PROBABILITY,
+    _collect,
+    heard_again,
+    initial_prompt,
+    looks_like_loop,
+    unheard_stretches,
+)
 
 
 def raw(start: float, end: float, text: str) -> SimpleNamespace:
@@ -135,3 +142,32 @@ def test_language_windows_spread_over_the_speech() -> None:
     assert len(joined) == 90 * SAMPLE_RATE
     assert joined[0] == 0 and joined[-1] == speech[-1]  # the start and the end of the episode
     assert len(_speech_windows(speech[: 40 * SAMPLE_RATE], 3)) == 40 * SAMPLE_RATE
+
+
+def _words(start: float, texts: str, probability: float = 0.9, step: float = 0.5) -> Segment:
+    words = [Word(start + i * step, start + (i + 1) * step - 0.1, f" {t}", probability)
+             for i, t in enumerate(texts.split())]
+    return Segment(words[0].start, words[-1].end, texts, words=words)
+
+
+def _stretch(start: float, end: float) -> dict[str, int]:
+    return {"start": int(start * 16_000), "end": int(end * 16_000)}
+
+
+def test_speech_without_words_is_found_trimmed_to_the_speech_in_it() -> None:
+    # words over 0-2 s and 12-14 s; the VAD heard speech over 0-14 s, with a pause at 6-7 s
+    segments = [_words(0.0, "een twee drie vier"), _words(12.0, "negen tien elf twaalf")]
+    stretches = [_stretch(0.0, 6.0), _stretch(7.0, 14.0), _stretch(20.0, 21.0)]
+    assert unheard_stretches(segments, stretches, min_seconds=2.0) == [(1.9, 12.0)]
+    # short breaks between words, or a lone second of speech after the last word, are no gap
+    assert unheard_stretches(segments, stretches, min_seconds=11.0) == []
+    assert unheard_stretches([], [_stretch(3.0, 5.5)], min_seconds=2.0) == [(3.0, 5.5)]
+
+
+def test_what_is_decoded_again_is_kept_only_inside_the_gap_and_when_heard_well() -> None:
+    sure = _words(10.0, "daarvoor heb ik twee gasten")
+    spill = _words(8.0, "uithaalt")  # a word of the audio around the gap: already in the transcript
+    unsure = _words(12.6, "mandaan onder meer", probability=RECOVERED_MIN_PROBABILITY - 0.1)
+    kept = heard_again([spill, sure, unsure], 9.5, 13.0, max_ratio=2.4)
+    assert [s.text for s in kept] == ["daarvoor heb ik twee gasten"]
+    assert kept[0].start == 10.0 and kept[0].words == sure.words

@@ -85,6 +85,10 @@ class Transcription(SettingsSection):
     word_timestamps: bool = True
     # Segments whose text compresses better than this are repetition loops; they are dropped.
     max_compression_ratio: float = 2.4
+    # Batched decoding now and then ends a 30 s window early and drops the rest of its speech: a
+    # stretch the voice-activity pass calls speech with no word for at least this many seconds is
+    # decoded again on its own (stages/transcribe.py). 0: never.
+    recover_unheard_seconds: float = Field(default=2.0, ge=0)
     # How Whisper is told the cast's names, organisations and vocabulary: faster-whisper's
     # "hotwords" (given to every window, batched or not) or the initial "prompt" (every window when
     # batched, only the first when sequential). See BENCHMARKS.md for the measurement.

@@ -56,6 +56,13 @@ WAIT_FOR_CORE_SECONDS = 0.5
 # What BatchedInferencePipeline gives Silero VAD (faster-whisper 1.2): windows of at most 30 s.
 WHISPER_WINDOW_SECONDS = 30
 BATCHED_MIN_SILENCE_MS = 160
+# A stretch decoded again is kept only when Whisper heard it at least this well on average: on the
+# espeak renderings the stretches it had dropped came back at 0.4-0.5 as word salad, on the MBROLA
+# rendering of ep12 at 0.73-0.76 as the sentences said; near-silence gives less still.
+RECOVERED_MIN_PROBABILITY = 0.6
+# faster-whisper's fallback temperatures, cut short: a stretch it cannot hear at 0.4 is not worth
+# the four more decodes (20 s for 16 s of espeak speech, for nothing).
+RECOVERY_TEMPERATURES = (0.0, 0.2, 0.4)
 
 
 def initial_prompt(vocabulary: list[str]) -> str | None:
@@ -144,6 +151,15 @@ def transcribe(
         raw, _ = handle.model.transcribe(waveform[first:last], **clip_options)
         return [_to_segment(r, offset=segment.start) for r in raw]
 
+    def decode_clip(start: float, end: float) -> list[Segment]:
+        # Sequential decoding of a stretch the batched pass left without words, again without hints
+        clip_options = options | {"initial_prompt": None, "hotwords": None, "vad_filter": False,
+                                  "temperature": list(RECOVERY_TEMPERATURES)}
+        raw, _ = handle.model.transcribe(waveform[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], **clip_options)
+        return [_to_segment(r, offset=start) for r in raw]
+
+    recovered: list[float] = []  # seconds of speech decoded again, per stretch
+
     hints = hint_words(cast) if config.hint_leak_guard and config.cast_hints != "none" else frozenset()
     is_leak = (lambda seg, p: is_hint_leak(seg, hints, p)) if hints else None
     # Batched with VAD (the default): one voice-activity pass gives the windows, the pieces and the
@@ -165,6 +181,14 @@ def transcribe(
             language = info.language
         segments = list(_collect(raw_segments, config.max_compression_ratio, redecode,
                                  lambda end: tracker.piece_at(piece.index, end), is_leak))
+        if speech is not None and config.word_timestamps and config.recover_unheard_seconds > 0:
+            stretches = [stretch for window in piece.windows for stretch in window]
+            for start, end in unheard_stretches(segments, stretches, config.recover_unheard_seconds):
+                found = heard_again(decode_clip(start, end), start, end, config.max_compression_ratio)
+                log.info("%.1f-%.1f s had no words; decoded again: %.80s", start, end,
+                         " ".join(s.text for s in found) or "(nothing heard surely)")
+                recovered.append(end - start)
+                segments = sorted([*segments, *found], key=lambda s: s.start)
         return segments, language
 
     results = _in_parallel(pieces, transcribe_piece, streams or (lambda: handle.streams), most=handle.streams)
@@ -189,6 +213,7 @@ def transcribe(
                     "language": config.language,
                     "cast_hints": config.cast_hints,
                     "pieces": len(pieces),
+                    "decoded_again_seconds": round(sum(recovered), 1),
                 },
             ),
             check,
@@ -197,6 +222,43 @@ def transcribe(
 
 
 Stretch = dict[str, int]  # {"start": sample, "end": sample}, as faster-whisper's VAD gives them
+
+
+def unheard_stretches(segments: list[Segment], stretches: list[Stretch], min_seconds: float
+                      ) -> list[tuple[float, float]]:
+    """(start, end) seconds of the speech ``stretches`` between two words (or before the first, after
+    the last) holding at least ``min_seconds`` of speech: what Whisper was given and wrote nothing for.
+    Trimmed to the speech in it, so the clip decoded again starts and ends where speech does."""
+    heard = sorted((w.start, w.end) for s in segments for w in s.words) or \
+        sorted((s.start, s.end) for s in segments if s.text)
+    gaps, reached = [], float("-inf")
+    for start, end in heard:
+        if start > reached:
+            gaps.append((reached, start))
+        reached = max(reached, end)
+    gaps.append((reached, float("inf")))
+    found = []
+    for gap_start, gap_end in gaps:
+        speech = [(max(gap_start, s["start"] / SAMPLE_RATE), min(gap_end, s["end"] / SAMPLE_RATE)) for s in stretches]
+        speech = [(a, b) for a, b in speech if b > a]
+        if speech and sum(b - a for a, b in speech) >= min_seconds:
+            found.append((round(speech[0][0], 3), round(speech[-1][1], 3)))
+    return found
+
+
+def heard_again(segments: list[Segment], start: float, end: float, max_ratio: float) -> list[Segment]:
+    """The segments of a stretch decoded again, reduced to their words inside it (``start``..``end``),
+    each kept when Whisper heard it at least RECOVERED_MIN_PROBABILITY on average and it is no loop."""
+    kept = []
+    for segment in segments:
+        words = [w for w in segment.words if start <= (w.start + w.end) / 2 <= end]
+        if not words:
+            continue
+        text = "".join(w.text for w in words).strip()
+        if np.mean([w.probability for w in words]) < RECOVERED_MIN_PROBABILITY or looks_like_loop(text, max_ratio):
+            continue
+        kept.append(Segment(start=words[0].start, end=words[-1].end, text=text, words=words))
+    return kept
 
 
 @dataclass(frozen=True)

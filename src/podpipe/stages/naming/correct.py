@@ -12,7 +12,9 @@ cast's spelling when its Dutch spelling key (ph/f, x/ks, ij/ei/y, c/k, dt/t, dou
   ``phonetic_floor``.
 
 Short terms (four letters or fewer: "Bram", "VOV") are too easily another word and are only
-corrected when their keys are equal.
+corrected when their keys are equal, or when Whisper wrote one with a capital, as no ordinary word, in
+address ("niet mee eens, Koon."). A long one-word name may have been heard as up to three words
+("sind die vorm" for Syndivorm) or with the word before it glued on ("murospiegelpunt").
 
 A span of ordinary Dutch words ("alleen", "wat er", "vragen": every word among wordfreq's 20,000 most
 frequent Dutch words and none a word of a cast name) often shares a key with a name ("alleen" and
@@ -50,6 +52,10 @@ PHONETIC_FLOOR = 0.7
 SHORT_TERM = 4  # letters of key at or below which only an equal key corrects
 TINY_TERM = 3  # ... and at or below which only the same letters (capitals apart) do
 MAX_SPAN = 3
+# A one-word name this long ("Syndivorm", "Spiegelpunt") is rare enough that Whisper, not knowing it,
+# cuts it into up to MAX_SPAN words ("sind die vorm") or glues the word before it on
+# ("murospiegelpunt" for "bureau Spiegelpunt"); a shorter one is too easily made of other words.
+LONG_TERM = 8
 # A first name this short ("Jonas", "Ellen") heard in lower case and not spelt alike is corrected only
 # beside a name: on the MBROLA renderings "kan jons laden" (camions) became "kan Jonas laden", while
 # "Jonas wuits" and the equal-key "bram", "elen" were right.
@@ -199,6 +205,25 @@ def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, op
 _OWN_CONTEXT = re.compile(r"\bik (?:ben|werk|kom|zit)(?: \w+)?(?: (?:van|bij|voor|uit))+$")
 
 
+def _addressed(tokens: Sequence[str], first: int, length: int) -> bool:
+    """Whether a one-word span stands alone between punctuation, set off by a comma: a vocative
+    ("niet mee eens, Koen.", "Koen, wat denkt gij?")."""
+    if length != 1:
+        return False
+    before = tokens[first - 1].rstrip()[-1:] if first > 0 else "."
+    after = tokens[first].rstrip()[-1:]
+    return before in ",.?!" and after in ",.?!" and "," in (before, after)
+
+
+def _glued_tail(token: str, term: Term) -> bool:
+    """Whether a word that is no Dutch word ends in a long one-word term, spelt alike, with something
+    glued before it ("murospiegelpunt": "bureau Spiegelpunt" heard as one word)."""
+    key = dutch_key(term.text)
+    word = dutch_key(token)
+    return (term.words == 1 and len(key) >= LONG_TERM and len(word) > len(key) and word.endswith(key)
+            and _no_word(token))
+
+
 def _introduced(folded: Sequence[str], first: int) -> bool:
     before = [f for f in folded[max(0, first - 6) : first] if f]
     if _OWN_CONTEXT.search(" ".join(before)) is not None:
@@ -265,7 +290,8 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
     folded = [fold(token) for token in tokens]
     for first in range(len(tokens)):
         for term in terms:
-            for length in range(max(1, term.words - 1), min(MAX_SPAN, term.words + 1) + 1):
+            longest = term.words + (2 if term.words == 1 and len(dutch_key(term.text)) >= LONG_TERM else 1)
+            for length in range(max(1, term.words - 1), min(MAX_SPAN, longest) + 1):
                 span = tokens[first : first + length]
                 if len(span) < length or not all(fold(token) for token in span):
                     continue
@@ -294,8 +320,14 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                 needed = threshold
                 if nonword_margin and score < threshold and _capitalised_nonwords(heard):
                     needed = threshold - nonword_margin
-                if score >= 1.0 or (key_length > SHORT_TERM and score >= needed):
+                # A short name only by its spelling, or where Whisper wrote it as a name that is no
+                # ordinary word and it is addressed ("niet mee eens, Koon.")
+                short_ok = (key_length > TINY_TERM and heard[:1].isupper() and _addressed(tokens, first, length)
+                            and not (first == 0 and opens_sentence) and not set(words) & ordinary_words)
+                if score >= 1.0 or ((key_length > SHORT_TERM or short_ok) and score >= needed):
                     found.append(_Match(first, length, term, score, method, suffix))
+                elif length == 1 and not suffix and _glued_tail(heard, term):
+                    found.append(_Match(first, 1, term, score, "fuzzy"))
                 elif length == 1 and not suffix:
                     glued = _acronym_opening(heard, term, threshold - nonword_margin)
                     if glued is not None:
