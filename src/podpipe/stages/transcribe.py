@@ -60,9 +60,11 @@ BATCHED_MIN_SILENCE_MS = 160
 # espeak renderings the stretches it had dropped came back at 0.4-0.5 as word salad, on the MBROLA
 # rendering of ep12 at 0.73-0.76 as the sentences said; near-silence gives less still.
 RECOVERED_MIN_PROBABILITY = 0.6
-# faster-whisper's fallback temperatures, cut short: a stretch it cannot hear at 0.4 is not worth
-# the four more decodes (20 s for 16 s of espeak speech, for nothing).
-RECOVERY_TEMPERATURES = (0.0, 0.2, 0.4)
+# One greedy-temperature decode, no fallback: a stretch Whisper cannot hear at temperature 0 comes
+# back at higher ones as words it is unsure of, which RECOVERED_MIN_PROBABILITY drops anyway. With
+# faster-whisper's fallback (0.0-0.4) the 86 s decoded again on ep12's espeak rendering cost 40 %
+# more transcription CPU; the 10 s of ep12's MBROLA rendering came back at temperature 0.
+RECOVERY_TEMPERATURES = (0.0,)
 
 
 def initial_prompt(vocabulary: list[str]) -> str | None:
