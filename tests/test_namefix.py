@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,12 @@ def test_a_long_one_word_name_heard_as_three_words_or_glued_to_the_word_before()
     # a Dutch word ending like the name, or a name under LONG_TERM letters glued on, stays as heard
     for text in ("in de oude houtwerkplaats", "een cursus daarbijsyntra gevolgd"):
         assert correct_names(Transcript(_episode(), [_segment(text)], "nl"), cast).corrections == [], text
+
+
+def test_a_capital_on_a_word_whisper_all_but_guessed_is_no_context_for_a_name() -> None:
+    cast = Cast(host=CastMember("Lotte Peeters", Role.HOST), closed=True)
+    heard = _segment("en dan zei Peter van de dienst")
+    assert [c.canonical for c in correct_names(Transcript(_episode(), [heard], "nl"), cast).corrections] == ["Peeters"]
+    words = [replace(w, probability=0.0001) if w.text.strip() == "Peter" else w for w in heard.words]
+    guessed = replace(heard, words=words)
+    assert correct_names(Transcript(_episode(), [guessed], "nl"), cast).corrections == []

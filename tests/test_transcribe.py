@@ -171,3 +171,8 @@ def test_what_is_decoded_again_is_kept_only_inside_the_gap_and_when_heard_well()
     kept = heard_again([spill, sure, unsure], 9.5, 13.0, max_ratio=2.4)
     assert [s.text for s in kept] == ["daarvoor heb ik twee gasten"]
     assert kept[0].start == 10.0 and kept[0].words == sure.words
+
+
+def test_a_loop_over_several_segments_decoded_again_is_dropped_whole() -> None:
+    loop = [_words(20.0 + 3 * i, "maar je negen we niet meer") for i in range(4)]
+    assert heard_again(loop, 19.0, 33.0, max_ratio=2.4) == []

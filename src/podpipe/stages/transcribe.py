@@ -65,6 +65,7 @@ RECOVERED_MIN_PROBABILITY = 0.6
 # faster-whisper's fallback (0.0-0.4) the 86 s decoded again on ep12's espeak rendering cost 40 %
 # more transcription CPU; the 10 s of ep12's MBROLA rendering came back at temperature 0.
 RECOVERY_TEMPERATURES = (0.0,)
+RECOVERY_MIN_LOGPROB = -1.0  # faster-whisper's log_prob_threshold, below which it would fall back
 
 
 def initial_prompt(vocabulary: list[str]) -> str | None:
@@ -158,7 +159,9 @@ def transcribe(
         clip_options = options | {"initial_prompt": None, "hotwords": None, "vad_filter": False,
                                   "temperature": list(RECOVERY_TEMPERATURES)}
         raw, _ = handle.model.transcribe(waveform[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], **clip_options)
-        return [_to_segment(r, offset=start) for r in raw]
+        # Without the fallback, Whisper's own test of a decode is ours to make: a segment under its
+        # log-probability threshold is one it would have decoded again at a higher temperature
+        return [_to_segment(r, offset=start) for r in raw if r.avg_logprob >= RECOVERY_MIN_LOGPROB]
 
     recovered: list[float] = []  # seconds of speech decoded again, per stretch
 
@@ -187,7 +190,7 @@ def transcribe(
             stretches = [stretch for window in piece.windows for stretch in window]
             for start, end in unheard_stretches(segments, stretches, config.recover_unheard_seconds):
                 found = heard_again(decode_clip(start, end), start, end, config.max_compression_ratio)
-                log.info("%.1f-%.1f s had no words; decoded again: %.80s", start, end,
+                log.info("%.1f-%.1f s had no words; decoded again: %.120s", start, end,
                          " ".join(s.text for s in found) or "(nothing heard surely)")
                 recovered.append(end - start)
                 segments = sorted([*segments, *found], key=lambda s: s.start)
@@ -250,7 +253,8 @@ def unheard_stretches(segments: list[Segment], stretches: list[Stretch], min_sec
 
 def heard_again(segments: list[Segment], start: float, end: float, max_ratio: float) -> list[Segment]:
     """The segments of a stretch decoded again, reduced to their words inside it (``start``..``end``),
-    each kept when Whisper heard it at least RECOVERED_MIN_PROBABILITY on average and it is no loop."""
+    each kept when Whisper heard it at least RECOVERED_MIN_PROBABILITY on average and it is no loop;
+    none when together they loop."""
     kept = []
     for segment in segments:
         words = [w for w in segment.words if start <= (w.start + w.end) / 2 <= end]
@@ -260,6 +264,9 @@ def heard_again(segments: list[Segment], start: float, end: float, max_ratio: fl
         if np.mean([w.probability for w in words]) < RECOVERED_MIN_PROBABILITY or looks_like_loop(text, max_ratio):
             continue
         kept.append(Segment(start=words[0].start, end=words[-1].end, text=text, words=words))
+    # a loop spread over segments ("Je negen we niet meer." four times on an espeak rendering)
+    if looks_like_loop(" ".join(segment.text for segment in kept), max_ratio):
+        return []
     return kept
 
 

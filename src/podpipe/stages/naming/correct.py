@@ -189,11 +189,20 @@ def name_words(terms: Sequence[Term]) -> frozenset[str]:
     return frozenset(word for term in terms for word in fold(term.text).split()) - _PARTICLES
 
 
-def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, opens_sentence: bool) -> bool:
-    """Whether a word of the span has a capital it does not owe to opening a sentence."""
+# A capital on a word Whisper all but guessed (an espeak rendering's "If Peter van Tenseck", "Peter"
+# at 0.0001) says nothing about a name; the misheard names it capitalised were heard at 0.35 or more.
+CAPITAL_MIN_PROBABILITY = 0.1
+
+
+def _capitalised_mid_sentence(tokens: Sequence[str], first: int, length: int, opens_sentence: bool,
+                              probabilities: Sequence[float] | None = None) -> bool:
+    """Whether a word of the span has a capital it does not owe to opening a sentence (and was heard
+    with at least CAPITAL_MIN_PROBABILITY)."""
     for index in range(first, first + length):
         token = tokens[index].strip()
         if not token[:1].isupper():
+            continue
+        if probabilities is not None and probabilities[index] < CAPITAL_MIN_PROBABILITY:
             continue
         initial = (index == 0 and opens_sentence) or (index > 0 and tokens[index - 1].strip()[-1:] in _SENTENCE_END)
         if not initial:
@@ -282,8 +291,8 @@ def _capitalised_nonwords(heard: str) -> bool:
 
 
 def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, opens_sentence: bool = True,
-             frequent_threshold: float = FREQUENT_THRESHOLD, nonword_margin: float = NONWORD_MARGIN
-             ) -> list[_Match]:
+             frequent_threshold: float = FREQUENT_THRESHOLD, nonword_margin: float = NONWORD_MARGIN,
+             probabilities: Sequence[float] | None = None) -> list[_Match]:
     """Non-overlapping matches, best first; a span already spelt right claims its words too."""
     found: list[_Match] = []
     ordinary_words = frequent_words() - name_words(terms)
@@ -312,7 +321,7 @@ def _matches(tokens: Sequence[str], terms: Sequence[Term], threshold: float, ope
                 if words and all(word in ordinary_words for word in words):
                     # Ordinary Dutch: only in a name's context, and only when it is very close.
                     if score < max(frequent_threshold, threshold) or not (
-                            _capitalised_mid_sentence(tokens, first, length, opens_sentence)
+                            _capitalised_mid_sentence(tokens, first, length, opens_sentence, probabilities)
                             or _introduced(folded, first)):
                         continue
                 if term.heard and score < 1.0 and not all(_no_word(w) for w in heard.split()):
@@ -435,7 +444,9 @@ def correct_segment(
 
     ``opens_sentence``: whether the segment's first word opens a sentence (the previous segment ended
     one), so that its capital says nothing about a name."""
-    matches = _matches([t.strip() for t in _tokens(segment)], terms, threshold, opens_sentence, frequent_threshold)
+    probabilities = [w.probability for w in segment.words] if segment.words else None
+    matches = _matches([t.strip() for t in _tokens(segment)], terms, threshold, opens_sentence, frequent_threshold,
+                       probabilities=probabilities)
     return _apply(segment, index, matches)
 
 
