@@ -146,21 +146,21 @@ def transcribe(
         **hint_options(cast, config.cast_hints),
     )
 
+    def decode_alone(start: float, end: float, **changes) -> list:
+        # Sequential decoding of just this stretch, without the hints (which can seed a loop)
+        clip_options = options | {"initial_prompt": None, "hotwords": None, "vad_filter": False} | changes
+        raw, _ = handle.model.transcribe(waveform[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], **clip_options)
+        return list(raw)
+
     def redecode(segment: Segment) -> list[Segment]:
-        # Sequential decoding of just this stretch, without the hints (which can seed a loop) and
-        # with faster-whisper's temperature fallback, usually recovers the real words.
-        first, last = int(segment.start * SAMPLE_RATE), int(segment.end * SAMPLE_RATE)
-        clip_options = options | {"initial_prompt": None, "hotwords": None, "vad_filter": False}
-        raw, _ = handle.model.transcribe(waveform[first:last], **clip_options)
-        return [_to_segment(r, offset=segment.start) for r in raw]
+        # A loop: with faster-whisper's temperature fallback this usually recovers the real words
+        return [_to_segment(r, offset=segment.start) for r in decode_alone(segment.start, segment.end)]
 
     def decode_clip(start: float, end: float) -> list[Segment]:
-        # Sequential decoding of a stretch the batched pass left without words, again without hints
-        clip_options = options | {"initial_prompt": None, "hotwords": None, "vad_filter": False,
-                                  "temperature": list(RECOVERY_TEMPERATURES)}
-        raw, _ = handle.model.transcribe(waveform[int(start * SAMPLE_RATE) : int(end * SAMPLE_RATE)], **clip_options)
-        # Without the fallback, Whisper's own test of a decode is ours to make: a segment under its
-        # log-probability threshold is one it would have decoded again at a higher temperature
+        # A stretch the batched pass left without words. Without the fallback, Whisper's own test of
+        # a decode is ours to make: a segment under its log-probability threshold is one it would
+        # have decoded again at a higher temperature
+        raw = decode_alone(start, end, temperature=list(RECOVERY_TEMPERATURES))
         return [_to_segment(r, offset=start) for r in raw if r.avg_logprob >= RECOVERY_MIN_LOGPROB]
 
     recovered: list[float] = []  # seconds of speech decoded again, per stretch
