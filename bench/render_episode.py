@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from fractions import Fraction
 import random
 import shutil
 import subprocess
@@ -28,19 +29,29 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from scipy.signal import resample_poly
 import yaml
 
 RATE = 16000
-# (voice, pitch 0-99, words per minute) per speaker in order of appearance. Whisper base hears mb-nl2 at
-# 27 % WER and mb-nl3 at 32 % on ep14's turns 4-7; espeak-ng's mb-nl1 comes out as no speech Whisper
-# can read (100 %), so the third and fourth speakers are the two voices pitched and paced apart.
-VOICES = [("mb-nl2", 45, 165), ("mb-nl3", 55, 160), ("mb-nl2", 85, 148), ("mb-nl3", 20, 172)]
+# (voice, pitch 0-99, words per minute, vocal tract) per speaker in order of appearance. Whisper base hears
+# mb-nl2 at 27 % WER and mb-nl3 at 32 % on ep14's turns 4-7; espeak-ng's mb-nl1 comes out as no speech
+# Whisper can read (100 %), so the third and fourth speakers are the two voices again, made other
+# people's voices by a vocal-tract warp: every frequency, formants included, scaled by the factor (a
+# shorter tract above 1, a longer one below; the speed is divided by it beforehand so the pace stays
+# near the given words per minute). Pitch alone is not enough: CAM++ gives a voice and its pitch-shifted
+# self a cosine of 0.76-0.88, as high as one real speaker's own turns, so no diarisation can part them.
+VOICES = [
+    ("mb-nl2", 45, 165, 1.0),
+    ("mb-nl3", 55, 160, 1.0),
+    ("mb-nl2", 60, 148, 1.2),
+    ("mb-nl3", 35, 172, 0.85),
+]
 
 
-def _speak(text: str, voice: str, pitch: int, speed: int, folder: Path) -> np.ndarray:
+def _speak(text: str, voice: str, pitch: int, speed: int, tract: float, folder: Path) -> np.ndarray:
     path = folder / "turn.wav"
     subprocess.run(
-        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(speed), "-w", str(path), text],
+        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", str(round(speed / tract)), "-w", str(path), text],
         check=True,
         capture_output=True,
     )
@@ -50,6 +61,9 @@ def _speak(text: str, voice: str, pitch: int, speed: int, folder: Path) -> np.nd
     if rate != RATE:  # MBROLA's Dutch voices speak at 16 kHz; anything else is resampled linearly
         positions = np.arange(0, len(audio), rate / RATE)
         audio = np.interp(positions, np.arange(len(audio)), audio).astype(np.float32)
+    if tract != 1.0:  # played back faster (or slower) at the same rate: all frequencies times ``tract``
+        up, down = Fraction(tract).limit_denominator(20).as_integer_ratio()
+        audio = resample_poly(audio, down, up).astype(np.float32)
     voiced = np.flatnonzero(np.abs(audio) > 0.01)
     return audio[voiced[0] : voiced[-1] + 1] if len(voiced) else audio
 
@@ -68,8 +82,8 @@ def render(episode: Path, out: Path, seed: int = 7) -> Path:
     segments: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for index, turn in enumerate(data["turns"]):
-            voice, pitch, speed = voices[turn["speaker"]]
-            audio = _speak(turn["text"], voice, pitch, speed, Path(tmp))
+            voice, pitch, speed, tract = voices[turn["speaker"]]
+            audio = _speak(turn["text"], voice, pitch, speed, tract, Path(tmp))
             start, end = cursor, cursor + len(audio) / RATE
             segments.append({"turn": index, "speaker": turn["speaker"], "name": names.get(turn["speaker"]),
                              "start": round(start, 3), "end": round(end, 3), "text": turn["text"]})  # fmt: skip
@@ -84,7 +98,7 @@ def render(episode: Path, out: Path, seed: int = 7) -> Path:
         handle.setsampwidth(2)
         handle.setframerate(RATE)
         handle.writeframes((samples * 32767).astype(np.int16).tobytes())
-    voice_info = {s: {"voice": v, "pitch": p, "speed": sp} for s, (v, p, sp) in voices.items()}
+    voice_info = {s: {"voice": v, "pitch": p, "speed": sp, "tract": t} for s, (v, p, sp, t) in voices.items()}
     (out / f"{stem}.mbrola.segments.json").write_text(
         json.dumps({"audio": wav.name, "sample_rate": RATE, "duration_s": round(len(samples) / RATE, 3),
                     "voices": voice_info, "segments": segments}, ensure_ascii=False, indent=1),  # fmt: skip
