@@ -18,19 +18,19 @@ from __future__ import annotations
 
 import argparse
 import json
-from fractions import Fraction
 import random
 import shutil
 import subprocess
 import sys
 import tempfile
 import wave
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from scipy.signal import resample_poly
 import yaml
+from scipy.signal import resample_poly
 
 RATE = 16000
 # (voice, pitch 0-99, words per minute, vocal tract) per speaker in order of appearance. Whisper base hears

@@ -348,6 +348,14 @@ def test_analysis_json_round_trip(tmp_path: Path) -> None:
     assert ANALYSIS.read(path) == analysis
 
 
+def test_the_closing_cue_survives_a_misheard_word() -> None:
+    from podpipe.stages.analyse.segmentation import TOPIC_SHIFT
+
+    # "We zijn bijna rond" as Whisper heard it on a rendering: "We zijn benar rond"
+    assert TOPIC_SHIFT.search("We zijn bijna rond.") and TOPIC_SHIFT.search("We zijn benar rond.")
+    assert not TOPIC_SHIFT.search("We zijn er vaak niet mee rond gekomen.")
+
+
 def test_a_solo_monologue_is_still_split_into_themes() -> None:
     first = " ".join(f"Zin {k} over tuinieren en planten." for k in range(60))
     second = " ".join(f"Zin {k} over fietsen en wielrennen." for k in range(60))

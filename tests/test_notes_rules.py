@@ -106,6 +106,36 @@ def test_a_non_word_or_a_word_whisper_was_unsure_of_never_labels(parse) -> None:
     assert theme_concepts(heard + sure, themes, set())[0].labels[0] == "fietsenstalling"
 
 
+def test_the_spellings_whisper_heard_a_concept_in_are_one_concept(parse) -> None:
+    # each spelling once and unsure; grouped they are the concept said four times, against an
+    # everyday word said twice and heard well
+    heard = [
+        ("De boekenkring komt samen in de zaal.", 0.5),
+        ("Een boekenkrink is kleiner.", 0.55),
+        ("Zo'n boeken kring kiest zelf.", 0.5),
+        ("De boekekring leest traag.", 0.45),
+        ("Een vereniging heeft een bestuur.", 0.95),
+        ("Die vereniging bestaat al lang.", 0.95),
+    ]
+    sentences = [parse(text, 0, probability=p) for text, p in heard]
+    sentences += [parse("De subsidie van de gemeente loopt af.", 1), parse("Zonder subsidie sluit de zaal.", 1)]
+    themes = [Theme("", ["boekenkring"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert theme_concepts(sentences, themes, set())[0].labels[0] == "boekenkring"
+    # the same spellings, but the compound never heard as its two words: a mishearing glued into
+    # two listed words ("feitback" for feedback) is no concept
+    glued = [s for s in sentences if "boeken kring" not in s.text]
+    glued.append(parse("De boekenkrink leest traag.", 0, probability=0.5))
+    assert "boekenkring" not in theme_concepts(glued, themes, set())[0].labels
+
+
+def test_two_words_of_the_list_are_never_spellings_of_one() -> None:
+    from podpipe.stages.notes.variants import _alike
+
+    assert not _alike("college", "collega")  # both listed: two words, however alike
+    assert _alike("microleren", "microlieren") and _alike("micro-leren", "microleuren")
+    assert not _alike("leerkring", "boekenkring")  # another onset: another word
+
+
 # --- closing and outro --------------------------------------------------------------------------
 
 
@@ -121,6 +151,36 @@ def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> No
     # nor is what follows them, whatever Whisper made of the outro
     after = parse("Laat het om zeker horen.", 4, speaker="S1")
     assert host_recap([*members[:2], members[3], after], {"S1"}) is None
+
+
+def test_each_guests_short_advice_closes_the_notes_when_nothing_could_be_paraphrased(parse) -> None:
+    from types import SimpleNamespace
+
+    from podpipe.stages.notes.builder import _closing_heading
+    from podpipe.stages.notes.labels import ThemeConcepts
+    from podpipe.stages.notes.paraphrase import Speakers, closing_advice
+
+    people = Speakers({"S1": "Walter", "S2": "Ellen", "S3": "Bram"}, {}, "S1", set(), set())
+    members = [
+        parse("Wat geven jullie de luisteraars mee?", 4, speaker="S1"),
+        parse("Begin met een kleine groep lezers.", 4, speaker="S2"),
+        parse("Dat werkt altijd.", 4, speaker="S2"),
+        parse("Ik zou zeggen: vraag het de lezers zelf.", 4, speaker="S3"),  # of himself: no advice
+        parse("Kies een vast moment per maand.", 4, speaker="S3"),
+        parse("Heel erg bedankt om erbij te zijn.", 4, speaker="S1"),
+    ]
+    advice = closing_advice(members, people)
+    assert [(q.speaker, q.text) for q in advice] == [
+        ("S2", "Begin met een kleine groep lezers."),
+        ("S3", "Kies een vast moment per maand."),
+    ]
+    config = SimpleNamespace(closing_heading="Tot slot")
+    concept = ThemeConcepts(labels=["lezer"])
+    # no recap by the host: the first guest's advice, when as short as a summary, is the heading
+    assert _closing_heading(config, members, concept, {"S1"}, advice) == "Tot slot: begin met een kleine groep lezers"  # type: ignore[arg-type]
+    # a guest's advice Whisper was unsure of is not reported
+    unsure = parse("Begin met een kleine groep lezers.", 4, speaker="S2", probability=0.45)
+    assert [q.speaker for q in closing_advice([members[0], unsure, *members[3:]], people)] == ["S3"]
 
 
 def test_the_outro_is_never_a_theme(parse) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from podpipe.domain import ParsedSentence, Quote, Segment, Theme, Token, Transcript
@@ -159,6 +161,15 @@ def test_a_last_theme_that_only_repeats_is_the_closing_round(parse) -> None:
     themes = [Theme("", [], i, i + 1) for i in range(4)]
     assert closing_round(sentences, themes) == 3
     assert closing_round(sentences[:3], themes[:3]) is None
+    # from audio the round also holds words Whisper misheard, new wherever they fall: they do not count
+    def heard(text: str) -> ParsedSentence:
+        sentence = parse(text, 3)
+        unsure = ("vlorpmank", "kwisp", "dorrel", "schelp")
+        sentence.tokens = [replace(t, probability=0.3 if t.text in unsure else 1.0) for t in sentence.tokens]
+        return sentence
+
+    garbled = [*sentences[:3], heard("De chatbot en de vlorpmank en de schelp helpen."), heard("De kwisp dorrel.")]
+    assert closing_round(garbled, themes) == 3
 
 
 def test_long_quotes_are_trimmed_with_verbatim_parts() -> None:

@@ -22,7 +22,7 @@ from podpipe.stages.analyse.lexicon import specificity
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
 # discourse markers, not tied to any episode.
 TOPIC_SHIFT = re.compile(
-    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|we zijn (?:bijna )?rond|laatste vraag|"
+    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|we zijn (?:[a-z]+ )?rond|laatste vraag|"
     r"(?:een )?ander (?:onderwerp|thema|punt)|(?:een )?volgend(?:e)? (?:onderwerp|thema|punt)|"
     r"laten we (?:het )?(?:nu )?(?:eens )?(?:hebben over|overstappen|verder gaan)|"
     r"(?:dan|nu) (?:wil|zou) ik (?:graag )?(?:het )?(?:eens )?(?:hebben over|overstappen|naar)|"

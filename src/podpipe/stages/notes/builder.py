@@ -46,7 +46,7 @@ from podpipe.stages.notes.labels import (
     shared_thread,
     theme_concepts,
 )
-from podpipe.stages.notes.paraphrase import Speakers, Statement, said_sentences, theme_statements
+from podpipe.stages.notes.paraphrase import Speakers, Statement, closing_advice, said_sentences, theme_statements
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings
 from podpipe.text import clock, plain_words
@@ -270,6 +270,7 @@ def build_show_notes(
     sections: list[Section] = []
     asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
     closing_statements: list[Statement] = []
+    advice: list[Quote] = []
     closing_heading = ""
     for index, theme in enumerate(analysis.themes):
         theme_quotes = sorted(_quotes_of(quotes, index, theme), key=lambda q: q.start)
@@ -281,10 +282,13 @@ def build_show_notes(
             continue
         if index == episode_view.recap:
             closing_members = [s for s in episode_view.sentences if s.theme == index or s.theme in episode_view.outro]
-            closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set())
             closing_statements, _ = theme_statements(
                 members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
             )
+            advice = closing_advice(members, speakers)
+            closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set(), advice)
+            if closing_statements:
+                advice = []  # the paraphrase reports the round; the advice is for when it cannot
             if sections:  # its quotes stay in the notes, after the last section's
                 sections[-1].quotes.extend(theme_quotes)
             continue
@@ -312,6 +316,7 @@ def build_show_notes(
         **context,
         thread=episode_view.thread,
         statements=closing_statements,
+        advice=[{"first": speakers.first.get(q.speaker, q.speaker), "text": q.text} for q in advice],
         call_to_action=config.call_to_action,
     ), nlp, exempt={config.call_to_action})
     notes = ShowNotes(
@@ -360,14 +365,22 @@ GREETING_WINDOW = 12  # the host's question must come within this many sentences
 
 # A section reports at least this many things that were said (paraphrased statements and quotes).
 SAID_ITEMS = 4
+ADVICE_HEADING_WORDS = 6  # a guest's advice this short reads as the closing's summary
 
 
 def _closing_heading(
-    config: ShowNotesSettings, members: list[ParsedSentence], concept: ThemeConcepts, hosts: set[str]
+    config: ShowNotesSettings,
+    members: list[ParsedSentence],
+    concept: ThemeConcepts,
+    hosts: set[str],
+    advice: list[Quote],
 ) -> str:
-    """ "Tot slot: klein, vaak, en durven vragen": the host's summary of the closing round, else its
-    leading concept; the configured heading alone where neither is found."""
+    """ "Tot slot: klein, vaak, en durven vragen": the host's summary of the closing round, else the
+    first guest's advice when it is as short as a summary ("Tot slot: begin vroeg"), else the round's
+    leading concept; the configured heading alone where none is found."""
     recap = host_recap(members, hosts)
+    if not recap and advice and len(advice[0].text.split()) <= ADVICE_HEADING_WORDS:
+        recap = advice[0].text.rstrip(".!…")
     if recap:
         recap = recap if recap[1:2].isupper() else recap[:1].lower() + recap[1:]
         return f"{config.closing_heading}: {recap}"
