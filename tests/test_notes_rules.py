@@ -227,6 +227,22 @@ def test_no_heading_question_repeats_within_a_draft() -> None:
     assert len(set(questions)) == 4 and headings[0].startswith("Leesclub: ")
 
 
+def test_the_conversation_never_turns_around_itself() -> None:
+    from podpipe.config import Settings
+    from podpipe.stages.notes.builder import environment, render_text
+
+    env = environment(Settings.model_construct().notes_config())
+    section = render_text(env, "section", "nl", phrases=["het gesprek", "de subsidie"], index=1, host=None,
+                          statements=[], label="gesprek", labels=["gesprek", "subsidie"])  # fmt: skip
+    assert section == ["Daarna komen het gesprek en de subsidie aan bod."]
+    section = render_text(env, "section", "nl", phrases=["de leesclub"], index=1, host=None, statements=[],
+                          label="leesclub", labels=["leesclub"])  # fmt: skip
+    assert section == ["Daarna draait het gesprek om de leesclub."]
+    intro = render_text(env, "intro", "nl", show="Leespodcast", number=None, host=None, guests=[],
+                        topics=["de leesclub", "het gesprek"])  # fmt: skip
+    assert intro[0].endswith("Aan bod kwamen de leesclub en het gesprek.")
+
+
 # --- sentences an editor can keep ---------------------------------------------------------------
 
 
