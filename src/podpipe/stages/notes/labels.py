@@ -183,7 +183,9 @@ def theme_concepts(
     doubled where the host opens the theme with it or a speaker names it as a term. Measured on ep12,
     ep14 and ep15 together (text in): salience alone labelled 5 of 14 themes, frequent words winning
     ("januari", "gesprek", "werk"); with specificity 6, with the host's opening and named terms 9.
-    Labels are Dutch words (or compounds of them) that Whisper heard with ``min_probability`` on average.
+    Labels are Dutch words (or compounds of them) that Whisper heard with ``min_probability`` on average;
+    the spellings one concept was heard in count as that concept, as sure as all its hearings
+    (:mod:`.variants`: on the MBROLA renderings of the three episodes 2 -> 4 of 14 headings from audio).
     """
     by_theme: list[list[ParsedSentence]] = [[] for _ in themes]
     for sentence in sentences:
@@ -528,9 +530,9 @@ def closing_round(sentences: list[ParsedSentence], themes: list[Theme], last: in
     """The index of the last theme when it is the conversation's closing round, else None.
 
     A closing round introduces nothing: its concepts were all discussed before. Measured as the share
-    of its noun tokens whose lemma occurred in an earlier theme; the last theme (``last``: the one
-    before an outro) is a closing round when that share is at least one half and higher than in any
-    theme before it.
+    of its noun tokens whose lemma occurred in an earlier theme (Dutch words heard with
+    ``CLOSING_PROBABILITY`` only); the last theme (``last``: the one before an outro) is a closing round
+    when that share is at least one half and higher than in any theme before it.
     """
     last = len(themes) - 1 if last is None else last
     if last < 2:
