@@ -244,6 +244,8 @@ def unheard_stretches(segments: list[Segment], stretches: list[Stretch], min_sec
     gaps.append((reached, float("inf")))
     found = []
     for gap_start, gap_end in gaps:
+        if gap_end - gap_start < min_seconds:
+            continue  # most gaps are the pause between two words: too short to hold the speech
         speech = [(max(gap_start, s["start"] / SAMPLE_RATE), min(gap_end, s["end"] / SAMPLE_RATE)) for s in stretches]
         speech = [(a, b) for a, b in speech if b > a]
         if speech and sum(b - a for a, b in speech) >= min_seconds:

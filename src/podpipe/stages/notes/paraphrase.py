@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Quote
@@ -207,14 +208,14 @@ def closing_advice(sentences: list[ParsedSentence], people: Speakers) -> list[Qu
     themselves (no first or second person), heard with ``SAID_PROBABILITY`` on average and no word
     under ``UNSURE``, every word Dutch. One per guest, in the order they spoke."""
     advice: list[Quote] = []
-    seen: dict[str, int] = {}
+    tried: Counter[str] = Counter()
     for sentence in sentences:
         speaker = sentence.speaker
         if speaker is None or speaker == people.host or speaker not in people.first:
             continue
-        if any(q.speaker == speaker for q in advice) or seen.get(speaker, 0) >= ADVICE_SENTENCES:
+        if speaker in {q.speaker for q in advice} or tried[speaker] >= ADVICE_SENTENCES:
             continue
-        seen[speaker] = seen.get(speaker, 0) + 1
+        tried[speaker] += 1
         text = " ".join(sentence.text.split())
         words = [t for t in sentence.tokens if any(c.isalpha() for c in t.text)]
         if not 2 <= len(words) <= ADVICE_MAX_WORDS or not text[:1].isupper() or not text.endswith((".", "!")):
