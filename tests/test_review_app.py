@@ -331,6 +331,40 @@ def test_find_and_replace_reaches_the_draft_text(episode) -> None:
     assert "Een gesprek met Gast 1 over bloei." in md and "begint groei altijd" in md
 
 
+def test_the_closing_heading_is_edited_renamed_emptied_and_found(episode) -> None:
+    client, out_dir, _, _ = episode
+    html = page(client)
+    assert form_of(html)["closing_heading"] == [""] and 'placeholder="Tot slot"' in html
+    assert "## Tot slot" in (out_dir / "shownotes.draft.md").read_text()
+    # a misheard heading ("Tot slot: begin froeg") is corrected, naming a speaker by the current name
+    fields = edit(form_of(html), closing_heading="Tot slot: Gast 1 zegt begin vroeg")
+    response = client.post(f"/episodes/{SLUG}/save", data=fields)
+    assert "kop van het slot" in response.text, "the save says what it changed"
+    stored = saved_versions(out_dir)[-1]["notes"]["closing_heading"]
+    assert stored == "Tot slot: [[speaker:SPEAKER_01]] zegt begin vroeg", "stored as a reference"
+    save(client, speaker__SPEAKER_01__name="Sofie Willox")
+    for name in ("shownotes.draft.md", "shownotes.draft.html"):
+        assert "Tot slot: Sofie Willox zegt begin vroeg" in (out_dir / name).read_text(), name
+    preview = client.get(f"/episodes/{SLUG}/find", params={"find": "vroeg", "replace": "op tijd", "whole": "1"})
+    fields = form_of_id(preview.text, "replace-form")
+    assert "closing_heading" in fields["hit"]
+    fields["hit"] = ["closing_heading"]
+    client.post(f"/episodes/{SLUG}/replace", data=fields, follow_redirects=False)
+    assert "## Tot slot: Sofie Willox zegt begin op tijd" in (out_dir / "shownotes.draft.md").read_text()
+    save(client, closing_heading="")  # emptied: the configured heading again
+    assert "## Tot slot\n" in (out_dir / "shownotes.draft.md").read_text()
+
+
+def test_a_too_long_closing_heading_is_refused_with_everything_typed_kept(episode) -> None:
+    client, out_dir, _, _ = episode
+    fields = edit(form_of(page(client)), closing_heading="lang " * 100, intro="Een nieuwe inleiding.")
+    response = client.post(f"/episodes/{SLUG}/save", data=fields)
+    assert response.status_code == 422 and 'name="closing_heading"' in response.text
+    assert "kop van het slot" in response.text and "Een nieuwe inleiding." in response.text
+    assert form_of(response.text)["closing_heading"] == [("lang " * 100).strip()]
+    assert not list((out_dir / "versions").glob("0001-*.json")), "nothing saved"
+
+
 # -- quotes and sections --------------------------------------------------------------------------
 
 def test_swap_quote_and_reorder_sections(episode) -> None:

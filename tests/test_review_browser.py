@@ -141,6 +141,9 @@ def test_editor_corrects_renames_reorders_and_approves_in_chromium(server, tmp_p
             page.fill("input[name='s1-heading']", "Eerst luisteren")
             preview = page.inner_text("#live-preview")
             assert "## Groei begint altijd bij mensen" in preview and "So We Grow begint" in preview
+            assert "## Tot slot\n" in preview, "an empty closing heading previews as the configured one"
+            page.fill("input[name='closing_heading']", "Tot slot: luister eerst")
+            assert "## Tot slot: luister eerst" in page.inner_text("#live-preview")
             # Leaving now would lose the edits: the page asks first.
             assert page.evaluate("(() => { const e = new Event('beforeunload', {cancelable: true}); "
                                  "window.dispatchEvent(e); return e.defaultPrevented; })()")
@@ -150,6 +153,7 @@ def test_editor_corrects_renames_reorders_and_approves_in_chromium(server, tmp_p
             assert page.input_value("input[name='speaker-SPEAKER_01-name']") == "Sofie Willox"
             assert "Sofie Willox?" in page.locator(".transcript").inner_text()
             assert "Een gesprek met Sofie Willox over groei." in page.inner_text("#rendered")
+            assert "Tot slot: luister eerst" in page.inner_text("#rendered")
             # Move the second section up, deal with every check, approve (confirming the dialog).
             page.locator("fieldset.section").nth(1).locator("button.up").click()
             for check in page.locator(".check").all():

@@ -228,7 +228,7 @@ def test_merging_sections_keeps_the_heading_just_edited_and_the_preview_shows_it
     page.fill("input[name='s1-heading']", "Luisteren en groeien")
     page.locator("fieldset.section").nth(0).locator("input.merge").check()
     preview = page.inner_text("#live-preview")
-    assert re.findall(r"^## .*$", preview, re.MULTILINE) == ["## Luisteren en groeien"], preview
+    assert re.findall(r"^## .*$", preview, re.MULTILINE) == ["## Luisteren en groeien", "## Tot slot"], preview
     assert "Luisteren voor je verandert." in preview
     _submit(page, "#save")
     sections = _versions(out_dir)[-1]["notes"]["sections"]

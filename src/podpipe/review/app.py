@@ -401,6 +401,7 @@ class ReviewApp:
             "conflicts": [p.name for p in store.conflict_files(out_dir)][::-1],
             "has_png": (out_dir / "speakers.png").is_file(), "roles": [r.value for r in Role],
             "has_audio": self.audio_path(out_dir) is not None, "form_speakers": transcript.speakers,
+            "closing_heading_default": self.settings.shownotes.closing_heading,
             "invalid": set(), "max_title": MAX_TITLE, "max_paragraph": MAX_PARAGRAPH, "shortcuts": SHORTCUTS,
         }
 

@@ -131,7 +131,8 @@ def quote_edit_corrections(transcript: Transcript, quote: Quote, new_text: str) 
 class Hit:
     """One field where find-and-replace would change something."""
 
-    field: str  # "line:3", "title", "intro", "closing", "s0-heading", "s0-p1", "s0-q0", "speaker:S1:name"
+    field: str  # "line:3", "title", "intro", "closing_heading", "closing", "s0-heading", "s0-p1", "s0-q0",
+    #             "speaker:S1:name"
     label: str  # where it is, for the editor
     before: str  # the field's text now
     after: str  # the field's text after the replacement
@@ -159,6 +160,7 @@ def find_hits(notes: ShowNotes, transcript: Transcript, needle: str, replacement
         fields.append((f"s{s}-heading", f"§{s + 1} kop", section.heading))
         fields += [(f"s{s}-p{p}", f"§{s + 1} tekst", text) for p, text in enumerate(section.paragraphs)]
         fields += [(f"s{s}-q{q}", f"§{s + 1} quote", quote.text) for q, quote in enumerate(section.quotes)]
+    fields.append(("closing_heading", "kop van het slot", notes.closing_heading))
     fields.append(("closing", "slot", notes.closing))
     fields += [(f"line:{i}", f"transcript {i + 1}", seg.text.strip()) for i, seg in enumerate(transcript.segments)]
     hits = []
@@ -182,7 +184,7 @@ def apply_hits(notes: ShowNotes, hits: list[Hit]) -> tuple[ShowNotes, dict[int, 
             quotes=[replace(q, text=by_field.get(f"s{s}-q{i}", q.text)) for i, q in enumerate(section.quotes)]))
     notes = ShowNotes(title=by_field.get("title", notes.title), intro=by_field.get("intro", notes.intro),
                       sections=sections, closing=by_field.get("closing", notes.closing),
-                      closing_heading=notes.closing_heading)
+                      closing_heading=by_field.get("closing_heading", notes.closing_heading))
     return notes, corrections
 
 

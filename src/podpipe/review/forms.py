@@ -240,7 +240,8 @@ def merged_speakers(notes: ShowNotes, merges: dict[str, str]) -> ShowNotes:
                         quotes=[replace(q, speaker=merges.get(q.speaker, q.speaker)) for q in section.quotes])
                 for section in notes.sections]
     return replace(notes, title=_retarget(notes.title, merges), intro=_retarget(notes.intro, merges),
-                   sections=sections, closing=_retarget(notes.closing, merges))
+                   sections=sections, closing=_retarget(notes.closing, merges),
+                   closing_heading=_retarget(notes.closing_heading, merges))
 
 
 def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: dict[int, str],
@@ -296,8 +297,11 @@ def edited(form: Form, notes: ShowNotes, speakers: list[Speaker], corrections: d
     for name, text in (("intro", intro), ("closing", closing)):
         for paragraph in _paragraphs(text):
             _too_long(name, paragraph, MAX_PARAGRAPH, name, problems)
+    # empty: the configured heading ("Tot slot"), which the field shows as its placeholder
+    closing_heading = _text(form, "closing_heading", resolve(notes.closing_heading, speakers))
+    _too_long("closing_heading", closing_heading, MAX_TITLE, "closing_heading", problems)
     result = ShowNotes(title=ref(title), intro=ref(intro), sections=sections, closing=ref(closing),
-                       closing_heading=notes.closing_heading)
+                       closing_heading=ref(closing_heading))
     moves = moved_lines(form, asr, speakers, dict(line_speakers or {}))
     merges = speaker_merges(form, new_speakers)
     if merges:  # every line of a merged speaker is the other one's now; the speaker itself goes

@@ -187,7 +187,9 @@ function livePreview() {
     pending = $("input.merge", section) ? $("input.merge", section).checked : false;
   });
   merged.forEach((section) => lines.push("## " + section.heading, "", ...section.body));
-  lines.push(value("closing"));
+  const closingHeading = form.elements["closing_heading"];
+  lines.push("## " + (value("closing_heading") || (closingHeading ? closingHeading.placeholder : "")), "",
+    value("closing"));
   out.textContent = lines.join("\n");
 }
 document.addEventListener("input", livePreview);
