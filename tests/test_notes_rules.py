@@ -5,6 +5,7 @@ None of these sentences comes from the shared episodes: the rules must hold on e
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,14 @@ def test_a_compound_of_two_dutch_words_is_dutch_and_a_misheard_non_word_is_not()
     # a three-letter head or a compound nested twice is a misheard ending glued on, not a compound
     assert not is_dutch_word("tafelger") and not is_dutch_word("boekierperment")
     assert is_dutch_word("voorleesuurtje")
+
+
+def test_a_compound_on_a_verb_stem_is_dutch_and_a_stem_glued_to_a_short_word_is_not() -> None:
+    # the stem of a separable verb is no listed word ("inwerk"); its infinitive is ("inwerken")
+    assert split_compound("inwerktraject") == ("inwerk", "traject")
+    assert split_compound("aanmeldformulier") == ("aanmeld", "formulier")
+    # Whisper's "bevraagging" for "bevraging": a stem and a four-letter word are no compound
+    assert not is_dutch_word("bevraagging")
 
 
 def test_specificity_ranks_everyday_words_below_the_concept() -> None:
@@ -267,6 +276,35 @@ def test_a_grammatical_paraphrase_is_kept(nlp) -> None:
 
     for text in ["Marie merkt op dat de vrijwilligers het elke week zelf doen.", "Volgens Marie leest men meer."]:
         assert not problems(nlp(text)), text
+
+
+@pytest.mark.parametrize("first", ["Marie", "Ellen"])  # "Ellen" is also the plural of "el"
+def test_every_frame_of_the_templates_passes_the_grammar_check(nlp, first: str) -> None:
+    """A frame the parse misreads ("benadrukt" as a participle, "besluit" as a noun) would leave out
+    every statement put in it, on every episode."""
+    from podpipe.config import Settings
+    from podpipe.stages.notes.builder import environment, render_text
+    from podpipe.stages.notes.grammar import keep_grammatical
+    from podpipe.stages.notes.paraphrase import Statement
+
+    def said(sub: str, *, same: bool = False, inverted: str | None = None) -> Statement:
+        return Statement(speaker="S2", name=f"{first} Peeters", first=first, text="", main="", inverted=inverted,
+                         sub=sub, self_subject=False, start=0.0, score=1.0, same_speaker=same)
+
+    subs = ["de vrijwilligers elke week zelf een boek kiezen.", "een kleine groep beter werkt dan een grote.",
+            "men niet meteen een heel platform moet kopen."]
+    statements = [said(subs[0], inverted="kiezen de vrijwilligers elke week zelf een boek.", same=False),
+                  said(subs[1]), said(subs[2]), said(subs[0], same=True)]
+    env = environment(Settings.model_construct().notes_config())
+    section = render_text(env, "section", "nl", phrases=["de leesclub"], index=1, host=None, statements=statements,
+                          label="leesclub", labels=["leesclub"])  # fmt: skip
+    closing = render_text(env, "closing", "nl", labels=["de leesclub"], thread=None, statements=statements[1:2],
+                          advice=[], guests=[], call_to_action="")  # fmt: skip
+    for paragraphs in (section, closing):
+        sentences = [s for p in paragraphs for s in re.split(r"(?<=[.!?])\s+", p) if s]
+        kept = [s for p in keep_grammatical(paragraphs, nlp, names={first})
+                for s in re.split(r"(?<=[.!?])\s+", p) if s]  # fmt: skip
+        assert kept == sentences
 
 
 def test_we_as_subject_and_enumerations_are_not_rewritten(parse) -> None:

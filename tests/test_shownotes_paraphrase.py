@@ -59,6 +59,13 @@ def test_subordinate_order_after_dat(parse) -> None:
     assert result.sub == "de meeste organisaties op een berg data zitten."
 
 
+def test_a_fronted_word_that_is_also_part_of_a_name_is_lowered_when_moved(parse) -> None:
+    # "Van" is capitalised inside a guest's name ("Koen Van Damme"), not at the head of a phrase
+    result = transform(parse("Van de werknemers volgt de helft een opleiding."), "Ellen", set(), NAMES,
+                       NAMES | {"Van"})
+    assert result is not None and result.sub == "de helft van de werknemers een opleiding volgt."
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -68,6 +75,8 @@ def test_subordinate_order_after_dat(parse) -> None:
         "Omdat de mensen daar zitten.",  # a subordinate clause alone
         "Dat ligt daar allemaal klaar.",  # leans on the sentence before
         "Bram, gij zegt altijd dat leren daar thuishoort.",  # addressed to Bram: not a generic "ge"
+        # the parse takes "die" for a relative pronoun and subject: "dat die in die periode persoon ..."
+        "En in die periode hoorde die persoon niets van ons.",
     ],
 )
 def test_unsafe_sentences_are_refused(parse, text: str) -> None:

@@ -55,11 +55,30 @@ def split_compound(word: str) -> tuple[str, str] | None:
             if link and not stem.endswith(link):
                 continue
             modifier = stem[: len(stem) - len(link)] if link else stem
-            if len(modifier) >= 3 and zipf(modifier) >= PART:
-                strength = min(zipf(modifier), head_strength)
+            modifier_strength = zipf(modifier)
+            if not link and len(head) >= 5:  # a stem glued to a short head is most often a mishearing
+                modifier_strength = max(modifier_strength, _verb_stem(modifier))  # ("bevraag" + "ging")
+            if len(modifier) >= 3 and modifier_strength >= PART:
+                strength = min(modifier_strength, head_strength)
                 if best is None or strength > best[0]:
                     best = (strength, (modifier, head))
     return best[1] if best else None
+
+
+def _verb_stem(modifier: str) -> float:
+    """The zipf of the verb whose stem ``modifier`` is, 0 if none. Dutch builds compounds on a verb's
+    stem ("inwerktraject", "doorgroeimogelijkheden", "terugkomdag"), and the stem of a separable verb
+    ("inwerk") is no word of the list: its infinitive is. Stems double a vowel and harden v/z
+    ("maak" from maken, "schrijf" from schrijven, "lees" from lezen)."""
+    if len(modifier) < 4 or not modifier.isalpha():
+        return 0.0
+    stems = {modifier}
+    if len(modifier) >= 4 and modifier[-3] == modifier[-2] and modifier[-2] in "aeou":
+        stems.add(modifier[:-2] + modifier[-1])  # "maak" -> "mak"(en)
+    for stem in list(stems):
+        if stem[-1] in "fs":
+            stems.add(stem[:-1] + {"f": "v", "s": "z"}[stem[-1]])
+    return max(zipf(stem + "en") for stem in stems)
 
 
 def _nested(head: str) -> bool:

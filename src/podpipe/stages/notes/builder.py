@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import jinja2
-from spacy.language import Language
 
 from podpipe.config import DEFAULT_TEMPLATES, AnalysisConfig, Naming, NotesConfig
 from podpipe.domain import (
@@ -267,6 +267,10 @@ def build_show_notes(
     fillers = {w.casefold() for w in setup.analysis.nlp.filler_words}
     nlp = load_nlp(setup.analysis.nlp, setup.analysis.show_name)
 
+    def checked(paragraphs: list[str], exempt: set[str] | None = None) -> list[str]:
+        """The sentences of ``paragraphs`` that pass the grammar check (:mod:`.grammar`)."""
+        return keep_grammatical(paragraphs, nlp, exempt, names=speakers.names)
+
     sections: list[Section] = []
     asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
     closing_statements: list[Statement] = []
@@ -282,8 +286,9 @@ def build_show_notes(
             continue
         if index == episode_view.recap:
             closing_members = [s for s in episode_view.sentences if s.theme == index or s.theme in episode_view.outro]
+            # its quotes go after the last section's: the closing does not say them again
             closing_statements, _ = theme_statements(
-                members, concept.salience, [], speakers, fillers, limit=len(guests) or 1
+                members, concept.salience, theme_quotes, speakers, fillers, limit=len(guests) or 1
             )
             advice = closing_advice(members, speakers)
             closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set(), advice)
@@ -302,14 +307,14 @@ def build_show_notes(
                                transcript)  # fmt: skip
         theme_quotes = sorted([*theme_quotes, *said], key=lambda q: q.start)
         kinds = heading_kinds(members)
-        section = _section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, nlp)
+        section = _section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, checked)
         section.start = _topic_start(members, host, guests) or section.start
         sections.append(section)
 
     labels = [s.keyphrases[0] for s in sections if s.keyphrases]
     context = _context(transcript, setup.analysis.show_name, config, host, guests, labels)
     intro = " ".join(render_text(env, "intro", config.language, **context))
-    closing = keep_grammatical(render_text(
+    closing = checked(render_text(
         env,
         "closing",
         config.language,
@@ -318,7 +323,7 @@ def build_show_notes(
         statements=closing_statements,
         advice=[{"first": speakers.first.get(q.speaker, q.speaker), "text": q.text} for q in advice],
         call_to_action=config.call_to_action,
-    ), nlp, exempt={config.call_to_action})
+    ), exempt={config.call_to_action})
     notes = ShowNotes(
         title=_title(env, config, analysis.themes, episode_view, transcript.episode.title),
         intro=intro,
@@ -407,7 +412,7 @@ def _section(
     host: SpeakerNames | None,
     kinds: list[str],
     asked: set[str],
-    nlp: Language,
+    checked: Callable[[list[str]], list[str]],
 ) -> Section:
     labels = concept.labels or ["het gesprek"]  # no concept heard well enough: the editor names it
     # topic/keyphrases: the names older, editor-written templates use for the label and concepts
@@ -415,9 +420,7 @@ def _section(
     names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
              "phrases": phrases}  # fmt: skip
     heading = _heading(env, config, names, kinds, asked)
-    paragraphs = keep_grammatical(
-        render_text(env, "section", config.language, **names, host=host, statements=statements), nlp
-    )
+    paragraphs = checked(render_text(env, "section", config.language, **names, host=host, statements=statements))
     keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))
     return Section(
         heading=heading or dutch.capfirst(labels[0]),

@@ -216,8 +216,14 @@ def _join(tokens: list[Token], words: list[str], order: list[int]) -> str:
     return re.sub(r"\s+([,.;:!?…])", r"\1", text).strip()
 
 
+_FUNCTION_POS = frozenset(["ADP", "DET", "PRON", "ADV", "SCONJ", "CCONJ", "AUX", "VERB"])
+
+
 def _lower_first(word: str, token: Token, proper: set[str]) -> str:
-    if word in proper or word[1:] != word[1:].lower():
+    """The sentence's first word as it reads mid-sentence: lower case, unless it is a name. A word the
+    transcript also capitalises inside a name ("Van" of "Koen Van Damme") is a name only where the
+    parse does not read it as a function word ("Van de werknemers ..." -> "... van de werknemers")."""
+    if (word in proper and token.pos not in _FUNCTION_POS) or word[1:] != word[1:].lower():
         return word
     return word[:1].lower() + word[1:]
 
@@ -247,6 +253,8 @@ def transform(
     pointing = feat.get("PronType") == "Dem" or (feat.get("Person") == "3" and feat.get("PronType") != "Ind")
     if tokens[subject].pos == "PRON" and pointing:
         return None  # "dat", "het", "ze": leans on what was said before ("iemand", "niemand" do not)
+    if tokens[subject].pos == "PRON" and feat.get("PronType") == "Rel":
+        return None  # a relative pronoun subjects no main clause: the parse is wrong ("die persoon")
     first = tokens[0].text.lower()
     if first.startswith(("daar", "hier")) or first in _ANAPHORIC or feats(tokens[0]).get("PronType") == "Dem":
         return None  # a pronominal adverb or demonstrative opening the sentence points back

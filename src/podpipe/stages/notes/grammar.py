@@ -35,8 +35,9 @@ def _finite_of(verb: Token) -> Token | None:
     return next((c for c in verb.children if c.dep_ in _FINITE_DEPS and _finite(c)), None)
 
 
-def problems(doc: Doc) -> list[str]:
-    """What is wrong with a one-sentence doc (empty: it passes)."""
+def problems(doc: Doc, names: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """What is wrong with a one-sentence doc (empty: it passes). ``names``: the speakers' names, each one
+    person, whatever the parse makes of the word ("Ellen" is also the plural of "el")."""
     found = []
     roots = [t for t in doc if t.dep_ == "ROOT" and not t.is_punct]
     if not roots or _finite_of(roots[0]) is None:
@@ -45,10 +46,10 @@ def problems(doc: Doc) -> list[str]:
         if token.dep_ in ("nsubj", "nsubj:pass"):
             verb = _finite_of(token.head)
             subject_number = token.morph.get("Number", [])
-            if token.lower_ in ("men", "wie") or token.pos_ == "PROPN":
+            if token.lower_ in ("men", "wie") or token.pos_ == "PROPN" or token.text in names:
                 subject_number = ["Sing"]
-            if token.pos_ == "NOUN" and any(c.dep_ == "conj" for c in token.children):
-                subject_number = ["Plur"]  # "loon en feedback zijn"
+            if token.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "conj" for c in token.children):
+                subject_number = ["Plur"]  # "loon en feedback zijn", "Rita, Koen en Lotte brachten"
             verb_number = verb.morph.get("Number", []) if verb is not None else []
             if verb is not None and subject_number and verb_number and subject_number != verb_number:
                 found.append(f"'{token.text}' does not agree with '{verb.text}'")
@@ -61,20 +62,21 @@ def problems(doc: Doc) -> list[str]:
     return found
 
 
-def grammatical(text: str, nlp: Language) -> bool:
-    return not problems(nlp(text))
+def grammatical(text: str, nlp: Language, names: frozenset[str] | set[str] = frozenset()) -> bool:
+    return not problems(nlp(text), names)
 
 
-def keep_grammatical(paragraphs: list[str], nlp: Language, exempt: set[str] | None = None) -> list[str]:
+def keep_grammatical(paragraphs: list[str], nlp: Language, exempt: set[str] | None = None,
+                     names: frozenset[str] | set[str] = frozenset()) -> list[str]:
     """The paragraphs with every sentence that fails the check left out; an ``exempt`` paragraph (the
-    configured call to action, the producer's own words) is kept as it is."""
+    configured call to action, the producer's own words) is kept as it is. ``names``: see :func:`problems`."""
     kept = []
     for paragraph in paragraphs:
         if exempt and paragraph in exempt:
             kept.append(paragraph)
             continue
         sentences = [s for s in re.split(r"(?<=[.!?])\s+", paragraph.strip()) if s]
-        good = [s for s in sentences if grammatical(s, nlp)]
+        good = [s for s in sentences if grammatical(s, nlp, names)]
         if good:
             kept.append(" ".join(good))
     return kept
