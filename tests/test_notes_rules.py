@@ -356,6 +356,17 @@ def test_the_draft_names_a_quotes_uncertain_words_for_the_editor() -> None:
     assert uncertain_quote_notes(notes, transcript, threshold=0.2) == []
 
 
+def test_a_surely_heard_word_that_is_no_dutch_word_is_named_for_the_editor() -> None:
+    from podpipe.stages.notes.render import uncertain_quote_notes
+
+    # "vrolpmank" heard at 0.9: Whisper was sure, the lexicon knows no such word; "Anna" is a name
+    words = [("Anna", 0.95), ("leest", 0.98), ("elke", 0.97), ("vrolpmank", 0.9), ("voor.", 0.92)]
+    quote = Quote(speaker="S2", text="Anna leest elke vrolpmank voor.", start=0.0, end=2.5)
+    notes = ShowNotes(title="t", intro="", sections=[Section("Lezen: waarom nu?", [], [quote])], closing="")
+    lines = uncertain_quote_notes(notes, _transcript(words), threshold=0.5)
+    assert len(lines) == 1 and "geen Nederlands woord: 'vrolpmank'" in lines[0] and "Anna" not in lines[0]
+
+
 def test_a_keyphrase_falls_back_as_label_only_when_dutch_as_heard(parse) -> None:
     from podpipe.stages.notes.labels import heard_as_dutch
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from podpipe.config import NotesConfig, Show, ShowNotesSettings
 from podpipe.domain import Quote, ShowNotes, Transcript
+from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.stages.naming import naming_decisions, unconfirmed_speakers
 from podpipe.stages.notes import dutch
 from podpipe.stages.notes.builder import _template_name, environment
@@ -84,25 +85,33 @@ def editor_notes(transcript: Transcript, show: Show | None = None) -> list[str]:
 
 
 def uncertain_quote_notes(notes: ShowNotes, transcript: Transcript, threshold: float) -> list[str]:
-    """A check-box line per quote with words Whisper heard below ``threshold``: the editor listens to
-    those before publishing (the quote itself stays verbatim, so the words are named beside it)."""
+    """A check-box line per quote with words Whisper heard below ``threshold``, or heard surely but no
+    Dutch word ("bedietchreiner" for "buddy": a confident mishearing, see :mod:`..analyse.lexicon`): the
+    editor listens to those before publishing (the quote itself stays verbatim, so the words are named
+    beside it)."""
     lines = []
     for section in notes.sections:
         for quote in section.quotes:
-            unsure = [
-                w.text.strip()
+            heard = [
+                w
                 for segment in transcript.segments
                 if segment.speaker == quote.speaker and segment.end > quote.start and segment.start < quote.end
                 for w in segment.words
-                if w.probability < threshold and quote.start - 0.5 <= w.start <= quote.end + 0.5 and w.text.strip()
+                if quote.start - 0.5 <= w.start <= quote.end + 0.5 and w.text.strip(" .,?!")
+                and w.text.strip(" .,?!").casefold() in quote.text.casefold()
             ]
-            unsure = [w for w in dict.fromkeys(unsure) if w.strip(".,?!").casefold() in quote.text.casefold()]
+            unsure = list(dict.fromkeys(w.text.strip(" .,?!") for w in heard if w.probability < threshold))
+            strange = [w for w in dict.fromkeys(w.text.strip(" .,?!") for w in heard if w.probability >= threshold)
+                       if len(w) > 2 and w[0].islower() and w.isalpha() and not is_dutch_word(w)]  # fmt: skip
+            parts = []
             if unsure:
-                words = ", ".join(f"'{w.strip('.,?!')}'" for w in unsure[:6])
+                parts.append("onzeker gehoord: " + ", ".join(f"'{w}'" for w in unsure[:6]))
+            if strange:
+                parts.append("geen Nederlands woord: " + ", ".join(f"'{w}'" for w in strange[:6]))
+            if parts:
                 speaker = transcript.speaker(quote.speaker)
                 who = speaker.display_name if speaker is not None else quote.speaker
-                at = clock(quote.start)
-                lines.append(f"Citaat van {who} ({at}): onzeker gehoord: {words}. Luister het na.")
+                lines.append(f"Citaat van {who} ({clock(quote.start)}): {'; '.join(parts)}. Luister het na.")
     return lines
 
 
