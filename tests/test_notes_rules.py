@@ -162,34 +162,72 @@ def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> No
     assert host_recap([*members[:2], members[3], after], {"S1"}) is None
 
 
-def test_each_guests_short_advice_closes_the_notes_when_nothing_could_be_paraphrased(parse) -> None:
+def test_each_guests_advice_closes_the_notes_told_in_the_third_person_or_verbatim(parse) -> None:
     from types import SimpleNamespace
 
     from podpipe.stages.notes.builder import _closing_heading
     from podpipe.stages.notes.labels import ThemeConcepts
     from podpipe.stages.notes.paraphrase import Speakers, closing_advice
 
-    people = Speakers({"S1": "Walter", "S2": "Ellen", "S3": "Bram"}, {}, "S1", set(), set())
+    people = Speakers({"S1": "Walter", "S2": "Ellen", "S3": "Bram", "S4": "Anna"}, {}, "S1", set(), set())
     members = [
         parse("Wat geven jullie de luisteraars mee?", 4, speaker="S1"),
         parse("Begin met een kleine groep lezers.", 4, speaker="S2"),
         parse("Dat werkt altijd.", 4, speaker="S2"),
-        parse("Ik zou zeggen: vraag het de lezers zelf.", 4, speaker="S3"),  # of himself: no advice
+        parse("Ik zou zeggen: vraag het de lezers zelf.", 4, speaker="S3"),  # the lead-in is not the advice
         parse("Kies een vast moment per maand.", 4, speaker="S3"),
+        parse("Een kleine leesclub werkt altijd.", 4, speaker="S4"),  # no imperative: said verbatim
         parse("Heel erg bedankt om erbij te zijn.", 4, speaker="S1"),
     ]
     advice = closing_advice(members, people)
-    assert [(q.speaker, q.text) for q in advice] == [
-        ("S2", "Begin met een kleine groep lezers."),
-        ("S3", "Kies een vast moment per maand."),
+    assert [(a.speaker, a.clause or a.text) for a in advice] == [
+        ("S2", "om met een kleine groep lezers te beginnen."),
+        ("S3", "om het de lezers zelf te vragen."),
+        ("S4", "Een kleine leesclub werkt altijd."),
     ]
     config = SimpleNamespace(closing_heading="Tot slot")
     concept = ThemeConcepts(labels=["lezer"])
     # no recap by the host: the first guest's advice, when as short as a summary, is the heading
     assert _closing_heading(config, members, concept, {"S1"}, advice) == "Tot slot: begin met een kleine groep lezers"  # type: ignore[arg-type]
+    assert _closing_heading(config, members, concept, {"S1"}, advice[1:]) == "Tot slot: vraag het de lezers zelf"  # type: ignore[arg-type]
     # a guest's advice Whisper was unsure of is not reported
     unsure = parse("Begin met een kleine groep lezers.", 4, speaker="S2", probability=0.45)
-    assert [q.speaker for q in closing_advice([members[0], unsure, *members[3:]], people)] == ["S3"]
+    assert [a.speaker for a in closing_advice([members[0], unsure, *members[3:]], people)] == ["S3", "S4"]
+
+
+@pytest.mark.parametrize(
+    ("said", "told"),
+    [
+        ("Begin klein.", "om klein te beginnen."),
+        ("Kijk eerst naar uw eigen cijfers.", "om eerst naar de eigen cijfers te kijken."),  # "uw" -> "de"
+        ("Bel uw nieuwe lezer een week voor de start op.", "om de nieuwe lezer een week voor de start op te bellen."),
+        ("Trek de lijst open en deel ze op per jaar.", "om de lijst open te trekken en ze per jaar op te delen."),
+        ("Bij mij is het: geef de vrijwilligers tijd.", "om de vrijwilligers tijd te geven."),
+        ("Wacht niet tot de lezers afhaken.", "om niet te wachten tot de lezers afhaken."),  # the clause stays after
+        ("Zorg dat de boeken klaarliggen.", "om te zorgen dat de boeken klaarliggen."),
+    ],
+)
+def test_an_imperative_is_told_as_an_om_clause(parse, said: str, told: str) -> None:
+    from podpipe.stages.notes.advice import advice_clause
+
+    assert advice_clause(parse(said).tokens) == told
+
+
+@pytest.mark.parametrize(
+    "said",
+    [
+        "Werk is belangrijk.",  # a noun that looks like a stem, with its own verb
+        "Lezen maakt gelukkig.",
+        "Durf om hulp te vragen.",  # an infinitive already: no safe word order
+        "Doe een kleine bevraging, zoals wij gedaan hebben.",  # of themselves
+        "Kijk, dat is het probleem.",  # a discourse marker
+        "Begin je eigen leesclub?",  # a question
+    ],
+)
+def test_what_is_no_imperative_or_cannot_be_told_safely_is_left(parse, said: str) -> None:
+    from podpipe.stages.notes.advice import advice_clause
+
+    assert advice_clause(parse(said).tokens) is None
 
 
 def test_the_outro_is_never_a_theme(parse) -> None:

@@ -46,7 +46,14 @@ from podpipe.stages.notes.labels import (
     shared_thread,
     theme_concepts,
 )
-from podpipe.stages.notes.paraphrase import Speakers, Statement, closing_advice, said_sentences, theme_statements
+from podpipe.stages.notes.paraphrase import (
+    Advice,
+    Speakers,
+    Statement,
+    closing_advice,
+    said_sentences,
+    theme_statements,
+)
 from podpipe.stages.notes.quotes import trim_quote, verbatim_quotes
 from podpipe.stages.notes.settings import ShowNotesSettings
 from podpipe.text import clock, plain_words
@@ -274,7 +281,7 @@ def build_show_notes(
     sections: list[Section] = []
     asked: set[str] = set()  # the heading questions used so far: none repeats within a draft
     closing_statements: list[Statement] = []
-    advice: list[Quote] = []
+    advice: list[Advice] = []
     closing_heading = ""
     for index, theme in enumerate(analysis.themes):
         theme_quotes = sorted(_quotes_of(quotes, index, theme), key=lambda q: q.start)
@@ -290,12 +297,17 @@ def build_show_notes(
             closing_statements, _ = theme_statements(
                 members, concept.salience, theme_quotes, speakers, fillers, limit=len(guests) or 1
             )
-            advice = closing_advice(members, speakers)
+            advice = closing_advice(members, speakers, theme_quotes)
             closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set(), advice)
-            if closing_statements:
-                advice = []  # the paraphrase reports the round; the advice is for when it cannot
-            if sections:  # its quotes stay in the notes, after the last section's
-                sections[-1].quotes.extend(theme_quotes)
+            # a guest's advice told in the third person is what the round said; their other statements
+            # come after, and a verbatim advice only where nothing could be told
+            told = {a.speaker for a in advice if a.clause}
+            closing_statements = [s for s in closing_statements if s.speaker not in told]
+            if closing_statements or told:
+                advice = [a for a in advice if a.clause]
+            if sections:  # its quotes stay in the notes, after the last section's, unless told above
+                advised = {plain_words(a.text) for a in advice if a.clause}
+                sections[-1].quotes.extend(q for q in theme_quotes if plain_words(q.text) not in advised)
             continue
         statements, _ = theme_statements(
             members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
@@ -321,7 +333,8 @@ def build_show_notes(
         **context,
         thread=episode_view.thread,
         statements=closing_statements,
-        advice=[{"first": speakers.first.get(q.speaker, q.speaker), "text": q.text} for q in advice],
+        advice=[{"first": speakers.first.get(a.speaker, a.speaker), "text": a.text, "clause": a.clause}
+                for a in advice],
         call_to_action=config.call_to_action,
     ), exempt={config.call_to_action})
     notes = ShowNotes(
@@ -378,14 +391,14 @@ def _closing_heading(
     members: list[ParsedSentence],
     concept: ThemeConcepts,
     hosts: set[str],
-    advice: list[Quote],
+    advice: list[Advice],
 ) -> str:
     """ "Tot slot: klein, vaak, en durven vragen": the host's summary of the closing round, else the
     first guest's advice when it is as short as a summary ("Tot slot: begin vroeg"), else the round's
     leading concept; the configured heading alone where none is found."""
     recap = host_recap(members, hosts)
-    if not recap and advice and len(advice[0].text.split()) <= ADVICE_HEADING_WORDS:
-        recap = advice[0].text.rstrip(".!…")
+    if not recap and advice and len(advice[0].rule.split()) <= ADVICE_HEADING_WORDS:
+        recap = advice[0].rule.rstrip(".!…")
     if recap:
         recap = recap if recap[1:2].isupper() else recap[:1].lower() + recap[1:]
         return f"{config.closing_heading}: {recap}"

@@ -12,10 +12,12 @@ import itertools
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Quote
 from podpipe.stages.analyse.lexicon import is_dutch_word
+from podpipe.stages.notes.advice import advice_clause
 from podpipe.stages.notes.clauses import Clause, has_personal, transform
 from podpipe.stages.notes.labels import concept_key
 from podpipe.text import plain_words
@@ -202,32 +204,57 @@ ADVICE_SENTENCES = 2
 ADVICE_MAX_WORDS = 15
 
 
-def closing_advice(sentences: list[ParsedSentence], people: Speakers) -> list[Quote]:
-    """Each guest's advice in the closing round, verbatim: their first short sentence (2 to
+@dataclass(slots=True)
+class Advice:
+    """A guest's rule of thumb in the closing round."""
+
+    speaker: str
+    text: str  # the sentence, verbatim
+    rule: str  # the rule itself, verbatim, without a lead-in ("Bij mij is het: begin vroeg." -> "begin vroeg.")
+    clause: str | None  # told in the third person ("om vroeg te beginnen."), where that is safe
+    start: float
+
+
+def closing_advice(
+    sentences: list[ParsedSentence], people: Speakers, quotes: Sequence[Quote] = ()
+) -> list[Advice]:
+    """Each guest's advice in the closing round, one per guest in the order they spoke: their first
+    sentence that is an imperative :func:`.advice.advice_clause` can tell ("Kijk eerst naar uw eigen
+    cijfers." -> "om eerst naar de eigen cijfers te kijken."), or else a short one said verbatim (2 to
     ``ADVICE_MAX_WORDS`` words, a statement, not a question) that speaks to the listener, not of
-    themselves (no first or second person), heard with ``SAID_PROBABILITY`` on average and no word
-    under ``UNSURE``, every word Dutch. One per guest, in the order they spoke."""
-    advice: list[Quote] = []
+    themselves (no first or second person). Either must be heard with ``SAID_PROBABILITY`` on average
+    and no word under ``UNSURE``, every word Dutch. A verbatim advice that one of ``quotes`` holds is
+    left to the quote; a told one replaces the quote (:func:`..builder.build_show_notes`)."""
+    quoted = [plain_words(q.text) for q in quotes]
+    advice: list[Advice] = []
     tried: Counter[str] = Counter()
     for sentence in sentences:
         speaker = sentence.speaker
         if speaker is None or speaker == people.host or speaker not in people.first:
             continue
-        if speaker in {q.speaker for q in advice} or tried[speaker] >= ADVICE_SENTENCES:
+        if speaker in {a.speaker for a in advice} or tried[speaker] >= ADVICE_SENTENCES:
             continue
         tried[speaker] += 1
         text = " ".join(sentence.text.split())
         words = [t for t in sentence.tokens if any(c.isalpha() for c in t.text)]
-        if not 2 <= len(words) <= ADVICE_MAX_WORDS or not text[:1].isupper() or not text.endswith((".", "!")):
-            continue
-        if has_personal(words) or _POINTING_OPENER.match(text):
+        if not words or not text[:1].isupper() or not text.endswith((".", "!")):
             continue
         heard = sum(t.probability for t in words) / len(words)
         if heard < SAID_PROBABILITY or min(t.probability for t in words) < UNSURE:
             continue
         if not all(t.text in people.proper or is_dutch_word(t.text) for t in words):
             continue
-        advice.append(Quote(speaker=speaker, text=text, start=sentence.start, end=sentence.end))
+        clause = advice_clause(sentence.tokens)
+        if clause is not None:
+            rule = text.split(":")[-1].strip()
+            advice.append(Advice(speaker, text, rule[:1].upper() + rule[1:], clause, sentence.start))
+            continue
+        if not 2 <= len(words) <= ADVICE_MAX_WORDS or has_personal(words) or _POINTING_OPENER.match(text):
+            continue
+        norm = plain_words(text)
+        if any(norm in q or q in norm for q in quoted):
+            continue  # the quote after the last section says it in their own words
+        advice.append(Advice(speaker, text, text, None, sentence.start))
     return advice
 
 
@@ -259,4 +286,4 @@ def _statement(
     )
 
 
-__all__ = ["Speakers", "Statement", "closing_advice", "said_sentences", "theme_statements"]
+__all__ = ["Advice", "Speakers", "Statement", "closing_advice", "said_sentences", "theme_statements"]

@@ -1,0 +1,142 @@
+"""A guest's advice in the closing round, told in the third person: "Begin vroeg." -> "om vroeg te beginnen".
+
+The closing round of the show ends with each guest's rule of thumb, said as an imperative ("Kijk eerst
+naar uw eigen cijfers.", "Bij mij is het: geef de buddy tijd."), and the reference notes report it as
+"Lotte raadt aan om eerst naar de eigen cijfers te kijken". The trained parse reads few imperatives
+right (UD Dutch has almost none: "Kijk", "Begin" and "Bel" come out as nouns or prepositions), so the
+rewrite is lexical, and refuses what it cannot place:
+
+* the imperative is the clause's first word, a verb stem whose infinitive is a common Dutch verb
+  (the stem doubles its last consonant or halves its vowel: "bel" -> "bellen", "deel" -> "delen",
+  "geef" -> "geven");
+* in an om-clause the verb goes to the end with "te", a separable particle before it ("Bel uw
+  collega op" -> "om de collega op te bellen"), and a clause that follows a conjunction or a comma
+  stays after it ("Wacht niet tot ..." -> "om niet te wachten tot ...");
+* the listener's possessive becomes "de" ("uw eigen cijfers" -> "de eigen cijfers"); any other first
+  or second person, a question, or an infinitive already in the clause ("durf te vragen") and the
+  sentence is left as it was.
+"""
+
+from __future__ import annotations
+
+import re
+
+from podpipe.domain import Token
+from podpipe.stages.analyse.lexicon import zipf
+from podpipe.stages.notes.clauses import is_finite
+
+COMMON_VERB = 3.0  # zipf of the infinitive: a verb a speaker tells a listener to do, not a rare one
+MAX_WORDS = 20
+# "Bij mij is het: ...", "En ik zou zeggen: ...": the speaker's lead-in before the advice itself
+_LEAD_IN = re.compile(r"^[^:]{0,40}\b(?:is het|zou zeggen|zeg ik|mijn advies|mijn tip|zou ik)\b[^:]{0,20}:\s*", re.I)
+_PARTICLES = frozenset("op aan af in uit mee door open terug na toe vast weg bij om over samen los rond".split())
+_PREPOSITIONS = frozenset("per in met voor aan op bij naar van tijdens over uit zonder tot na".split())
+_CLAUSE_START = frozenset("tot totdat als omdat want zodat voordat wanneer terwijl zolang zodra".split())
+_POSSESSIVE = frozenset(["uw", "jouw"])
+_PERSONAL = frozenset("ik mij me mijn we wij ons onze je jij u ge gij jullie uzelf jezelf".split())
+# words that open a sentence and read as a stem: articles, pronouns, conjunctions, adverbs
+_NOT_A_STEM = frozenset(
+    "de het een die dat dit deze en maar of want dus dan als ook nog wel niet geen zo er daar hier "
+    "wat wie waar hoe waarom ja nee neen allez".split()
+)
+
+
+def infinitive(stem: str) -> str | None:
+    """The common Dutch verb whose stem (the imperative) ``stem`` is, or None."""
+    word = stem.casefold()
+    if len(word) < 2 or not word.isalpha() or word in _NOT_A_STEM:
+        return None
+    bases = {word}
+    if len(word) >= 3 and word[-3] == word[-2] and word[-2] in "aeou":
+        bases.add(word[:-2] + word[-1])  # "deel" -> "del"(en), "maak" -> "mak"(en)
+    for base in list(bases):
+        if base[-1] in "fs":
+            bases.add(base[:-1] + {"f": "v", "s": "z"}[base[-1]])  # "geef" -> "gev"(en)
+    forms = {base + "en" for base in bases}
+    if word[-1] not in "aeiou" and len(word) >= 2 and word[-2] in "aeiou" and word[-3:-2] not in ("a", "e", "o", "u"):
+        forms.add(word + word[-1] + "en")  # a short vowel: "bel" -> "bellen", "begin" -> "beginnen"
+    if word[-1] in "aeiou":
+        forms.add(word + "n")  # "doe" -> "doen"
+    best = max(forms, key=zipf)
+    return best if zipf(best) >= COMMON_VERB else None
+
+
+def advice_clause(tokens: list[Token]) -> str | None:
+    """The om-clause of an imperative sentence ("om vroeg te beginnen"), from its parsed tokens, or
+    None where it is none or cannot be rewritten safely (module doc)."""
+    text = "".join(t.text + (" " if t.space else "") for t in tokens).strip()
+    if "?" in text or not text.endswith((".", "!")):
+        return None
+    lead_in = _LEAD_IN.match(text)
+    skip = len(lead_in.group(0)) if lead_in else 0
+    kept: list[Token] = []  # the tokens after the lead-in, without the final stop
+    at = 0
+    for token in tokens:
+        at = text.find(token.text, at)
+        if at >= skip and token.text not in (".", "!"):
+            kept.append(token)
+        at += len(token.text)
+    if not kept or len(kept) > MAX_WORDS or any(t.text == ":" for t in kept):
+        return None
+    # a finite auxiliary ("Werk is belangrijk."), or the first word as the subject of a finite verb
+    # ("Werk maakt gelukkig."), makes a statement; the parse's other misreadings of an imperative
+    # ("ze" in "deel ze op" as a subject, "vroeg" as "vragen") do not
+    finite = [token for token in kept[1:] if is_finite(token)]
+    if any(t.pos == "AUX" for t in finite) or (kept[0].dep in ("nsubj", "nsubj:pass") and finite):
+        return None
+    words = [t.text for t in kept]
+    if any(w.casefold() in _PERSONAL for w in words) or any(w.casefold() in ("te", "om") for w in words):
+        return None
+    clauses = _imperatives(words)
+    if not clauses:
+        return None
+    told = [_om_te(clause) for clause in clauses]
+    if any(t is None for t in told):
+        return None
+    return "om " + " en ".join(t for t in told if t) + "."
+
+
+def _imperatives(words: list[str]) -> list[list[str]] | None:
+    """The sentence as one or two imperative clauses ("vraag het ..., en betrek ..."), each starting
+    with its verb stem; None if the first word is no verb stem."""
+    if infinitive(words[0]) is None:
+        return None
+    clauses: list[list[str]] = []
+    current = [words[0]]
+    for i, word in enumerate(words[1:], start=1):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        # "en" (after an optional comma) and another stem start the second imperative
+        if word == "en" and following.islower() and infinitive(following):
+            if current[-1] == ",":
+                current.pop()
+            clauses.append(current)
+            current = []
+        else:
+            current.append(word)
+    clauses.append(current)
+    return clauses if len(clauses) <= 2 else None
+
+
+def _om_te(clause: list[str]) -> str | None:
+    verb = infinitive(clause[0])
+    rest = clause[1:]
+    if verb is None or (rest and rest[0] == ","):
+        return None  # "Kijk, ...": a discourse marker, not an imperative
+    # what follows a comma or a conjunction stays after the verb ("om niet te wachten tot ..."); "dat"
+    # right after the verb opens its object clause ("zorg dat ...")
+    cut = next((i for i, w in enumerate(rest) if w == "," or w.casefold() in _CLAUSE_START
+                or (i == 0 and w.casefold() == "dat")), len(rest))  # fmt: skip
+    middle, tail = rest[:cut], rest[cut:]
+    particle = ""
+    for i, word in enumerate(middle):
+        following = middle[i + 1] if i + 1 < len(middle) else None
+        if word.casefold() in _PARTICLES and (following is None or following.casefold() in _PREPOSITIONS):
+            particle = word.casefold()
+            middle = middle[:i] + middle[i + 1 :]
+            break
+    middle = ["de" if w.casefold() in _POSSESSIVE else w for w in middle]
+    told = " ".join([*middle, f"{particle} te {verb}" if particle else f"te {verb}", *tail])
+    return told.replace(" ,", ",")
+
+
+__all__ = ["advice_clause", "infinitive"]
