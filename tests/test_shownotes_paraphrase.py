@@ -111,6 +111,18 @@ def test_labels_are_salient_within_the_theme_and_the_thread_runs_through(parse) 
     assert shared_thread(sentences, [0, 1], set(), frozenset()) == "mensen"
 
 
+def test_the_thread_is_the_more_specific_of_two_that_run_through_and_never_an_everyday_word(parse) -> None:
+    texts = [
+        ["De leesclub kiest elke dag een boek.", "Elke dag lezen de leden samen."],
+        ["De subsidie voor de leesclub loopt elke dag af.", "De gemeente geeft elke dag geld."],
+    ]
+    sentences = [parse(t, i) for i, pair in enumerate(texts) for t in pair]
+    # "dag" is said more often, in both themes; "leesclub" runs through both too
+    assert shared_thread(sentences, [0, 1], set(), frozenset()) == "de leesclub"  # as the text writes it
+    days = [parse("Elke dag lezen de leden samen.", 0), parse("De gemeente geeft elke dag geld.", 1)]
+    assert shared_thread(days, [0, 1], set(), frozenset()) is None
+
+
 def test_the_concept_the_host_announces_leads_the_label(parse) -> None:
     before = ["De data liggen al klaar bij de dienst.", "Niemand kijkt naar de data van de dienst."]
     opening = ["Veel van dat leren gebeurt vandaag in Slack.", "Waarom eigenlijk?"]

@@ -453,7 +453,10 @@ def shared_thread(
     blocked: set[str],
     stop_words: set[str] | frozenset[str],
 ) -> str | None:
-    """The concept that runs through the most of ``themes`` (then the most often): the episode's thread."""
+    """The concept that runs through the most of ``themes`` (then the most often, weighed by its
+    specificity against general Dutch): the episode's thread. One of Dutch's most frequent words
+    (``THREAD_SPECIFICITY``: "dag", "jaar", "vraag") is none: "telkens draait het om dag". On the shared
+    episodes the count alone made "mensen" the thread of all three; weighed, ep14's is "feedback"."""
     spread: dict[str, set[int]] = {}
     counts: Counter[str] = Counter()
     nominal = []
@@ -468,12 +471,16 @@ def shared_thread(
                 spread.setdefault(key, set()).add(sentence.theme)
                 counts[key] += 1
                 nominal.append(token)
+    spread = {k: v for k, v in spread.items() if specificity(k) >= THREAD_SPECIFICITY}
     if not spread:
         return None
-    best = max(spread, key=lambda k: (len(spread[k]), counts[k]))
+    best = max(spread, key=lambda k: (len(spread[k]), counts[k] * specificity(k)))
     if len(spread[best]) < max(2, math.ceil(len(themes) / 2)):
         return None
     return _as_written(sentences, best)
+
+
+THREAD_SPECIFICITY = 0.25  # zipf 5.25 and rarer: Dutch's ~700 most frequent words name no thread
 
 
 def _as_written(sentences: list[ParsedSentence], key: str, cased: str | None = None) -> str:
