@@ -203,6 +203,9 @@ def main() -> None:
     if args.audio_root:
         results["audio in"] = {}
         for stem, path in labelled.items():
+            if stem not in EPISODES and not any(args.audio_root.glob(f"{stem}*/shownotes.json")):
+                print(f"{stem}: no podpipe run output under {args.audio_root}, left out of audio in")
+                continue
             data = json.loads(path.read_text(encoding="utf-8"))
             notes, starts = _audio(args.audio_root, args.renderings, stem)
             results["audio in"][stem] = score(notes, data, settings, starts)

@@ -266,6 +266,24 @@ def test_segmentation_finds_a_clear_topic_shift_and_skips_the_intro() -> None:
     assert spans[-1].last_turn == len(conv.turns) - 1
 
 
+def test_a_cut_before_a_guests_answer_moves_back_to_the_host_question() -> None:
+    """The similarity dip often falls after the host's short question (its few words weigh little);
+    the theme starts at the question all the same, and a cut before a host's turn stays."""
+    from podpipe.stages.analyse.segmentation import _with_their_question, build_units
+
+    host, guest = "H", "G"
+    turns = [(host, "Welkom."), (guest, "Over het eerste onderwerp."),
+             (host, "Bram, ge zegt vaak transfer. Wat is dat?"), (guest, "Transfer is de brug naar de werkvloer."),
+             (host, "Goed."), (guest, "Iets anders."), (host, "En de leidinggevende?"),
+             (guest, "Die speelt een grote rol.")]  # fmt: skip
+    speakers = [Speaker(host, role=Role.HOST), Speaker(guest, role=Role.GUEST)]
+    conv = build_conversation(_transcript(turns, speakers), None, FILLERS)
+    units = build_units(conv, max_words=200)
+    # before the answer to "Wat is dat?" -> before the question; before "Iets anders." stays (no question)
+    assert _with_their_question(conv, units, [3, 5]) == [2, 5]
+    assert _with_their_question(conv, units, [6]) == [6]  # before a host's question: stays
+
+
 def test_statement_cues_prefer_claims_over_context() -> None:
     claim = "Microleren is geen grote opleiding in stukjes, het is een antwoord op één vraag."
     context = "Dat hebben we vorig jaar ook gedaan, met een paar collega's."

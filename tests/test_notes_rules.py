@@ -160,6 +160,9 @@ def test_the_host_recap_of_the_closing_round_is_the_closing_heading(parse) -> No
     # nor is what follows them, whatever Whisper made of the outro
     after = parse("Laat het om zeker horen.", 4, speaker="S1")
     assert host_recap([*members[:2], members[3], after], {"S1"}) is None
+    # a recap of each guest's advice in turn, too long for a heading: its leading parts, whole
+    long = parse("Een vaste avond in de week, en elke maand een nieuw boek voor de hele groep.", 4, speaker="S1")
+    assert host_recap([*members[:2], long], {"S1"}) == "Een vaste avond in de week"
 
 
 def test_each_guests_advice_closes_the_notes_told_in_the_third_person_or_verbatim(parse) -> None:

@@ -143,6 +143,40 @@ def test_the_concept_the_host_announces_leads_the_label(parse) -> None:
     assert theme_concepts(early, themes, set(), hosts={"S1"})[1].labels[0] == "chatbot"
 
 
+def test_what_the_host_opens_with_leads_even_when_the_introduction_previewed_it(parse) -> None:
+    intro = [parse("Vandaag hebben we het over Slack en over data.", None, speaker="S1")]
+    before = ["De data liggen al klaar bij de dienst.", "Niemand kijkt naar de data van de dienst."]
+    opening = ["Veel van dat leren gebeurt vandaag in Slack.", "Waarom eigenlijk?"]
+    answers = ["De chatbot geeft snel een antwoord.", "Een goede chatbot verwijst naar de bron.",
+               "Die chatbot kent de procedures."]  # fmt: skip
+    sentences = intro + [parse(t, 0) for t in before] + [parse(t, 1, speaker="S1") for t in opening]
+    sentences += [parse(t, 1) for t in answers]
+    themes = [Theme("", ["data"], 0, 1), Theme("", ["chatbot", "Slack"], 1, 2)]
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[1].labels[0] == "Slack"
+
+
+def test_a_topic_the_host_puts_before_the_sentence_leads(parse) -> None:
+    """"Digitale geletterdheid, dat klinkt groot.": the host sets the topic by putting it first."""
+    before = [parse("De bibliotheek leent boeken uit.", 0), parse("De bibliotheek is elke dag open.", 0)]
+    opening = ["Anna, ik begin bij u.", "Digitale geletterdheid, dat klinkt groot.", "Wat bedoelen we daarmee?"]
+    answers = ["Digitale geletterdheid is meer dan een computer kunnen aanzetten.",
+               "Wie geen computer heeft, mist veel.", "Een computer in de wijk helpt.",
+               "Digitale geletterdheid leer je in kleine stappen."]  # fmt: skip
+    sentences = before + [parse(t, 1, speaker="S1") for t in opening] + [parse(t, 1) for t in answers]
+    themes = [Theme("", ["bibliotheek"], 0, 1), Theme("", ["computer"], 1, 2)]
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[1].labels[0] == "digitale geletterdheid"
+
+
+def test_the_hosts_opening_outranks_a_term_a_guest_names_later(parse) -> None:
+    before = [parse("De bibliotheek leent boeken uit.", 0), parse("De bibliotheek is elke dag open.", 0)]
+    opening = ["Bij jullie krijgt iedereen een leesbudget.", "Hoe werkt dat?"]
+    answers = ["Het leesbudget is vijftig euro per jaar.", "Maar dan hebt ge het over begeleiding.",
+               "Begeleiding kost tijd.", "Goede begeleiding helpt.", "Zonder begeleiding lukt het niet."]
+    sentences = before + [parse(t, 1, speaker="S1") for t in opening] + [parse(t, 1) for t in answers]
+    themes = [Theme("", ["bibliotheek"], 0, 1), Theme("", ["leesbudget", "begeleiding"], 1, 2)]
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[1].labels[0] == "leesbudget"
+
+
 def test_pronouns_are_no_concepts_even_as_nouns() -> None:
     # garbled ASR: the tagger takes the clitic "m'n" (mijn) for a noun, in a keyphrase too
     def sentence(theme: int) -> ParsedSentence:

@@ -226,6 +226,7 @@ def segment(
     if lemma_lists is not None and novelty_bonus > 0:
         score += novelty_bonus * (float(np.std(depth)) or 1.0) * novelty(conv, units, gaps, lemma_lists, window)
     chosen = _choose_cuts(units, gaps, score, min_themes, max_themes, threshold_sigma, min_theme_words)
+    chosen = _with_their_question(conv, units, chosen)
     trace = SegmentationTrace(
         intro,
         [units[g].turn for g in gaps],
@@ -333,6 +334,24 @@ def novelty(
             result[gap_index] = min(1.0, sum(specificity(lemma) for lemma in fresh) / 1.5)
         seen.update(lemmas)
     return result
+
+
+def _with_their_question(conv: Conversation, units: list[Unit], cuts: list[int]) -> list[int]:
+    """Each cut before a guest's answer moved back before the host's question it answers: a question
+    opens the theme its answer is in. The similarity dip often falls after a short question ("Bram, ge
+    gebruikt vaak het woord transfer. Wat bedoelt ge daarmee?"), whose few words weigh little in the
+    windows, and the heading then lacked the concept the host had named."""
+    hosts = conv.hosts
+    moved = []
+    for cut in cuts:
+        before = units[cut - 1] if cut > 0 else None
+        turn, previous = conv.turns[units[cut].turn], conv.turns[before.turn] if before else None
+        if (before is not None and previous is not None and hosts and turn.speaker not in hosts
+                and previous.speaker in hosts and before.opens_turn and previous.text.rstrip().endswith("?")
+                and cut - 1 > 0 and cut - 1 not in cuts and cut - 1 not in moved):  # fmt: skip
+            cut -= 1
+        moved.append(cut)
+    return sorted(set(moved))
 
 
 def _choose_cuts(units: list[Unit], gaps: list[int], score: np.ndarray, min_themes: int, max_themes: int,

@@ -148,8 +148,8 @@ def _announced(
     A host moves the conversation on by naming the next topic ("veel van dat leren gebeurt in Teams
     of in Slack. Waarom?"); the guests then talk around it in their own words, so the topic itself may
     be said only once while the examples recur. Only the host's opening sentences count (up to the
-    first sentence of someone else), and only concepts not heard before the theme: a word from the
-    introduction or an earlier theme is no announcement.
+    first sentence of someone else), and only concepts not discussed before the theme: a word from an
+    earlier theme is no announcement, one the introduction previewed still is.
     """
     if not members or members[0].speaker not in hosts:
         return set()
@@ -162,7 +162,8 @@ def _announced(
     for sentence in sentences:
         if sentence is members[0]:
             break
-        before.update(concept_key(t) for t in sentence.tokens if _is_nominal(t))
+        if sentence.theme is not None:  # the introduction previews the themes: no earlier discussion
+            before.update(concept_key(t) for t in sentence.tokens if _is_nominal(t))
     keys = {concept_key(t) for s in opening for t in s.tokens if _is_nominal(t)}
     return keys - before
 
@@ -194,11 +195,15 @@ def theme_concepts(
     nominal = [t for s in sentences for t in s.tokens if _is_nominal(t)]
     surface = _surface(sentences)
     blocked_keys = {b.casefold() for b in blocked}
-    total = Counter(concept_key(t) for t in nominal)
-    size = max(len(nominal), 1)
+    # "the rest of the episode" is its other themes: the introduction previews them ("vandaag over
+    # zelfgestuurd leren en het leerbudget"), and its mentions would count against the very concepts
+    # it announces
+    discussed = [s for s in sentences if s.theme is not None]
+    total = Counter(concept_key(t) for s in discussed for t in s.tokens if _is_nominal(t))
+    size = max(sum(total.values()), 1)
     confident = _confident(sentences, min_probability)
     joined = {id(s): _joined_compounds(s) for s in sentences}
-    for sentence in sentences:
+    for sentence in discussed:
         for _, _, key in joined[id(sentence)]:
             total[key] += 1
     confident.update(_joined_confidence(sentences, joined, min_probability))
@@ -225,7 +230,9 @@ def theme_concepts(
         phrases = _sub_phrases(theme.keyphrases)
         opening = _opening(members, hosts)
         # a single named word must be a noun somewhere and well heard; a named phrase Dutch words
-        named = {t for t in _named_terms(members, phrases) if " " in t or confident.get(t, 0.0) > 0}
+        named = {t for t in _named_terms(members, phrases) | _dislocated(opening)
+                 if ((" " in t and is_dutch(t)) or confident.get(t, 0.0) > 0)
+                 and not any(w in blocked_keys for w in t.split())}  # fmt: skip
         # the concepts the host opens the theme with, and the terms a speaker names as such
         # ("de term werkbaar werk", "het woord feedbackmoment", "het over psychologische veiligheid")
         pointed = {concept_key(t) for s in opening for t in s.tokens if _is_nominal(t)} - _CUE_NOUNS | named
@@ -245,7 +252,11 @@ def theme_concepts(
         topical |= {variants.of(k) for k in topical}
         pointed |= {variants.of(k) for k in pointed}
         announced = {variants.of(k) for k in _announced(sentences, members, hosts)}
-        announced = (announced & {variants.of(k) for k in topical_words(theme.keyphrases, nominal)}) | named
+        announced &= {variants.of(k) for k in topical_words(theme.keyphrases, nominal)}
+        # the host's opening outranks a term a speaker names later ("dan hebt ge het over begeleiding",
+        # said against the theme's "individueel leerbudget" that the host opened with)
+        by_host = announced | (named & (_named_terms(opening, phrases) | _dislocated(opening)))
+        announced |= named
         inside.update({k: v for k, v in _phrase_counts(members, phrases).items() if v})
         for term, said in _phrase_counts(members, sorted(named)).items():
             inside[term] = max(inside[term], said)
@@ -256,7 +267,7 @@ def theme_concepts(
             head = phrase.split()[-1]
             if head in inside and inside[phrase]:
                 inside[head] = max(inside[head] - inside[phrase], 0)
-        phrase_total = _phrase_counts(sentences, [*phrases, *sorted(named)])
+        phrase_total = _phrase_counts(discussed, [*phrases, *sorted(named)])
         n_in = max(sum(1 for s in members for t in s.tokens if _is_nominal(t)), 1)
         n_out = max(size - n_in, 1)
         scores: dict[str, float] = {}
@@ -278,7 +289,7 @@ def theme_concepts(
         # What the keyphrase stage and the host's questions point at is what the theme is about;
         # other nouns only label a theme where those give nothing.
         on_topic = [k for k in scores if k in topical] or list(scores)
-        ranked = _rank(on_topic, scores, announced, recurring={k for k, v in inside.items() if v >= 2})
+        ranked = _rank(on_topic, scores, announced, {k for k, v in inside.items() if v >= 2}, by_host)
         labels: list[str] = []
         for key in ranked:  # a phrase and its own head word name one concept: keep the better one
             if any(_same_concept(key, other) for other in labels):
@@ -345,6 +356,22 @@ def _named_terms(members: list[ParsedSentence], phrases: list[str]) -> set[str]:
             word = words[0].strip("'")
             if word not in _CUE_NOUNS and any(c.isalpha() for c in word):
                 found.add(word)
+    return found
+
+
+# "Zelfgestuurd leren, dat klinkt mooi.": a phrase put before the sentence and taken up by a pronoun
+# (left dislocation) is the topic the speaker sets; a host opens a theme this way.
+_DISLOCATED = re.compile(r"^([\w'-]+(?: [\w'-]+){0,2}), (?:dat|da's|wat|die|dan)\b", re.IGNORECASE)
+
+
+def _dislocated(sentences: list[ParsedSentence]) -> set[str]:
+    """The topics ``sentences`` put before themselves ("zelfgestuurd leren" in "Zelfgestuurd leren,
+    dat klinkt mooi."); the caller leaves out names ("Hanne, dan ...")."""
+    found = set()
+    for sentence in sentences:
+        match = _DISLOCATED.match(sentence.text.strip())
+        if match:
+            found.add(match.group(1).casefold())
     return found
 
 
@@ -436,14 +463,16 @@ def _joined_confidence(
     return result
 
 
-def _rank(keys: list[str], scores: dict[str, float], announced: set[str], recurring: set[str]) -> list[str]:
-    """Best first by salience, led by the best concept the host announced for the theme.
+def _rank(keys: list[str], scores: dict[str, float], announced: set[str], recurring: set[str],
+          by_host: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Best first by salience, led by the best concept announced for the theme (``by_host``, those the
+    host opened it with, before the terms a speaker named later).
 
     The announcement names what the theme is about, so it leads even when the guests' examples are
     said more often; a concept said once is only admitted as that lead, never as a second label.
     """
     ranked = sorted(keys, key=lambda k: (-scores[k], -len(k.split())))
-    lead = [k for k in ranked if k in announced][:1]
+    lead = sorted((k for k in ranked if k in announced), key=lambda k: k not in by_host)[:1]
     return lead + [k for k in ranked if k not in lead and k in recurring]
 
 
@@ -595,14 +624,30 @@ def host_recap(members: list[ParsedSentence], hosts: set[str] | frozenset[str], 
             # the outro follows ("Laat het ons zeker weten", misheard "laat het om zeker weten" on ep14's
             # MBROLA rendering, escaped the outro cue and became the closing heading)
             return None
-        if len(words) < 2 or len(words) > max_words or text.endswith("?"):
+        if len(words) < 2 or text.endswith("?"):
             continue
         if has_personal(text) or not all(is_dutch_word(w) for w in words):
             continue
         if any(t.probability < 0.6 for t in sentence.tokens):
             continue
+        if len(words) > max_words:
+            # a recap of each guest's advice in turn ("De juiste vraag op het formulier, en vooraf
+            # afspreken wat succes is."): as many of its parts as a heading holds, whole
+            text = _leading_parts(text.rstrip(".!…"), max_words)
+            if not text:
+                continue
         return text.rstrip(".!…")
     return None
+
+
+def _leading_parts(text: str, max_words: int) -> str:
+    """The leading comma-separated parts of ``text`` that together hold at most ``max_words`` words."""
+    kept: list[str] = []
+    for part in text.split(","):
+        if len(re.findall(r"[\w'-]+", ",".join([*kept, part]))) > max_words:
+            break
+        kept.append(part)
+    return ",".join(kept).strip() if len(kept) < len(text.split(",")) else ""
 
 
 __all__ = [
