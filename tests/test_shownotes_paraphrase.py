@@ -177,6 +177,17 @@ def test_the_hosts_opening_outranks_a_term_a_guest_names_later(parse) -> None:
     assert theme_concepts(sentences, themes, set(), hosts={"S1"})[1].labels[0] == "leesbudget"
 
 
+def test_a_cast_name_as_whisper_heard_it_labels_nothing(parse) -> None:
+    before = [parse("De bibliotheek leent boeken uit.", 0), parse("De bibliotheek is elke dag open.", 0)]
+    answers = ["Volgens Birk is het leesbudget te klein.", "Maar Birk zegt ook dat het leesbudget helpt.",
+               "En Birk wil het leesbudget houden.", "Birk heeft gelijk."]  # fmt: skip
+    sentences = before + [parse(t, 1) for t in answers]
+    themes = [Theme("", ["bibliotheek"], 0, 1), Theme("", ["Birk", "leesbudget"], 1, 2)]
+    assert "Birk" in theme_concepts(sentences, themes, set())[1].labels  # a name nobody knows: a concept
+    # "Dirk" is in the cast: a capitalised word this like it is his name misheard
+    assert theme_concepts(sentences, themes, {"Dirk", "Wouters"})[1].labels == ["leesbudget"]
+
+
 def test_pronouns_are_no_concepts_even_as_nouns() -> None:
     # garbled ASR: the tagger takes the clitic "m'n" (mijn) for a noun, in a keyphrase too
     def sentence(theme: int) -> ParsedSentence:

@@ -17,6 +17,8 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
+from rapidfuzz.distance import Levenshtein
+
 from podpipe.domain import ParsedSentence, Theme, Token
 from podpipe.stages.analyse.lexicon import KNOWN, is_dutch, is_dutch_word, specificity, zipf
 from podpipe.stages.notes.clauses import PERSONAL, has_personal
@@ -95,6 +97,13 @@ def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
         if key not in result and count >= lower[key]:
             result[key] = form
     return result
+
+
+NAME_LIKENESS = 0.7  # normalised edit similarity of a capitalised word to a cast name: the name misheard
+
+
+def _like_a_name(key: str, names: set[str]) -> bool:
+    return any(len(name) >= 3 and Levenshtein.normalized_similarity(key, name) >= NAME_LIKENESS for name in names)
 
 
 def _same_concept(a: str, b: str) -> bool:
@@ -276,6 +285,8 @@ def theme_concepts(
                 continue
             if any(part in blocked_keys or part in PERSONAL or part in _CLITICS for part in key.split()):
                 continue
+            if surface.get(key, key)[:1].isupper() and _like_a_name(key, blocked_keys):
+                continue  # "Birk": a name of the cast as Whisper heard it ("Dirk"), capitalised as names are
             heard = confident.get(key, 1.0)
             if not is_dutch(key) or not heard or (count < 2 and heard < UNLISTED_PROBABILITY):
                 continue  # a non-word or a word Whisper was unsure of is most often a mishearing
