@@ -4,8 +4,9 @@ A label is the concept the speakers keep returning to *within* a theme and rarel
 lemma (or one of the analysis' multi-word keyphrases) scored by its count in the theme times the log
 ratio of its rate in the theme to its rate in the rest of the episode. Raw frequency would crown the
 words of the whole conversation ("leren", "mensen"); those become the shared thread instead. A concept
-the host names when opening the theme, new to the episode there and picked by the keyphrases, leads
-the label even when said once: the host announces the topic, the guests then give its examples.
+the host names when opening the theme, not discussed in an earlier theme (the introduction only
+previews) and picked by the keyphrases, leads the label even when said once: the host announces the
+topic, the guests then give its examples.
 """
 
 from __future__ import annotations
