@@ -67,9 +67,10 @@ def split_compound(word: str) -> tuple[str, str] | None:
 
 def _verb_stem(modifier: str) -> float:
     """The zipf of the verb whose stem ``modifier`` is, 0 if none. Dutch builds compounds on a verb's
-    stem ("inwerktraject", "doorgroeimogelijkheden", "terugkomdag"), and the stem of a separable verb
-    ("inwerk") is no word of the list: its infinitive is. Stems double a vowel and harden v/z
-    ("maak" from maken, "schrijf" from schrijven, "lees" from lezen)."""
+    stem ("inwerktraject", "doorgroeimogelijkheden", "aanmeldformulier"), and the stem of a separable
+    verb ("inwerk") is no word of the list: its infinitive is. Stems double a vowel and harden v/z
+    ("maak" from maken, "schrijf" from schrijven, "lees" from lezen). Only for heads of five letters or
+    more (see the caller)."""
     if len(modifier) < 4 or not modifier.isalpha():
         return 0.0
     stems = {modifier}
