@@ -65,21 +65,36 @@ def split_compound(word: str) -> tuple[str, str] | None:
     return best[1] if best else None
 
 
+def infinitive_forms(stem: str, *, short_vowels: bool = True) -> set[str]:
+    """The infinitives a verb stem can come from: Dutch stems halve a doubled vowel ("maak" from maken),
+    harden v/z ("geef" from geven, "lees" from lezen), and, with ``short_vowels``, drop a doubled
+    consonant after a short vowel ("bel" from bellen) or an -n after a vowel ("doe" from doen)."""
+    word = stem.casefold()
+    bases = {word}
+    if len(word) >= 3 and word[-3] == word[-2] and word[-2] in "aeou":
+        bases.add(word[:-2] + word[-1])  # "deel" -> "del"(en)
+    for base in list(bases):
+        if base[-1] in "fs":
+            bases.add(base[:-1] + {"f": "v", "s": "z"}[base[-1]])  # "geef" -> "gev"(en)
+    forms = {base + "en" for base in bases}
+    if not short_vowels:
+        return forms
+    if word[-1] not in "aeiou" and len(word) >= 2 and word[-2] in "aeiou" and word[-3:-2] not in ("a", "e", "o", "u"):
+        forms.add(word + word[-1] + "en")  # a short vowel: "bel" -> "bellen", "begin" -> "beginnen"
+    if word[-1] in "aeiou":
+        forms.add(word + "n")  # "doe" -> "doen"
+    return forms
+
+
 def _verb_stem(modifier: str) -> float:
     """The zipf of the verb whose stem ``modifier`` is, 0 if none. Dutch builds compounds on a verb's
     stem ("inwerktraject", "doorgroeimogelijkheden", "aanmeldformulier"), and the stem of a separable
-    verb ("inwerk") is no word of the list: its infinitive is. Stems double a vowel and harden v/z
-    ("maak" from maken, "schrijf" from schrijven, "lees" from lezen). Only for heads of five letters or
-    more (see the caller)."""
+    verb ("inwerk") is no word of the list: its infinitive is. Only for heads of five letters or more
+    (see the caller)."""
     if len(modifier) < 4 or not modifier.isalpha():
         return 0.0
-    stems = {modifier}
-    if len(modifier) >= 4 and modifier[-3] == modifier[-2] and modifier[-2] in "aeou":
-        stems.add(modifier[:-2] + modifier[-1])  # "maak" -> "mak"(en)
-    for stem in list(stems):
-        if stem[-1] in "fs":
-            stems.add(stem[:-1] + {"f": "v", "s": "z"}[stem[-1]])
-    return max(zipf(stem + "en") for stem in stems)
+    # not the short-vowel forms: inside a word they glue mishearings together ("gewon" + "staand")
+    return max(zipf(form) for form in infinitive_forms(modifier, short_vowels=False))
 
 
 def _nested(head: str) -> bool:
@@ -122,4 +137,4 @@ def specificity(phrase: str) -> float:
     return max(0.05, min(1.0, (_TOP - frequency) / _TOP))
 
 
-__all__ = ["is_dutch", "is_dutch_word", "specificity", "split_compound", "zipf"]
+__all__ = ["infinitive_forms", "is_dutch", "is_dutch_word", "specificity", "split_compound", "zipf"]

@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from podpipe.domain import Token
-from podpipe.stages.analyse.lexicon import zipf
+from podpipe.stages.analyse.lexicon import infinitive_forms, zipf
 from podpipe.stages.notes.clauses import is_finite
 
 COMMON_VERB = 3.0  # zipf of the infinitive: a verb a speaker tells a listener to do, not a rare one
@@ -46,18 +46,7 @@ def infinitive(stem: str) -> str | None:
     word = stem.casefold()
     if len(word) < 2 or not word.isalpha() or word in _NOT_A_STEM:
         return None
-    bases = {word}
-    if len(word) >= 3 and word[-3] == word[-2] and word[-2] in "aeou":
-        bases.add(word[:-2] + word[-1])  # "deel" -> "del"(en), "maak" -> "mak"(en)
-    for base in list(bases):
-        if base[-1] in "fs":
-            bases.add(base[:-1] + {"f": "v", "s": "z"}[base[-1]])  # "geef" -> "gev"(en)
-    forms = {base + "en" for base in bases}
-    if word[-1] not in "aeiou" and len(word) >= 2 and word[-2] in "aeiou" and word[-3:-2] not in ("a", "e", "o", "u"):
-        forms.add(word + word[-1] + "en")  # a short vowel: "bel" -> "bellen", "begin" -> "beginnen"
-    if word[-1] in "aeiou":
-        forms.add(word + "n")  # "doe" -> "doen"
-    best = max(forms, key=zipf)
+    best = max(infinitive_forms(word), key=zipf)
     return best if zipf(best) >= COMMON_VERB else None
 
 
