@@ -83,6 +83,24 @@ def test_the_specific_concept_beats_an_everyday_word_said_as_often(parse) -> Non
     assert theme_concepts(sentences, themes, blocked=set())[0].labels[0] == "leesclub"
 
 
+def test_a_concept_said_once_weighs_the_themes_sentences_but_labels_nothing(parse) -> None:
+    """From audio a theme's concrete things are often said once ("een voorleesmarathon"): too little to
+    label the theme, but a sentence that names one says more of the theme than one that names none."""
+    theme_a = [
+        "Elke week komt de leesclub samen in de bibliotheek.",
+        "De leesclub kiest elke week een nieuw boek.",
+        "Vorig jaar organiseerden we een voorleesmarathon voor de buurt.",
+    ]
+    theme_b = ["De subsidie voor de gemeente loopt af.", "Zonder subsidie stopt de gemeente ermee."]
+    sentences = [parse(t, 0) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    themes = [Theme("", ["leesclub"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    concepts = theme_concepts(sentences, themes, blocked=set())[0]
+    assert "voorleesmarathon" not in concepts.labels and "voorleesmarathon" not in concepts.salience
+    assert concepts.topic["voorleesmarathon"] > 0
+    assert concepts.topic["leesclub"] == concepts.salience["leesclub"]
+    assert "subsidie" not in concepts.topic  # said only in the other theme
+
+
 def test_a_term_a_speaker_names_leads_even_when_said_twice(parse) -> None:
     sentences = [
         parse("Vandaag hoor ik overal de term boekenkring vallen.", 0, speaker="S1"),
@@ -317,6 +335,16 @@ def test_a_grammatical_paraphrase_is_kept(nlp) -> None:
 
     for text in ["Marie merkt op dat de vrijwilligers het elke week zelf doen.", "Volgens Marie leest men meer."]:
         assert not problems(nlp(text)), text
+
+
+def test_a_conjunct_the_parse_hangs_on_the_subject_across_the_verb_is_no_plural_subject(nlp) -> None:
+    """The closing's summary of the labels was left out on ep12's audio draft: the parse hung one label
+    on the subject ("aflevering"), and a coordinated subject is plural; a conjunct on the far side of the
+    finite verb is no part of the subject. A real plural subject still has to agree."""
+    from podpipe.stages.notes.grammar import problems
+
+    assert not problems(nlp("Deze aflevering bracht lezen, de leesclub, schat en voorlezen samen."))
+    assert problems(nlp("De vrijwilliger en de lezer leest elke dag."))
 
 
 @pytest.mark.parametrize("first", ["Marie", "Ellen"])  # "Ellen" is also the plural of "el"

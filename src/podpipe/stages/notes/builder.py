@@ -295,7 +295,7 @@ def build_show_notes(
             closing_members = [s for s in episode_view.sentences if s.theme == index or s.theme in episode_view.outro]
             # its quotes go after the last section's: the closing does not say them again
             closing_statements, _ = theme_statements(
-                members, concept.salience, theme_quotes, speakers, fillers, limit=len(guests) or 1
+                members, concept.topic, theme_quotes, speakers, fillers, limit=len(guests) or 1
             )
             advice = closing_advice(members, speakers, theme_quotes)
             closing_heading = _closing_heading(config, closing_members, concept, {host.id} if host else set(), advice)
@@ -310,12 +310,12 @@ def build_show_notes(
                 sections[-1].quotes.extend(q for q in theme_quotes if plain_words(q.text) not in advised)
             continue
         statements, _ = theme_statements(
-            members, concept.salience, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
+            members, concept.topic, theme_quotes, speakers, fillers, max(config.max_sentences - 1, 1)
         )
         # too little could be paraphrased safely (mostly from audio): the theme's best-heard sentences
         # report what was said, verbatim (:func:`.paraphrase.said_sentences`)
         wanted = SAID_ITEMS - len(statements) - len(theme_quotes)
-        said = verbatim_quotes(said_sentences(members, concept.salience, theme_quotes, speakers, wanted, index),
+        said = verbatim_quotes(said_sentences(members, concept.topic, theme_quotes, speakers, wanted, index),
                                transcript)  # fmt: skip
         theme_quotes = sorted([*theme_quotes, *said], key=lambda q: q.start)
         kinds = heading_kinds(members)

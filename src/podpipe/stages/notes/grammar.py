@@ -48,8 +48,14 @@ def problems(doc: Doc, names: frozenset[str] | set[str] = frozenset()) -> list[s
             subject_number = token.morph.get("Number", [])
             if token.lower_ in ("men", "wie") or token.pos_ == "PROPN" or token.text in names:
                 subject_number = ["Sing"]
-            if token.pos_ in ("NOUN", "PROPN") and any(c.dep_ == "conj" for c in token.children):
-                subject_number = ["Plur"]  # "loon en feedback zijn", "Rita, Koen en Lotte brachten"
+            if token.pos_ in ("NOUN", "PROPN") and any(
+                c.dep_ == "conj" and (verb is None or not min(token.i, c.i) < verb.i < max(token.i, c.i))
+                for c in token.children
+            ):
+                # "loon en feedback zijn", "Rita, Koen en Lotte brachten"; a conjunct on the far side of
+                # the verb is the parse's error, not a second subject ("Deze aflevering bracht ploeg,
+                # schat en ... samen" with "schat" hung on "aflevering")
+                subject_number = ["Plur"]
             verb_number = verb.morph.get("Number", []) if verb is not None else []
             if verb is not None and subject_number and verb_number and subject_number != verb_number:
                 found.append(f"'{token.text}' does not agree with '{verb.text}'")

@@ -2,8 +2,9 @@
 
 Candidates are the theme's declarative sentences by the guests (the host only where no guest spoke),
 not already quoted, that :func:`podpipe.stages.notes.clauses.transform` can rewrite safely. They are
-ranked by how much of the theme's salient vocabulary they carry, so the paraphrase reports what the
-theme is about; at most two per speaker, in the order they were said.
+ranked by how much of the theme's vocabulary they carry (:attr:`..labels.ThemeConcepts.topic`: every
+concept more frequent in the theme than around it, weighed by its specificity, also one said once), so
+the paraphrase reports what the theme is about; at most two per speaker, in the order they were said.
 """
 
 from __future__ import annotations
