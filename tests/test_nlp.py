@@ -290,6 +290,16 @@ def test_statement_cues_prefer_claims_over_context() -> None:
     assert statement_cues(claim) > statement_cues(context)
 
 
+def test_a_rule_of_thumb_and_an_antithesis_that_closes_the_sentence_are_quotable() -> None:
+    # the speaker's "mijn" in "mijn vuistregel" is no personal report
+    assert statement_cues("Mijn vuistregel is: lees eerst zelf het boek, dan pas de recensie.") > statement_cues(
+        "Mijn boek is: een roman over de zee, met veel personages."
+    )
+    assert statement_cues("Een leesclub is een gesprek, geen examen.") > statement_cues(
+        "Een leesclub is een gesprek, met een examen."
+    )
+
+
 # --- loader, settings, serialisation ------------------------------------------------------------------
 
 

@@ -226,6 +226,9 @@ def test_each_guests_advice_closes_the_notes_told_in_the_third_person_or_verbati
         ("Bij mij is het: geef de vrijwilligers tijd.", "om de vrijwilligers tijd te geven."),
         ("Wacht niet tot de lezers afhaken.", "om niet te wachten tot de lezers afhaken."),  # the clause stays after
         ("Zorg dat de boeken klaarliggen.", "om te zorgen dat de boeken klaarliggen."),
+        # two imperatives side by side: the second is told too, a contrast on one verb said once
+        ("Begin niet met de catalogus, begin met de lezers.", "om niet met de catalogus te beginnen, maar met de lezers."),
+        ("Kies een boek, bel dan de lezers op.", "om een boek te kiezen en dan de lezers op te bellen."),
     ],
 )
 def test_an_imperative_is_told_as_an_om_clause(parse, said: str, told: str) -> None:
@@ -381,6 +384,54 @@ def test_we_as_subject_and_enumerations_are_not_rewritten(parse) -> None:
     assert transform(parse("We hebben de leesclub vorig jaar opgericht."), "Marie", set(), names, names) is None
     assert transform(parse("Ten eerste kiest de groep zelf het boek."), "Marie", set(), names, names) is None
     assert transform(parse("De groep kiest zelf het boek."), "Marie", set(), names, names) is not None
+
+
+def test_a_predicate_stays_before_the_verb_and_a_free_relative_is_not_rewritten(parse) -> None:
+    names = {"Marie"}
+    clause = transform(parse("Sommige mensen zijn ICT'er geworden omdat ze graag mooie verhalen vertellen."), "Marie",
+                       set(), names, names)  # fmt: skip
+    assert clause is not None
+    assert clause.sub == "sommige mensen ICT'er zijn geworden omdat ze graag mooie verhalen vertellen."
+    # "Wat ..., was dat ...": the parse rarely finds the verb of a free relative
+    assert transform(parse("Wat de bibliothecaris zei, was dat de groep sneller las."), "Marie", set(), names,
+                     names) is None  # fmt: skip
+
+
+def test_a_sentence_opening_with_een_or_ij_reads_right_mid_sentence() -> None:
+    from podpipe.stages.notes.dutch import capfirst, lowerfirst
+
+    assert lowerfirst("Eén lezer kiest het boek.") == "één lezer kiest het boek."
+    assert lowerfirst("IJverige lezers") == "ijverige lezers"
+    assert capfirst("ijverige lezers") == "IJverige lezers"
+    assert lowerfirst("De groep") == "de groep"
+
+
+def test_a_word_capitalised_past_its_first_letter_keeps_its_form_at_a_sentence_start(parse) -> None:
+    theme_a = [
+        "VR-brillen, dat klinkt duur.",
+        "VR-brillen zijn nog zeldzaam in de bibliotheek.",
+        "VR-brillen lenen kan vanaf volgend jaar.",
+    ]
+    theme_b = ["De subsidie voor de gemeente loopt af.", "Zonder subsidie stopt de gemeente ermee."]
+    sentences = [parse(t, 0) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    themes = [Theme("", ["vr-brillen"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert theme_concepts(sentences, themes, blocked=set())[0].labels[0] == "VR-brillen"  # not "vr-brillen"
+
+
+def test_the_closing_heading_names_what_the_advice_concluded_where_nobody_summed_it_up(parse) -> None:
+    from podpipe.config import Settings
+    from podpipe.stages.notes.builder import _closing_heading
+    from podpipe.stages.notes.labels import ThemeConcepts
+    from podpipe.stages.notes.paraphrase import Advice
+
+    members = [parse("Wat geven jullie de luisteraars mee?", 4, speaker="S1"),
+               parse("Begin niet met de catalogus, begin met de leesavonden.", 4)]  # fmt: skip
+    advice = [Advice("S2", members[1].text, "Begin niet met de catalogus, begin met de leesavonden.",
+                     "om niet met de catalogus te beginnen, maar met de leesavonden.", 0.0)]  # fmt: skip
+    concept = ThemeConcepts(labels=["bibliotheek"], salience={"leesavond": 4.0, "catalogus": 1.0, "bibliotheek": 5.0})
+    config = Settings.model_construct().notes_config().shownotes
+    assert _closing_heading(config, members, concept, {"S1"}, advice) == "Tot slot: leesavonden"
+    assert _closing_heading(config, members, concept, {"S1"}, []) == "Tot slot: bibliotheek"
 
 
 # --- quotes -------------------------------------------------------------------------------------

@@ -23,15 +23,21 @@ from podpipe.stages.analyse.text import count_words, remove_fillers, word_jaccar
 
 OPINION = re.compile(
     r"\b(?:ik vind|ik denk|volgens mij|eerlijk gezegd|laten we eerlijk zijn|het probleem is|de kern|"
-    r"het geheim|het punt is|wat ik merk|ik geloof|mijn advies|ik zou)\b",
+    r"het geheim|het punt is|wat ik merk|ik geloof|ik zou)\b",
     re.IGNORECASE,
 )
-# "niet X, maar Y", "geen X, het is Y", "geen X, die heeft Y": an antithesis.
+# "niet X, maar Y", "geen X, het is Y", "geen X, die heeft Y": an antithesis; also "X, geen Y." and
+# "voor X, niet voor Y." closing the sentence (the second term put after the first).
 CONTRAST = re.compile(
     r"\b(?:geen|niet|nooit)\b[^.?!]*?,\s*(?:maar|wel|het is|dat is|die (?:heeft|is)|ze (?:hebben|zijn))\b"
-    r"|\b(?:geen|niet|nooit)\b[^.?!,]*\bmaar\b",
+    r"|\b(?:geen|niet|nooit)\b[^.?!,]*\bmaar\b"
+    r"|\w,\s*(?:geen|niet)\b[^,.?!;:]*[.!…]$",
     re.IGNORECASE,
 )
+# A speaker who announces a rule of thumb ("Mijn vuistregel is: ...") gives the editor one; the
+# speaker's "mijn" there is no personal report.
+RULE_OF_THUMB = re.compile(r"\b(?:(?:mijn |onze |de )?vuistregel|stelregel|gouden regel|mijn (?:regel|advies))\b",
+                           re.IGNORECASE)
 BUT = re.compile(r",\s*maar\b", re.IGNORECASE)
 COMPARISON = re.compile(
     r"\b(?:beter|liever|meer|minder|sneller|belangrijker|erger|groter|kleiner)\b[^.?!]*\bdan\b", re.IGNORECASE
@@ -89,7 +95,10 @@ class QuoteCandidate:
 def statement_cues(text: str, tokens: list | None = None) -> float:
     """How quotable a statement reads (Dutch cues; ``tokens`` from spaCy add tense and degree)."""
     score = 0.0
-    if OPINION.search(text):
+    rule = RULE_OF_THUMB.search(text)
+    if rule:
+        score += 1.0
+    elif OPINION.search(text):
         score += 0.5
     if CONTRAST.search(text):
         score += 1.0
@@ -106,7 +115,7 @@ def statement_cues(text: str, tokens: list | None = None) -> float:
         score -= 1.0
     if HEDGE.search(text):
         score -= 0.4
-    if FIRST_PERSON.search(text):
+    if FIRST_PERSON.search(RULE_OF_THUMB.sub("", text)):
         score -= 0.3  # a personal report rather than a statement that stands on its own
     if FIRST_PLURAL.search(text):
         score -= 0.4

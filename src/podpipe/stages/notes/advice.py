@@ -82,7 +82,7 @@ def advice_clause(tokens: list[Token]) -> str | None:
     told = [_om_te(clause) for clause in clauses]
     if any(t is None for t in told):
         return None
-    return "om " + " en ".join(t for t in told if t) + "."
+    return "om " + _joined(clauses, [t for t in told if t]) + "."
 
 
 def _imperatives(words: list[str]) -> list[list[str]] | None:
@@ -94,16 +94,28 @@ def _imperatives(words: list[str]) -> list[list[str]] | None:
     current = [words[0]]
     for i, word in enumerate(words[1:], start=1):
         following = words[i + 1] if i + 1 < len(words) else ""
-        # "en" (after an optional comma) and another stem start the second imperative
-        if word == "en" and following.islower() and infinitive(following):
+        # "en" (after an optional comma) and another stem start the second imperative, and so does a
+        # comma alone ("begin niet met de tool, begin met de spelregels")
+        if word in ("en", ",") and following.islower() and infinitive(following) and following != "en":
             if current[-1] == ",":
                 current.pop()
             clauses.append(current)
             current = []
-        else:
+        elif not (word == "," and following == "en" and i + 2 < len(words) and infinitive(words[i + 2])):
             current.append(word)
     clauses.append(current)
     return clauses if len(clauses) <= 2 else None
+
+
+def _joined(clauses: list[list[str]], told: list[str]) -> str:
+    """Two told imperatives: "om X te V en Y te W"; a negated first one and the same verb again is a
+    contrast, said once ("om niet met de tool te beginnen, maar met de spelregels")."""
+    if len(told) == 2 and clauses[0][0].casefold() == clauses[1][0].casefold():
+        negated = any(w.casefold() in ("niet", "geen", "nooit") for w in clauses[0])
+        verb = infinitive(clauses[0][0]) or ""
+        if negated and told[1].endswith(f"te {verb}") and " ".join(clauses[1][1:]):
+            return f"{told[0]}, maar {told[1][: -len(f' te {verb}')]}"
+    return " en ".join(told)
 
 
 def _om_te(clause: list[str]) -> str | None:

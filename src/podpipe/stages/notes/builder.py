@@ -315,8 +315,8 @@ def build_show_notes(
         # too little could be paraphrased safely (mostly from audio): the theme's best-heard sentences
         # report what was said, verbatim (:func:`.paraphrase.said_sentences`)
         wanted = SAID_ITEMS - len(statements) - len(theme_quotes)
-        said = verbatim_quotes(said_sentences(members, concept.topic, theme_quotes, speakers, wanted, index),
-                               transcript)  # fmt: skip
+        said = verbatim_quotes(said_sentences(members, concept.topic, theme_quotes, speakers, wanted, index,
+                                              reported=[s.text for s in statements]), transcript)  # fmt: skip
         theme_quotes = sorted([*theme_quotes, *said], key=lambda q: q.start)
         kinds = heading_kinds(members)
         section = _section(env, config, index, theme, concept, statements, theme_quotes, host, kinds, asked, checked)
@@ -395,18 +395,37 @@ def _closing_heading(
 ) -> str:
     """ "Tot slot: klein, vaak, en durven vragen": the host's summary of the closing round, else the
     first guest's advice when it is as short as a summary ("Tot slot: begin vroeg"), else the round's
-    leading concept; the configured heading alone where none is found."""
+    most salient concept that the guests' advice names (what the round concluded: "Tot slot:
+    spelregels" for "begin niet met de tool, begin met de spelregels"), else its leading concept; the
+    configured heading alone where none is found."""
     recap = host_recap(members, hosts)
     if not recap and advice and len(advice[0].rule.split()) <= ADVICE_HEADING_WORDS:
         recap = advice[0].rule.rstrip(".!…")
     if recap:
-        recap = recap if recap[1:2].isupper() else recap[:1].lower() + recap[1:]
+        recap = recap if recap[1:2].isupper() and recap[:2] != "IJ" else dutch.lowerfirst(recap)
         return f"{config.closing_heading}: {recap}"
+    advised = _advised_concept(advice, concept)
+    if advised:
+        return f"{config.closing_heading}: {advised}"
     # the outro's words ("luisteraars", "samenvatting") say nothing of what the round concluded
     labels = [label for label in concept.labels if not is_outro(label)]
     if labels:
         return f"{config.closing_heading}: {labels[0]}"
     return config.closing_heading
+
+
+def _advised_concept(advice: list[Advice], concept: ThemeConcepts) -> str | None:
+    """The closing round's most salient concept that a guest's advice names, as the advice writes it
+    (a single word; the lemma key "spelregel" matches "spelregels")."""
+    words = [w for a in advice for w in re.findall(r"[\w'-]+", a.rule)]
+    for key in sorted(concept.salience, key=lambda k: -concept.salience[k]):
+        if " " in key or is_outro(key):
+            continue
+        written = next((w for w in words if w.casefold() == key or (w.casefold().startswith(key)
+                        and w.casefold()[len(key):] in ("s", "en", "n"))), None)  # fmt: skip
+        if written:
+            return written if written[1:] != written[1:].lower() else written.casefold()
+    return None
 
 
 def _quotes_of(quotes: list[Quote], index: int, theme: Theme) -> list[Quote]:

@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Token
+from podpipe.stages.notes.dutch import lowerfirst
 
 # Personal pronouns (closed class): how each is rewritten in the third person, by role.
 FIRST_SINGULAR = frozenset(["ik", "mij", "me", "mijn", "m'n", "mezelf", "mijzelf"])
@@ -223,9 +224,9 @@ def _lower_first(word: str, token: Token, proper: set[str]) -> str:
     """The sentence's first word as it reads mid-sentence: lower case, unless it is a name. A word the
     transcript also capitalises inside a name ("Van" of "Koen Van Damme") is a name only where the
     parse does not read it as a function word ("Van de werknemers ..." -> "... van de werknemers")."""
-    if (word in proper and token.pos not in _FUNCTION_POS) or word[1:] != word[1:].lower():
+    if (word in proper and token.pos not in _FUNCTION_POS) or (word[1:] != word[1:].lower() and word[:2] != "IJ"):
         return word
-    return word[:1].lower() + word[1:]
+    return lowerfirst(word)
 
 
 def transform(
@@ -260,6 +261,10 @@ def transform(
         return None  # a pronominal adverb or demonstrative opening the sentence points back
     if tokens[0].pos == "SCONJ" and tokens[0].head == root:
         return None  # "Omdat de mensen daar zitten.": a subordinate clause on its own
+    if first in _FREE_RELATIVE:
+        # "Wat de trainer zei, was dat ...": a free relative as the first constituent; the parse
+        # rarely finds its verb, and the rewrite printed "dat ... was wat de trainer zei, was."
+        return None
     converted = _person(tokens, first_name)
     if converted is None:
         return None
@@ -315,8 +320,10 @@ def _reordered(
             for c in range(len(tokens))
             if tokens[c].dep in _CLAUSE_DEPS and c != root
         )
+        # a predicate noun or adjective ("L&D'er", "makkelijk") stays in the middle field, before the verb
         cluster = i > verb and (
-            (t.pos in ("VERB", "AUX") and feats(t).get("VerbForm") in ("Inf", "Part")) or t.dep == "xcomp"
+            (t.pos in ("VERB", "AUX") and feats(t).get("VerbForm") in ("Inf", "Part"))
+            or (t.dep == "xcomp" and t.pos not in _PREDICATE_POS)
         )
         if t.text == "," or clause_start or cluster or (t.text == "te" and i > verb):
             at = n
@@ -336,6 +343,8 @@ def _reordered(
     return inverted, sub.rstrip(",;") + "."
 
 
+_FREE_RELATIVE = frozenset(["wat", "wie", "waar", "hoe", "welke", "waarom", "wanneer"])
+_PREDICATE_POS = frozenset(["NOUN", "PROPN", "ADJ", "PRON", "NUM", "DET"])
 _SUBORDINATE_DEPS = frozenset(["acl", "acl:relcl", "advcl", "ccomp", "csubj", "xcomp", "mark"])
 
 

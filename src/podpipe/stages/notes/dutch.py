@@ -51,7 +51,20 @@ def join_nl(items: list[str] | tuple[str, ...], last: str = "en") -> str:
 
 
 def capfirst(text: str) -> str:
+    """The first letter in upper case; Dutch capitalises the digraph "ij" as one letter ("IJsland")."""
+    if text[:2] == "ij":
+        return "IJ" + text[2:]
     return text[:1].upper() + text[1:] if text else text
+
+
+def lowerfirst(text: str) -> str:
+    """A sentence's first word as it reads mid-sentence: "Eén" -> "één" (the accents mark the numeral,
+    the capital only the sentence start), "IJzer" -> "ijzer"."""
+    if text[:3] == "Eén":
+        return "één" + text[3:]
+    if text[:2] == "IJ":
+        return "ij" + text[2:]
+    return text[:1].lower() + text[1:]
 
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")

@@ -88,7 +88,8 @@ def concept_key(token: Token) -> str:
 
 def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
     """How each concept is written: its key in lower case, unless the text capitalises it inside a
-    sentence ("AI", "Slack", "L&D"); a capital that only opens a sentence does not count."""
+    sentence ("AI", "Slack", "L&D"); a capital that only opens a sentence does not count, one past the
+    first letter does ("AI-geletterdheid, dat klinkt ..." is written so anywhere)."""
     capitals: Counter[tuple[str, str]] = Counter()
     lower: Counter[str] = Counter()
     for sentence in sentences:
@@ -96,8 +97,10 @@ def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
             if not _is_nominal(token):
                 continue
             key = concept_key(token)
-            if position > 0 and token.text != token.text.lower():
-                capitals[(key, token.text if token.text.casefold() == key else key.capitalize())] += 1
+            if (position > 0 and token.text != token.text.lower()) or token.text[1:] != token.text[1:].lower():
+                # the lemma in the text's own letters where it is its start ("VR-bril" of "VR-brillen")
+                form = token.text[: len(key)] if token.text.casefold().startswith(key) else key.capitalize()
+                capitals[(key, form)] += 1
             elif token.text == token.text.lower():
                 lower[key] += 1
     result: dict[str, str] = {}

@@ -20,6 +20,7 @@ from podpipe.domain import ParsedSentence, Quote
 from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.stages.notes.advice import advice_clause
 from podpipe.stages.notes.clauses import Clause, has_personal, transform
+from podpipe.stages.notes.dutch import lowerfirst
 from podpipe.stages.notes.labels import concept_key
 from podpipe.text import plain_words
 
@@ -44,7 +45,7 @@ class Statement:
         return (
             self.main
             if self.self_subject or self.main[1:2].isupper()
-            else self.main[:1].lower() + self.main[1:]
+            else lowerfirst(self.main)
         )
 
 
@@ -144,16 +145,18 @@ def said_sentences(
     people: Speakers,
     wanted: int,
     theme: int | None = None,
+    reported: Sequence[str] = (),
 ) -> list[Quote]:
     """Up to ``wanted`` of the theme's own sentences, verbatim, as quotes: complete statements (the
     host's count half where guests spoke) of 9-30 words, heard with ``SAID_PROBABILITY`` on
     average, not leaning on what came before ("Dat ...", "Daarom ...") and not quoted already; the
-    ones that carry most of the theme's salient concepts (per word) and were heard best first."""
+    ones that carry most of the theme's salient concepts (per word) and were heard best first; none
+    the paraphrase ``reported`` already (their verbatim texts)."""
     if wanted <= 0:
         return []
     guests_spoke = any(s.speaker != people.host for s in sentences if s.speaker in people.first)
     top = max(salience.values(), default=1.0) or 1.0
-    taken = [plain_words(q.text) for q in quotes]
+    taken = [plain_words(q.text) for q in quotes] + [plain_words(text) for text in reported]
     scored: list[tuple[float, ParsedSentence]] = []
     for sentence in sentences:
         if sentence.speaker is None or sentence.speaker not in people.first:
