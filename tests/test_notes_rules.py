@@ -227,7 +227,8 @@ def test_each_guests_advice_closes_the_notes_told_in_the_third_person_or_verbati
         ("Wacht niet tot de lezers afhaken.", "om niet te wachten tot de lezers afhaken."),  # the clause stays after
         ("Zorg dat de boeken klaarliggen.", "om te zorgen dat de boeken klaarliggen."),
         # two imperatives side by side: the second is told too, a contrast on one verb said once
-        ("Begin niet met de catalogus, begin met de lezers.", "om niet met de catalogus te beginnen, maar met de lezers."),
+        ("Begin niet met de catalogus, begin met de lezers.",
+         "om niet met de catalogus te beginnen, maar met de lezers."),
         ("Kies een boek, bel dan de lezers op.", "om een boek te kiezen en dan de lezers op te bellen."),
     ],
 )
