@@ -101,6 +101,22 @@ def test_a_concept_said_once_weighs_the_themes_sentences_but_labels_nothing(pars
     assert "subsidie" not in concepts.topic  # said only in the other theme
 
 
+def test_a_noun_nearly_always_said_with_one_adjective_is_labelled_with_it(parse) -> None:
+    theme_a = [
+        "De eerste leesavond is altijd spannend.",
+        "Op de eerste leesavond kiest de groep een boek.",
+        "Na de eerste leesavond komt iedereen terug.",
+    ]
+    theme_b = ["De subsidie voor de gemeente loopt af.", "Zonder subsidie stopt de gemeente ermee."]
+    themes = [Theme("", ["leesavond"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    sentences = [parse(t, 0) for t in theme_a] + [parse(t, 1) for t in theme_b]
+    assert theme_concepts(sentences, themes, blocked=set())[0].labels[0] == "eerste leesavond"
+    # with varying adjectives the noun stays bare
+    varied = [t.replace("eerste", a) for t, a in zip(theme_a, ["eerste", "lange", "leuke"], strict=True)]
+    sentences = [parse(t, 0) for t in varied] + [parse(t, 1) for t in theme_b]
+    assert theme_concepts(sentences, themes, blocked=set())[0].labels[0] == "leesavond"
+
+
 def test_a_term_a_speaker_names_leads_even_when_said_twice(parse) -> None:
     sentences = [
         parse("Vandaag hoor ik overal de term boekenkring vallen.", 0, speaker="S1"),
