@@ -178,6 +178,20 @@ def test_the_hosts_addresses_name_the_guests_when_no_introduction_did() -> None:
                         "op 00:30: controleer naam en spelling.")
 
 
+def test_a_common_first_name_addressed_is_a_name_where_whisper_writes_it_as_one() -> None:
+    from podpipe.stages.analyse.entities import vocative_people
+
+    # "Geert" is a common word in Dutch too (wordfreq 4.2): an address only where the transcript
+    # capitalises it inside a sentence and never writes it in lower case
+    turns = (("A", "Welkom allebei. Geert, hoe begon dat?"), ("B", "Heel klassiek."),
+             ("C", "Maar eerlijk, Geert, dat was vroeger ook zo."), ("A", "Tijd, wat denkt gij?"), ("B", "Ja."))
+    assert [m.text for m in vocative_people(_heard(*turns), "A")] == ["Geert"]
+    lower = (*turns, ("C", "Ik zag de tijd vliegen."))
+    assert [m.text for m in vocative_people(_heard(*lower), "A")] == ["Geert"]  # "Tijd" is no name either way
+    unwritten = (("A", "Welkom allebei. Geert, hoe begon dat?"), ("B", "Heel klassiek."))
+    assert vocative_people(_heard(*unwritten), "A") == []
+
+
 def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:
     turns = (("A", "Ik ben Walter Schroven. Naast mij zit Katleen Peeters van Kempenlog, en Jonas Wuyts van "
                    "Spiegelpunt. Katrin, begin jij?"), ("B", "Ja."), ("A", "Jonas?"), ("C", "Goed."))
@@ -204,6 +218,18 @@ def test_a_heard_introduction_counts_only_in_the_opening_minutes_and_never_for_a
     late = _heard(*[("A", "Dat is goed.")] * 30, ("A", "Marijke Vloebergs is directeur bij de school."))
     assert conversation_people(late) == []  # 300 s in: a story about someone, no introduction
     assert conversation_people(_heard(("A", "Iedereen is welkom bij de vereniging."))) == []
+
+
+def test_an_introduction_whose_preposition_whisper_lost_still_names_the_guest() -> None:
+    # "bij" glued to the organisation ("betuinpunt" for "bij Tuinpunt"), a name glued into one word
+    turns = (("A", "Welkom bij de podcast. Hanne Verlinden is opleidingscoördinator, betuinpunt, een kleine "
+                   "school. Pietvandooren is docent, bij de teekschool. Welkom."),
+             ("B", "Dank u."),
+             ("B", "Werkbaarheidsplan is werk, dat we moeten doen."))
+    found = [(m.text, m.source) for m in conversation_people(_heard(*turns))]
+    # a guest's topic put first, or one the host does not open with, is no introduction
+    assert found == [("Hanne Verlinden", "introduction"), ("Pietvandooren", "introduction")]
+    assert conversation_people(_heard(("A", "Vandaag is een bijzondere dag, echt waar."))) == []
 
 
 def test_the_speakers_own_job_after_ik_ben_is_no_other_person() -> None:

