@@ -211,6 +211,20 @@ def test_a_segment_that_continues_a_sentence_keeps_its_capital_as_context() -> N
     assert correct_names(Transcript(_episode(), [closed, opened], "nl"), WIDE_CAST).corrections == []
 
 
+def test_the_hosts_name_is_corrected_in_the_hosts_own_voice_only_where_they_introduce_themselves() -> None:
+    from dataclasses import replace as replaced
+
+    def said(text: str, start: float, speaker: str) -> Segment:
+        return replaced(_segment(text, start), speaker=speaker)
+
+    segments = [said("Ik ben Walters Groven, community manager.", 0.0, "S1"),
+                said("Welkom, Walletrie.", 10.0, "S1"),  # "welkom alle drie": no host welcomes themselves
+                said("Dank je, Walletrie.", 20.0, "S2")]  # a guest thanks the host  # fmt: skip
+    corrected = correct_names(Transcript(_episode(), segments, "nl"), CAST)
+    assert [s.text for s in corrected.segments] == ["Ik ben Walter Schroven, community manager.",
+                                                     "Welkom, Walletrie.", "Dank je, Walter."]  # fmt: skip
+
+
 def test_no_word_of_the_frequency_list_top_is_turned_into_a_cast_name() -> None:
     """Every one of wordfreq's 20,000 most frequent Dutch words, lower-case in a sentence: none changes
     unless it is a cast name's own word (capitals alone)."""

@@ -190,6 +190,11 @@ def test_a_common_first_name_addressed_is_a_name_where_whisper_writes_it_as_one(
     assert [m.text for m in vocative_people(_heard(*lower), "A")] == ["Geert"]  # "Tijd" is no name either way
     unwritten = (("A", "Welkom allebei. Geert, hoe begon dat?"), ("B", "Heel klassiek."))
     assert vocative_people(_heard(*unwritten), "A") == []
+    # addressed twice and answered by the same voice, the name is one, lower case elsewhere or not
+    twice = (*unwritten, ("C", "Ja, geert, dat klopt."), ("A", "Geert, en nu?"), ("B", "Nu beter."))
+    assert [m.text for m in vocative_people(_heard(*twice), "A")] == ["Geert"]
+    other = (*unwritten, ("A", "Geert, en nu?"), ("C", "Nu beter."))  # answered by another voice
+    assert vocative_people(_heard(*other), "A") == []
 
 
 def test_addresses_are_not_read_when_the_introductions_named_everyone() -> None:

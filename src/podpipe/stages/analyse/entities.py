@@ -552,24 +552,35 @@ def _heard_introductions(text: str, bare: bool = False) -> list[tuple[str, str |
 
 def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]:
     """Names ``caller`` (the host) addresses at the end of a turn, before another speaker answers:
-    "Katrin, hoe zag dat eruit?". Only words rare in Dutch (wordfreq) and capitalised; each once, in
-    order. Weaker than an introduction: the naming reads them only when introductions named too few."""
-    found: dict[str, Mention] = {}
+    "Katrin, hoe zag dat eruit?". Only capitalised words rare in Dutch (wordfreq), or less rare ones
+    that read as names (:func:`_written_as_names`, or addressed twice and answered by the same voice);
+    each once, in order. Weaker than an introduction: the naming reads them only when introductions
+    named too few."""
     turns = _turns_of(transcript.segments)
-    written_as_name = _written_as_names(turns)
+    addresses: list[tuple[str, float, str | None]] = []  # (the word, when, who answered)
     for index, turn in enumerate(turns):
         if turn.speaker != caller or index + 1 >= len(turns) or turns[index + 1].speaker == caller:
             continue
         tail = len(turn.text) - VOCATIVE_TAIL
         for match in VOCATIVE.finditer(turn.text):
             name = match.group("name")
-            frequency = zipf_frequency(name.lower(), "nl")
-            rare = frequency < _VOCATIVE_ZIPF or (frequency < _COMMON_ZIPF and name in written_as_name)
             if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
-                    or not rare or _NOUN_SUFFIX.search(name)):
+                    or _NOUN_SUFFIX.search(name) or zipf_frequency(name.lower(), "nl") >= _COMMON_ZIPF):
                 continue
-            found.setdefault(normal(name), Mention(name, "PER", speaker=turn.speaker, start=turn.time_at(match.start()),
-                                                   source="vocative"))
+            addresses.append((name, turn.time_at(match.start()), turns[index + 1].speaker))
+    written_as_name = _written_as_names(turns)
+    answered: dict[str, set[str | None]] = {}
+    for name, _, answer in addresses:
+        answered.setdefault(name, set()).add(answer)
+    found: dict[str, Mention] = {}
+    for name, start, answer in addresses:
+        # A common first name ("Bram" 3.9, "Geert" 4.2) is a common word too: an address where Whisper
+        # writes it as a name elsewhere, or where the host addresses it twice and the same voice answers
+        common = zipf_frequency(name.lower(), "nl") >= _VOCATIVE_ZIPF
+        repeated = sum(n == name for n, _, _ in addresses) >= 2 and answered[name] == {answer}
+        if common and name not in written_as_name and not repeated:
+            continue
+        found.setdefault(normal(name), Mention(name, "PER", speaker=caller, start=start, source="vocative"))
     return list(found.values())
 
 

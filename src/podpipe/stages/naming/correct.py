@@ -469,6 +469,9 @@ def replace_heard(transcript: Transcript, spelling: dict[str, str], method: str)
     return replace(transcript, segments=segments, corrections=corrections)
 
 
+_SELF_INTRODUCTION = re.compile(r"\b(?:ik\s+ben|mijn\s+naam\s+is|ik\s+heet|met\s+mij)\b", re.IGNORECASE)
+
+
 def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHOLD,
                   frequent_threshold: float = FREQUENT_THRESHOLD, heard: Collection[str] = ()) -> Transcript:
     """A new transcript with the cast's names and organisations spelt canonically in words and segments;
@@ -476,13 +479,21 @@ def correct_names(transcript: Transcript, cast: Cast, threshold: float = THRESHO
     terms = cast_terms(cast, heard)
     if not terms:
         return transcript
+    # The host says their own name only to introduce themselves: in the voice that opens the episode
+    # (the host's, as :func:`..host.decide_host` assumes where nothing else tells) the host's name
+    # is corrected only in a self-introduction. "Welkom, Walletrie." ("welkom alle drie", MBROLA
+    # renderings of ep15 and ep20) had become "Welkom, Walter."
+    own = {fold(part) for part in (cast.host.name.split() + [cast.host.name])} if cast.host else set()
+    others = [t for t in terms if fold(t.text) not in own]
+    opener = next((s.speaker for s in transcript.segments if s.speaker is not None), None)
     segments, corrections = [], [c for c in transcript.corrections]
     for index, segment in enumerate(transcript.segments):
         previous = transcript.segments[index - 1] if index else None
         opens = previous is None or previous.speaker != segment.speaker or \
             previous.text.strip()[-1:] in _SENTENCE_END
-        corrected, made = correct_segment(segment, index, terms, threshold, opens_sentence=opens,
-                                          frequent_threshold=frequent_threshold)
+        hosts_own = opener is not None and segment.speaker == opener and not _SELF_INTRODUCTION.search(segment.text)
+        corrected, made = correct_segment(segment, index, others if hosts_own else terms, threshold,
+                                          opens_sentence=opens, frequent_threshold=frequent_threshold)
         segments.append(corrected)
         corrections.extend(made)
     return replace(transcript, segments=segments, corrections=corrections)
