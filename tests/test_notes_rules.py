@@ -246,6 +246,7 @@ def test_each_guests_advice_closes_the_notes_told_in_the_third_person_or_verbati
         ("Begin niet met de catalogus, begin met de lezers.",
          "om niet met de catalogus te beginnen, maar met de lezers."),
         ("Kies een boek, bel dan de lezers op.", "om een boek te kiezen en dan de lezers op te bellen."),
+        ("Begin klein, en begin nu.", "om klein en nu te beginnen."),
     ],
 )
 def test_an_imperative_is_told_as_an_om_clause(parse, said: str, told: str) -> None:

@@ -108,13 +108,17 @@ def _imperatives(words: list[str]) -> list[list[str]] | None:
 
 
 def _joined(clauses: list[list[str]], told: list[str]) -> str:
-    """Two told imperatives: "om X te V en Y te W"; a negated first one and the same verb again is a
-    contrast, said once ("om niet met de tool te beginnen, maar met de spelregels")."""
+    """Two told imperatives: "om X te V en Y te W"; the same verb twice is said once, as a contrast
+    after a negated first one ("om niet met de tool te beginnen, maar met de spelregels") or else as
+    one clause ("Begin klein, en begin nu." -> "om klein en nu te beginnen")."""
     if len(told) == 2 and clauses[0][0].casefold() == clauses[1][0].casefold():
         negated = any(w.casefold() in ("niet", "geen", "nooit") for w in clauses[0])
-        verb = infinitive(clauses[0][0]) or ""
-        if negated and told[1].endswith(f"te {verb}") and " ".join(clauses[1][1:]):
-            return f"{told[0]}, maar {told[1][: -len(f' te {verb}')]}"
+        end = f" te {infinitive(clauses[0][0]) or ''}"
+        if negated and told[1].endswith(end) and " ".join(clauses[1][1:]):
+            return f"{told[0]}, maar {told[1][: -len(end)]}"
+        heads = [t[: -len(end)].split() for t in told if t.endswith(end)]
+        if not negated and len(heads) == 2 and all(h and h[-1] not in _PARTICLES for h in heads):
+            return f"{told[0][: -len(end)]} en {told[1]}"
     return " en ".join(told)
 
 
