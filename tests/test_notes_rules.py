@@ -404,6 +404,20 @@ def test_we_as_subject_and_enumerations_are_not_rewritten(parse) -> None:
     assert transform(parse("De groep kiest zelf het boek."), "Marie", set(), names, names) is not None
 
 
+@pytest.mark.parametrize(
+    "said",
+    [
+        # as Whisper heard it: the verb found is the als-clause's
+        "Als een border pickeren op ledding volgt, staat er iemand anders op zijn plek.",
+        "Ik zou zeggen, lees eerst het boek en dan pas de recensie.",  # direct speech, in its own person
+        "Sorry, maar lees kracht is geen individueel probleem.",  # a discourse marker parsed as the subject
+        "Dat laatste lijkt klein, maar het is het belangrijkste.",  # points back at what was said before
+    ],
+)
+def test_what_the_rewrite_would_garble_is_not_paraphrased(parse, said: str) -> None:
+    assert transform(parse(said), "Marie", set(), {"Marie"}, {"Marie"}) is None
+
+
 def test_a_predicate_stays_before_the_verb_and_a_free_relative_is_not_rewritten(parse) -> None:
     names = {"Marie"}
     clause = transform(parse("Sommige mensen zijn ICT'er geworden omdat ze graag mooie verhalen vertellen."), "Marie",

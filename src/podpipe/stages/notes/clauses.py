@@ -261,6 +261,16 @@ def transform(
         return None  # a pronominal adverb or demonstrative opening the sentence points back
     if tokens[0].pos == "SCONJ" and tokens[0].head == root:
         return None  # "Omdat de mensen daar zitten.": a subordinate clause on its own
+    if first in _SUBORDINATORS and verb < next((i for i, t in enumerate(tokens) if t.text == ","), len(tokens)):
+        # "Als een orderpicker een opleiding volgt, staat er ...": the verb found is the subordinate
+        # clause's, the main clause comes after the comma (from audio the parse often misses that)
+        return None
+    if _POINTS_BACK.search(sentence.text):
+        return None  # "Dat laatste hoor ik zo vaak.": about what was said before, meaningless alone
+    if _DIRECT_SPEECH.search(sentence.text):
+        return None  # "Ik zou zeggen, besteed even veel tijd ...": what follows is said, in its own person
+    if any(tokens[i].text.lower() in ("maar", "want", "dus") for i in _subtree(tokens, subject)):
+        return None  # "Sorry, maar werkkracht is ...": the parse took a discourse marker for the subject
     if first in _FREE_RELATIVE:
         # "Wat de trainer zei, was dat ...": a free relative as the first constituent; the parse
         # rarely finds its verb, and the rewrite printed "dat ... was wat de trainer zei, was."
@@ -343,6 +353,11 @@ def _reordered(
     return inverted, sub.rstrip(",;") + "."
 
 
+_SUBORDINATORS = frozenset(
+    "als omdat wanneer toen terwijl hoewel zodra nadat voordat zolang indien tenzij doordat zodat".split()
+)
+_POINTS_BACK = re.compile(r"\b(?:dat|dit) (?:laatste|eerste)\b", re.IGNORECASE)
+_DIRECT_SPEECH = re.compile(r"\b(?:zeggen|zeg|zegt|zei|zeiden|vragen|vraag|vroeg)\s*,", re.IGNORECASE)
 _FREE_RELATIVE = frozenset(["wat", "wie", "waar", "hoe", "welke", "waarom", "wanneer"])
 _PREDICATE_POS = frozenset(["NOUN", "PROPN", "ADJ", "PRON", "NUM", "DET"])
 _SUBORDINATE_DEPS = frozenset(["acl", "acl:relcl", "advcl", "ccomp", "csubj", "xcomp", "mark"])
