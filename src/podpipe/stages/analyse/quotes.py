@@ -3,11 +3,12 @@
 Candidates are single sentences (or two adjacent sentences of one turn, when the first alone is too
 short) of 12-60 words by a guest (the host too if configured), ending in . ! or …, never a question.
 A candidate's score adds its centrality (similarity to the theme's centroid, episode-centred) to
-cues of a quotable statement (a general claim in the present tense, a contrast "niet ... maar",
-a comparison, a superlative, absolutes like "niemand" or "altijd", a conditional "als ..., dan", an
-explicit opinion), and subtracts for what makes a sentence lean on its context (an opening
-"Dat"/"Daarom"/"En", a past-tense anecdote, a question). Filler words are dropped; nothing else is
-changed. Near-duplicates (the same words, or nearly the same vector) are kept out.
+cues of a quotable statement (a rule of thumb the speaker announces, a general claim in the present
+tense, a contrast "niet ... maar" or "X, geen Y", a comparison, a superlative, absolutes like "niemand"
+or "altijd", a conditional "als ..., dan", an explicit opinion), and subtracts for what makes a
+sentence lean on its context (an opening "Dat"/"Daarom"/"En", a past-tense anecdote, a question).
+Filler words are dropped; nothing else is changed. Near-duplicates (the same words, or nearly the
+same vector) are kept out.
 """
 
 from __future__ import annotations
@@ -95,8 +96,7 @@ class QuoteCandidate:
 def statement_cues(text: str, tokens: list | None = None) -> float:
     """How quotable a statement reads (Dutch cues; ``tokens`` from spaCy add tense and degree)."""
     score = 0.0
-    rule = RULE_OF_THUMB.search(text)
-    if rule:
+    if RULE_OF_THUMB.search(text):
         score += 1.0
     elif OPINION.search(text):
         score += 0.5

@@ -337,7 +337,8 @@ def theme_concepts(
             labels.append(_modified(members, phrase) if phrase == key else phrase)
             if len(labels) >= top:
                 break
-        written = [surface.get(k, k) if " " not in k else k for k in labels]
+        # a noun with its adjective keeps the noun's own letters ("generatieve AI")
+        written = [" ".join([*k.split()[:-1], surface.get(k.split()[-1], k.split()[-1])]) for k in labels]
         phrases = [_as_written(members, k, surface.get(k)) if " " not in k else k for k in labels]
         result.append(ThemeConcepts(labels=written, salience=scores, phrases=phrases, topic=topic))
     return result
