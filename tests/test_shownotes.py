@@ -55,6 +55,13 @@ def test_dutch_helpers() -> None:
     assert join_nl(["a", "b", "c"]) == "a, b en c"
 
 
+def test_a_show_named_with_its_article_takes_no_second_one() -> None:
+    settings = Settings.model_construct(shownotes=ShowNotesSettings(), show=Show(name="De Leesclub"))
+    transcript = described(fx.transcript(), settings)
+    notes = build_show_notes(transcript, fx.analysis(), settings.notes_config())
+    assert "twaalfde aflevering van De Leesclub" in notes.intro
+
+
 def test_notes_shape(notes_and_transcript) -> None:
     notes, _ = notes_and_transcript
     assert notes.title

@@ -28,6 +28,13 @@ KNOWN = 1.0  # a zipf at or above this: a word of the list (rare words sit aroun
 PART = 2.5  # each part of a compound that the list lacks must be at least this common
 _TOP = 7.0  # zipf of the most frequent words ("de" 7.4): specificity is measured from here
 _LINKS = ("", "s", "e", "en")
+# A count before a noun is written apart ("vier studenten"); glued to it, the list lacks the whole, it is
+# Whisper's spacing ("vierstudenten" on the MBROLA rendering of De Leerkamer ep07), the compounds on a
+# number that Dutch has ("driehoek", "vierdaagse") are in the list.
+_NUMBERS = frozenset(
+    "een twee drie vier vijf zes zeven acht negen tien elf twaalf twintig dertig veertig vijftig honderd "
+    "duizend".split()
+)
 
 
 @lru_cache(maxsize=65536)
@@ -58,7 +65,7 @@ def split_compound(word: str) -> tuple[str, str] | None:
             modifier_strength = zipf(modifier)
             if not link and len(head) >= 5:  # a stem glued to a short head is most often a mishearing
                 modifier_strength = max(modifier_strength, _verb_stem(modifier))  # ("bevraag" + "ging")
-            if len(modifier) >= 3 and modifier_strength >= PART:
+            if len(modifier) >= 3 and modifier_strength >= PART and modifier not in _NUMBERS:
                 strength = min(modifier_strength, head_strength)
                 if best is None or strength > best[0]:
                     best = (strength, (modifier, head))
@@ -129,11 +136,17 @@ def is_dutch(phrase: str) -> bool:
 
 def specificity(phrase: str) -> float:
     """How specific a concept is against general Dutch, 0.05-1: (7 - zipf) / 7 of the phrase as a whole
-    (wordfreq combines the words of a phrase), a compound the list lacks counting as unseen."""
+    (wordfreq combines the words of a phrase), a compound the list lacks (hyphenated or not) counting as
+    unseen."""
     words = phrase.split()
     if not words:
         return 0.05
-    frequency = zipf_frequency(phrase.casefold(), LANGUAGE) if len(words) > 1 else zipf(words[0])
+    if len(words) > 1:
+        frequency = zipf_frequency(phrase.casefold(), LANGUAGE)
+    else:
+        # a hyphenated compound is one word, as rare as its spelling without the hyphen ("BIG-registratie",
+        # "e-mail"); wordfreq would read it as the phrase of its parts, as common as "big" and "registratie"
+        frequency = zipf(words[0].replace("-", "")) if "-" in words[0] else zipf(words[0])
     return max(0.05, min(1.0, (_TOP - frequency) / _TOP))
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from podpipe.stages.analyse.document import Conversation
+from podpipe.stages.analyse.document import Conversation, Turn
 from podpipe.stages.analyse.lexicon import specificity
 
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
@@ -29,7 +29,8 @@ TOPIC_SHIFT = re.compile(
     r"(?:daarmee|dan) zijn we (?:bij|aan)|bruggetje|over naar|even naar|verder naar|"
     r"iets helemaal anders|van onderwerp|(?:wil|zou) ik (?:graag )?(?:even |eens )?(?:op )?doorgaan|"
     r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:het )?(?:graag )?(?:even |eens )?(?:graag )?over|aan het einde|rondje|"
-    r"(?:dat|dit) brengt ons (?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|laat ons (?:daar )?(?:meteen )?)\b",
+    r"(?:dat|dit) brengt ons (?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|laat ons (?:daar )?(?:meteen )?|"
+    r"dan (?:nog )?iets (?:waar|wat|dat|over|anders)|(?:richting|naar) het einde?|(?:stilaan|langzaam) afronden)\b",
     re.IGNORECASE,
 )
 WELCOME = re.compile(
@@ -37,9 +38,12 @@ WELCOME = re.compile(
     r"fijn dat (?:jullie|je|ge|u) (?:er )?(?:bij )?(?:luistert|bent|zijt))\b",
     re.IGNORECASE,
 )
+# A guest who introduces themselves: "Ik ben Yasmina ...", "Mijn naam is ...".
+SELF_INTRODUCTION = re.compile(r"\b(?:[Ii]k ben|[Mm]ijn naam is|[Ii]k heet) [A-Z][a-zà-ÿ]+")
 GREETING_REPLY = re.compile(
     r"\b(?:dank (?:u|je|jullie)|bedankt|merci|dankjewel|dankuwel|uitnodiging|leuk om hier|fijn om hier|"
-    r"blij om hier|goed om hier|hallo|hoi|dag allemaal|goeiedag|goedendag|graag gedaan)\b",
+    r"blij om hier|goed om hier|hallo|hoi|dag (?:allemaal|iedereen)|goeiedag|goedendag|graag gedaan|"
+    r"(?:leuk|fijn|blij) dat ik (?:er )?(?:hier )?(?:ben|mag zijn)|met plezier)\b",
     re.IGNORECASE,
 )
 
@@ -79,6 +83,13 @@ class SegmentationTrace:
     boundaries: list[int]
 
 
+# A word that points back at what was just said ("dat", "daar", "die aanpak").
+POINTS_BACK = re.compile(r"\b(?:dat|dit|die|daar\w*|hierover|dan)\b", re.IGNORECASE)
+# A host's remark of this many words or more brings a subject up: shorter ones ("Mooi.", "Dat herken
+# ik.") acknowledge the answer before.
+HANDOVER_WORDS = 12
+
+
 def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
     """Index of the first turn after the host's welcome and the introductions (0: none found).
 
@@ -110,7 +121,32 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
         index += 1
     if not seen_reply or index >= len(turns) or words > limit:
         return 0
+    # A host turn that brings in a guest not heard yet ("mijn tweede gast is ...", "vertel jij maar
+    # wie je bent") still belongs to the intro when every reply to it is a first word from someone
+    # new: a greeting, a short word or a self-introduction. A guest's first answer to the opening
+    # question is none of these, so the theme still starts at that question.
+    spoken = {turn.speaker for turn in turns[:index]}
+    while index < len(turns) and turns[index].speaker == host:
+        replies = index + 1
+        while replies < len(turns) and turns[replies].speaker != host:
+            replies += 1
+        answers = turns[index + 1 : replies]
+        if (not answers or replies >= len(turns)
+                or any(turn.speaker in spoken or not _first_words(turn) for turn in answers)):
+            break
+        added = sum(turn.words for turn in turns[index:replies])
+        if words + added > limit:
+            break
+        words += added
+        spoken.update(turn.speaker for turn in answers)
+        index = replies
     return index
+
+
+def _first_words(turn: Turn) -> bool:
+    """Whether a turn reads as a guest's first words: a greeting, a short reply or "ik ben <Naam>"."""
+    return turn.words <= 20 or bool(SELF_INTRODUCTION.search(turn.text[:300])) or (
+        turn.words <= 40 and bool(GREETING_REPLY.search(turn.text[:200])))
 
 
 def build_units(conv: Conversation, max_words: int) -> list[Unit]:
@@ -288,6 +324,8 @@ def _boundary_scores(conv: Conversation, units: list[Unit], gaps: list[int], dep
                 # A host opens a theme with a bridge and a question (17-43 words on the shared
                 # episodes); a short question ("Wat liep er mis?", 4-11 words) follows up instead.
                 bridge = min(1.0, turn.words / 15)
+                if turn.words < HANDOVER_WORDS and POINTS_BACK.search(turn.text):
+                    bridge = 0.0  # "En hoe hebt ge dat opgelost?": about the answer just given
                 score[k] += host_bonus * scale * bridge
                 if "?" in turn.text:
                     score[k] += host_bonus / 2 * scale * bridge
@@ -336,18 +374,26 @@ def novelty(
     return result
 
 
+def _hands_over(turn: Turn) -> bool:
+    """Whether a host's turn gives the floor on a subject: a question, or a remark that brings one up
+    and passes it to a guest ("Ik heb een haat-liefdeverhouding met e-learning. Dennis, jij zei net al
+    dat jij ze moet verdedigen.")."""
+    return turn.text.rstrip().endswith("?") or turn.words >= HANDOVER_WORDS
+
+
 def _with_their_question(conv: Conversation, units: list[Unit], cuts: list[int]) -> list[int]:
     """Each cut before a guest's answer moved back before the host's question it answers: a question
     opens the theme its answer is in. The similarity dip often falls after a short question ("Bram, ge
     gebruikt vaak het woord transfer. Wat bedoelt ge daarmee?"), whose few words weigh little in the
-    windows, and the heading then lacked the concept the host had named."""
+    windows, and the heading then lacked the concept the host had named. A longer remark that hands
+    the floor over opens the theme as a question does."""
     hosts = conv.hosts
     moved = []
     for cut in cuts:
         before = units[cut - 1] if cut > 0 else None
         turn, previous = conv.turns[units[cut].turn], conv.turns[before.turn] if before else None
         if (before is not None and previous is not None and hosts and turn.speaker not in hosts
-                and previous.speaker in hosts and before.opens_turn and previous.text.rstrip().endswith("?")
+                and previous.speaker in hosts and before.opens_turn and _hands_over(previous)
                 and cut - 1 > 0 and cut - 1 not in cuts and cut - 1 not in moved):  # fmt: skip
             cut -= 1
         moved.append(cut)

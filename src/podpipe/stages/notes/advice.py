@@ -11,7 +11,8 @@ rewrite is lexical, and refuses what it cannot place:
   "geef" -> "geven");
 * in an om-clause the verb goes to the end with "te", a separable particle before it ("Bel uw
   collega op" -> "om de collega op te bellen"), and a clause that follows a conjunction or a comma
-  stays after it ("Wacht niet tot ..." -> "om niet te wachten tot ...");
+  stays after it ("Wacht niet tot ..." -> "om niet te wachten tot ..."), and a bare infinitive stays
+  after its verb ("Laat de student het doen." -> "om de student het te laten doen");
 * the listener's possessive becomes "de" ("uw eigen cijfers" -> "de eigen cijfers"); any other first
   or second person, a question, or an infinitive already in the clause ("durf te vragen") and the
   sentence is left as it was.
@@ -33,6 +34,9 @@ _PARTICLES = frozenset("op aan af in uit mee door open terug na toe vast weg bij
 _PREPOSITIONS = frozenset("per in met voor aan op bij naar van tijdens over uit zonder tot na".split())
 _CLAUSE_START = frozenset("tot totdat als omdat want zodat voordat wanneer terwijl zolang zodra".split())
 _POSSESSIVE = frozenset(["uw", "jouw"])
+# verbs that take a bare infinitive, which stays after them in the om-clause ("te laten doen")
+_WITH_INFINITIVE = frozenset(["laten", "gaan", "blijven", "helpen", "leren"])
+_ARTICLES = frozenset("de een deze uw hun onze jullie elke alle".split())  # not "het", "die": also pronouns
 _PERSONAL = frozenset("ik mij me mijn we wij ons onze je jij u ge gij jullie uzelf jezelf".split())
 # words that open a sentence and read as a stem: articles, pronouns, conjunctions, adverbs
 _NOT_A_STEM = frozenset(
@@ -140,6 +144,13 @@ def _om_te(clause: list[str]) -> str | None:
             middle = middle[:i] + middle[i + 1 :]
             break
     middle = ["de" if w.casefold() in _POSSESSIVE else w for w in middle]
+    # a verb with a bare infinitive keeps it last, after "te" and itself: "Laat de student het doen."
+    # -> "om de student het te laten doen", not "... het doen te laten"
+    last = middle[-1] if middle and not particle else None
+    after_article = len(middle) > 1 and middle[-2].casefold() in _ARTICLES  # "de mensen": a noun
+    if (verb in _WITH_INFINITIVE and last and last.islower() and last.endswith("en") and not after_article
+            and zipf(last) >= COMMON_VERB):
+        return " ".join([*middle[:-1], f"te {verb} {last}", *tail]).replace(" ,", ",")
     told = " ".join([*middle, f"{particle} te {verb}" if particle else f"te {verb}", *tail])
     return told.replace(" ,", ",")
 

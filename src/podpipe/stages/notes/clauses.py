@@ -17,6 +17,7 @@ import re
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Token
+from podpipe.stages.analyse.lexicon import zipf
 from podpipe.stages.notes.dutch import lowerfirst
 
 # Personal pronouns (closed class): how each is rewritten in the third person, by role.
@@ -33,6 +34,14 @@ _THIRD_SINGULAR = {
     "wil": "wil", "wilt": "wil", "zal": "zal", "zult": "zal", "zoudt": "zou", "zou": "zou", "mag": "mag",
     "moogt": "mag", "waart": "was", "hadt": "had", "kondt": "kon", "wou": "wou", "woudt": "wou",
 }  # fmt: skip
+# A "-t" form this common in wordfreq's Dutch is a verb's third person present ("geeft" 5.6, "neemt"
+# 5.2), where the past tenses glued to a "t" are rare or no words ("gaft" 0, "zagt" 2.0, "wast" 3.4).
+PRESENT_THIRD_ZIPF = 4.0
+# Dutch's separable verb particles ("toegeven": "dat geeft ze toe", "dat ze toegeeft").
+_PARTICLES = frozenset(
+    "aan af achter bij binnen buiten door in mee na neer om onder op over rond samen tegen terug toe "
+    "uit vast voor voorbij weg open dicht los mis thuis vrij klaar".split()
+)
 # Adverbs that open a sentence by pointing at the one before ("dan", "toen", "dus").
 _ANAPHORIC = frozenset(["dan", "toen", "dus", "zo", "daarom", "ook"])
 _SUBJECT_DEPS = frozenset(["nsubj", "nsubj:pass", "expl"])
@@ -68,8 +77,12 @@ def third_singular(form: str, token: Token) -> str:
     lower = form.lower()
     if lower in _THIRD_SINGULAR:
         return _THIRD_SINGULAR[lower]
-    if feats(token).get("Tense") == "Past" or lower.endswith("t"):
+    if lower.endswith("t"):
         return form
+    if feats(token).get("Tense") == "Past" and zipf(lower + "t") < PRESENT_THIRD_ZIPF:
+        return form  # "gaf", "liep", "zei": one form for every person in the past
+    # the tagger reads a bare stem as a past tense now and then ("dat geef ik toe"): with a common
+    # "-t" form beside it ("geeft"), it is the present
     if re.search(r"[^aeiou]a$", lower):  # ga -> gaat, sta -> staat
         return form + "at"
     return form + "t"
@@ -313,6 +326,9 @@ def _reordered(
     rest = [i for i in rest if i not in particles]
     if tokens[verb].dep.startswith("aux") and tokens[root].pos not in ("VERB", "AUX"):
         return inverted, None  # an auxiliary without a verb to help: the parser lost the verb
+    if (tokens[verb].dep.startswith("aux") and feats(tokens[root]).get("VerbForm") == "Fin"
+            and not tokens[root].text.endswith("en")):  # an infinitive reads as a plural ("kopen")
+        return inverted, None  # an auxiliary helps no finite verb: "zijn ... verzorgende IG" misread
     nonfinite = [
         n
         for n, i in enumerate(rest)
@@ -332,7 +348,8 @@ def _reordered(
         )
         # a predicate noun or adjective ("L&D'er", "makkelijk") stays in the middle field, before the verb
         cluster = i > verb and (
-            (t.pos in ("VERB", "AUX") and feats(t).get("VerbForm") in ("Inf", "Part"))
+            # an attributive participle ("verzorgende IG", "lerende organisaties") goes with its noun
+            (t.pos in ("VERB", "AUX") and feats(t).get("VerbForm") in ("Inf", "Part") and t.dep != "amod")
             or (t.dep == "xcomp" and t.pos not in _PREDICATE_POS)
         )
         if t.text == "," or clause_start or cluster or (t.text == "te" and i > verb):
@@ -345,6 +362,10 @@ def _reordered(
     moved = _join(tokens, words, [verb])
     if particles:
         moved = "".join(words[p] for p in particles) + moved
+        if not all(words[p].lower() in _PARTICLES for p in particles) and zipf(moved) == 0:
+            # the parse took an adverb for the verb's particle ("werkt een deadline gewoon"): glued
+            # to the verb it makes no word ("gewoonwerkt")
+            return inverted, None
     order_words = [lowered[i] if i == 0 else words[i] for i in range(len(tokens))]
     front = [*span, *rest[:at]]
     sub_text = _join(tokens, order_words, front) + " " + moved

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from podpipe.domain import ParsedSentence, Theme, Token
-from podpipe.stages.analyse.lexicon import KNOWN, is_dutch, is_dutch_word, specificity, zipf
+from podpipe.stages.analyse.lexicon import KNOWN, is_dutch, is_dutch_word, specificity, split_compound, zipf
 from podpipe.stages.notes.clauses import PERSONAL, has_personal
 from podpipe.stages.notes.variants import heard_variants, regroup
 
@@ -272,7 +272,11 @@ def theme_concepts(
         topical |= {variants.of(k) for k in topical}
         pointed |= {variants.of(k) for k in pointed}
         announced = {variants.of(k) for k in _announced(sentences, members, hosts)}
-        announced &= {variants.of(k) for k in topical_words(theme.keyphrases, nominal)}
+        # the keyphrases vouch for an announced concept, and so does the host's opening question
+        # ("Nathalie, een mentorprogramma bij jullie: hoe ziet dat eruit?")
+        asked = {k for s in opening if s.text.rstrip().endswith("?") for k in map(concept_key, _determined(s))
+                 if _asked_concept(k)}
+        announced &= {variants.of(k) for k in topical_words(theme.keyphrases, nominal) | asked}
         # the host's opening outranks a term a speaker names later ("dan hebt ge het over begeleiding",
         # said against the theme's "individueel leerbudget" that the host opened with)
         by_host = announced | (named & (_named_terms(opening, phrases) | _dislocated(opening)))
@@ -383,6 +387,33 @@ _NAMING_CUE = re.compile(
 )
 
 
+def _determined(sentence: ParsedSentence) -> list[Token]:
+    """The nouns an article or demonstrative goes with ("een mentorprogramma", "die leerafdeling"):
+    the things a sentence is about, where the tagger also calls adverbs and participles nouns."""
+    tokens = sentence.tokens
+    return [t for i, t in enumerate(tokens) if t.pos == "NOUN" and _is_nominal(t)
+            and any(d.head == i and d.dep == "det" and d is not t for d in tokens)]
+
+
+# An asked concept is a specific one: an everyday noun in the host's question ("een keuze", "de plaats")
+# is how the question is put. Measured on the MBROLA renderings of ep12-ep20: without this bound three
+# headings took such a word ("Keuze", "Plaats", "Instrument").
+ASKED_MAX_ZIPF = 3.5
+
+
+def _asked_concept(key: str) -> bool:
+    """Whether a noun of the host's question may lead its theme: specific, and no preposition glued to
+    a word where the frequency list lacks the whole ("als het overtaal gaat": Whisper's "over taal")."""
+    frequency = zipf(key.replace("-", ""))
+    if frequency > ASKED_MAX_ZIPF:
+        return False
+    parts = split_compound(key) if frequency == 0 else None
+    return not (parts and parts[0] in _PREPOSITIONS)
+
+
+_PREPOSITIONS = frozenset("aan achter bij door in met na naar om onder op over tegen tot uit van voor".split())
+
+
 def _lower_text(sentence: ParsedSentence) -> str:
     return " ".join(t.text.casefold() for t in sentence.tokens)
 
@@ -429,9 +460,24 @@ def _dislocated(sentences: list[ParsedSentence]) -> set[str]:
     found = set()
     for sentence in sentences:
         match = _DISLOCATED.match(sentence.text.strip())
-        if match:
+        if match and _a_noun_phrase(sentence.tokens[: len(match.group(1).split())]):
             found.add(match.group(1).casefold())
     return found
+
+
+def _a_noun_phrase(tokens: list[Token]) -> bool:
+    """Whether the words put first name a thing: a noun (or an infinitive, "zelfgestuurd leren") at the
+    end, not opened by a conjunction or pronoun ("Half overtuigd, dat is veel", "Maar los, wat is dat?"
+    as Whisper heard the name Marloes)."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    head = last.pos in ("NOUN", "PROPN") or (last.pos == "VERB" and "VerbForm=Inf" in last.morph)
+    return head and tokens[0].pos not in _NO_TOPIC_START
+
+
+# what opens no topic; an adverb may ("Zelf gestuurd leren, ..." as Whisper splits "zelfgestuurd")
+_NO_TOPIC_START = frozenset(["CCONJ", "SCONJ", "PRON", "AUX", "INTJ"])
 
 
 def _merge_hyphenated(counts: Counter[str]) -> None:

@@ -160,7 +160,10 @@ def _written(group: list[str], heard: dict[str, list[float]], heard_apart: set[s
     def spread(candidate: str) -> float:
         return sum(len(heard[key]) * Levenshtein.normalized_distance(candidate, _spelling(key)) for key in group)
 
-    return min(candidates, key=lambda s: (spread(s), -len(heard[spellings[s]]), s))
+    best = min(candidates, key=lambda s: (spread(s), -len(heard[spellings[s]]), s))
+    # written with its hyphen where every hearing has one ("e-learning", "e-learnings" in typed text);
+    # Whisper also splits a word it does not know with one ("Micro-leren" beside "microleuren")
+    return spellings[best] if all("-" in key for key in group) else best
 
 
 def regroup(counts: Counter[str], variants: HeardVariants, sentences: list[ParsedSentence]) -> Counter[str]:
