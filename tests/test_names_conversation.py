@@ -281,3 +281,31 @@ def test_a_topic_before_the_sentence_is_no_address() -> None:
     turns = (("A", "Welkom allebei. Herschulling, dat is het thema."), ("B", "Ja."),
              ("A", "Herschulling, hoe zie jij dat? Lieselot, wat denkt gij?"), ("B", "Goed."))
     assert [m.text for m in vocative_people(_heard(*turns), "A")] == ["Lieselot"]
+
+
+def test_guests_brought_in_by_other_cues_and_surnames_with_particles_of_other_languages() -> None:
+    turns = (("A", "Welkom bij de Leespodcast. Mijn eerste gast is Hanne Verlinden. Tegenover mij zit Joris Daems. "
+                   "En mijn derde gaste heet Samira Ait Lahcen."),
+             ("B", "Dank je."))
+    assert [m.text for m in conversation_people(_heard(*turns))] == ["Hanne Verlinden", "Joris Daems",
+                                                                     "Samira Ait Lahcen"]
+
+
+def test_a_guest_who_introduces_themselves_says_where_they_work_later_in_the_turn() -> None:
+    turns = (("A", "Welkom. Vertel jij maar wie je bent."),
+             ("B", "Ik ben Lotte Maes. Ik heb tien jaar in een bibliotheek gewerkt, en nu ben ik leesconsulent "
+                   "bij Leespunt Limburg. Dat doe ik graag."))
+    found = [(m.text, m.source, m.organisation) for m in conversation_people(_heard(*turns))]
+    assert found == [("Lotte Maes", "self-introduction", "Leespunt Limburg")]
+
+
+def test_an_institution_named_after_in_het_is_the_organisation_and_a_region_is_not() -> None:
+    turns = (("A", "Welkom. Saar Wouters is praktijkopleider in het Sint-Jan Ziekenhuis. Bert Hoste is coach in "
+                   "de Westhoek Regio, en hij is er ook."),
+             ("B", "Dank je."))
+    found = {m.text: m.organisation for m in conversation_people(_heard(*turns))}
+    assert found.get("Saar Wouters") == "Sint-Jan Ziekenhuis"
+    assert "Westhoek Regio" not in found.values()
+    # as Whisper heard it: a name with an 's, the institution glued into one lower-case word
+    heard = (("A", "Welkom. Saar's Wouters is praktek opleider in het sintjansiekenhuis. Welkom."), ("B", "Dank je."))
+    assert [m.text for m in conversation_people(_heard(*heard))] == ["Saar's Wouters"]

@@ -31,7 +31,9 @@ _UPPER = "A-ZÀ-ÖØ-Þ"
 _WORD = rf"[{_UPPER}][\w'’-]*"
 # Surname particles, as spoken inside a name ("Jan van Dijk", "Els De Smet", "An Van den Broeck").
 _PARTICLE = r"(?:van der|van den|van de|van 't|van|de|der|den|ter|ten|te|in 't|'t|le|la|du|di|da)"
-_CAP_PARTICLE = r"(?:Van der|Van den|Van de|Vanden|Vander|Van|De|Der|Den|Ter|Ten|Le|La|Du|Di|Da|Mc)"
+_CAP_PARTICLE = (
+    r"(?:Van der|Van den|Van de|Vanden|Vander|Van|De|Der|Den|Ter|Ten|Le|La|Du|Di|Da|Mc|El|Al|Abou|Abu|Ait|Del|Dos|Das)"
+)
 _SURNAME = rf"(?:{_CAP_PARTICLE}\s+(?:(?:de|den|der)\s+)?)?{_WORD}"
 PERSON_NAME = rf"{_WORD}(?:\s+{_PARTICLE})?\s+{_SURNAME}"
 ORG_NAME = rf"(?:{_WORD}|[A-Z0-9]{{2,}}[\w&.'-]*)(?:\s+(?:&\s+)?(?:{_WORD}|[A-Z0-9]{{2,}}))*"
@@ -58,7 +60,7 @@ _JOB_WORD = r"(?:[a-zà-ÿ][\w'-]*|[A-Z]{2,}-[\w-]+)"
 INTRODUCTION = re.compile(
     rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*"
     rf"(?:(?:is|was|werkt|zit)\s+)?(?:{_JOB_WORD},?\s+){{0,5}}?"
-    rf"(?:van|bij|aan|namens|achter)\s+(?:de\s+|het\s+)?(?P<org>{ORG_NAME})"
+    rf"(?:(?:van|bij|aan|namens|achter)\s+(?:de\s+|het\s+)?|(?P<inside>in\s+(?:de|het)\s+))(?P<org>{ORG_NAME})"
 )
 # "Jonas Wuyts, zelfstandig coach met zijn eigen bureau Spiegelpunt": the organisation named by its kind.
 INTRODUCTION_BY_KIND = re.compile(
@@ -67,9 +69,11 @@ INTRODUCTION_BY_KIND = re.compile(
     rf"(?:bureau|bedrijf|organisatie|firma|zaak|start-up|startup|kantoor|vzw|agentschap|studio)\s+"
     rf"(?P<org>{ORG_NAME})"
 )
+# "mijn gast is", "mijn tweede gast is", "onze laatste gaste heet"
+_GUEST_IS = r"(?:mijn|onze)\s+(?:(?:eerste|tweede|derde|vierde|volgende|andere|laatste)\s+)?gast(?:e)?\s+(?:is|heet)"
 # "En naast haar zit Jonas Wuyts", "mijn gast is X", "welkom, X": a guest named without an organisation.
 GUEST_CUE = re.compile(
-    rf"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|te\s+gast\s+(?:is|zijn)|mijn\s+gast\s+is|"
+    rf"\b(?i:(?:naast|tegenover)\s+(?:haar|hem|mij|me|ons)\s+zit|te\s+gast\s+(?:is|zijn)|{_GUEST_IS}|"
     rf"aan\s+tafel\s+zit|ik\s+verwelkom|verwelkom\s+ik|welkom(?:\s+aan)?,?)\s+(?P<name>{PERSON_NAME})"
 )
 # Capitalised words that are not names, though they open many sentences or get PROPN tags.
@@ -205,6 +209,34 @@ def known_names(
     return book, people, orgs
 
 
+# Where a guest who introduced themselves says where they work, later in the same turn: "Ik ben Dennis
+# Verhoef. Ik heb twaalf jaar ... gewerkt, en nu ben ik opleidingsadviseur bij Zorggroep De Zonnewijzer."
+WORKS_AT = re.compile(
+    rf"\b(?i:ik\s+(?:werk|ben)|(?:werk|ben)\s+ik)\b[^.!?]{{0,60}}?\b(?:bij|voor)\s+(?:de\s+|het\s+)?"
+    rf"(?P<org>{ORG_NAME})"
+)
+OWN_TURN_CHARS = 400  # how far into their turn a guest still introduces themselves
+
+
+def _own_organisation(text: str, match: re.Match[str]) -> str | None:
+    """The organisation of who says "ik ben X": right after the name ("ik ben X, coach bij Y"), else
+    where they say they work further in the same turn."""
+    org_match = ORG_AFTER.match(match.group("rest"))
+    if org_match is None:
+        org_match = WORKS_AT.search(text, match.end("name"), match.end("name") + OWN_TURN_CHARS)
+    org = _clean_org(org_match.group("org")) if org_match else None
+    return org if org and _plausible_org(org) else None
+
+
+def _introduced_org(match: re.Match[str]) -> str | None:
+    """The organisation of an introduction; one "in het ..." only where it names an institution
+    ("praktijkopleider in het Maasduin Ziekenhuis", not "coach in de Kempen")."""
+    org = _clean_org(match.group("org"))
+    if org and match.group("inside") and not ORG_WORDS.search(org):
+        return None
+    return org
+
+
 def _clean_org(org: str) -> str | None:
     words = org.split()
     # Trailing words that are ordinary sentence words after a name ("Kompaswerk En" cannot happen, but
@@ -215,7 +247,9 @@ def _clean_org(org: str) -> str | None:
     return org if org and org.lower() not in NOT_NAMES else None
 
 
-_PARTICLE_WORDS = frozenset("van de der den ter ten te 't le la du di da vanden vander mc".split())
+_PARTICLE_WORDS = frozenset(
+    "van de der den ter ten te 't le la du di da vanden vander mc el al abou abu ait del dos das".split()
+)
 
 
 def _valid_person(name: str, book: EntityBook) -> bool:
@@ -254,8 +288,7 @@ def find_entities(
                 doc is not None and _is_propn(doc, match.start("name"), match.end("name"))
             ):
                 continue
-            org_match = ORG_AFTER.match(match.group("rest"))
-            org = _clean_org(org_match.group("org")) if org_match else None
+            org = _own_organisation(text, match)
             entity = book.add(
                 name,
                 "PER",
@@ -275,7 +308,7 @@ def find_entities(
                     start=turn.time_at(match.start("rest")),
                 )
         for match in INTRODUCTION.finditer(text):
-            name, org = match.group("name"), _clean_org(match.group("org"))
+            name, org = match.group("name"), _introduced_org(match)
             if not _valid_person(name, book) or not org or book.find(org, "PER"):
                 continue
             book.add(
@@ -374,13 +407,16 @@ VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker an
 HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,3}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
 # The host's introduction as Whisper heard it: a sentence that opens with a capitalised first name
 # (and maybe a surname heard in lower case), goes on with "is"/"werkt" and within eight words says
-# "bij"/"van"/"aan"/"achter" ("Rita Klijs is voor minst verantwoordelijke bij sind die vorm", "Koen van
-# tam is hij redirector van AZ Merdaal"): the organisation then rarely keeps its capitals, so the
-# name is taken without it unless it has them. On the MBROLA renderings (24-30 % WER) no guest of ep15
-# was found before this rule; the written "X is ... bij Y" needs both in capitals.
+# "bij"/"van"/"aan"/"achter" or "in de/het" ("Marlo's Hendricks is praktek op ledder in het
+# Maasdansiekenhuis" for a praktijkopleider in the Maasduin Ziekenhuis; "Rita Klijs is voor minst
+# verantwoordelijke bij sind die vorm", "Koen van tam is hij redirector van AZ Merdaal"): the
+# organisation then rarely keeps its capitals, so the name is taken without it unless it has them.
+# On the MBROLA renderings (24-30 % WER) no guest of ep15 was found before this rule; the written
+# "X is ... bij Y" needs both in capitals.
 HEARD_INTRODUCTION = re.compile(
     rf"(?:^|[.!?]\s+|\b(?i:en)\s+)(?P<name>{_WORD}(?:\s+(?:{_PARTICLE}\s+)?[\wà-ÿ'-]+)?)\s+(?:is|werkt)\s+"
-    rf"(?:[\wà-ÿ&'-]+,?\s+){{0,8}}?(?:bij|van|aan|achter)\s+(?:de\s+|het\s+)?(?P<org>[^,.!?]{{1,60}})"
+    rf"(?:[\wà-ÿ&'-]+,?\s+){{0,8}}?(?:bij|van|aan|achter|(?P<inside>in)(?=\s+(?:de|het)\s))\s+(?:de\s+|het\s+)?"
+    rf"(?P<org>[^,.!?]{{1,60}})"
 )
 # "naast haar zit brangosens van kompaswerk", "naast haar zit Jonas wuits": the guest's name as one
 # word Whisper did not know (no Dutch word), or a first name with a surname heard in lower case.
@@ -388,7 +424,7 @@ HEARD_INTRODUCTION = re.compile(
 # introduction is read only where introductions are made: the episode's opening minutes.
 HEARD_INTRODUCTION_WINDOW_S = 180.0
 HEARD_GUEST_CUE = re.compile(
-    r"\b(?i:naast\s+(?:haar|hem|mij|me)\s+zit|mijn\s+gast\s+is|aan\s+tafel\s+zit)\s+"
+    rf"\b(?i:(?:naast|tegenover)\s+(?:haar|hem|mij|me|ons)\s+zit|{_GUEST_IS}|aan\s+tafel\s+zit)\s+"
     r"(?P<name>[\wà-ÿ'-]{3,}(?:\s+[a-zà-ÿ][\wà-ÿ'-]{2,})?)"
 )
 # The introduction with its preposition lost: Whisper glues "bij" to the organisation ("is taalcoach,
@@ -481,13 +517,12 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
                 add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
         for match in SELF_INTRO.finditer(turn.text):
-            org_match = ORG_AFTER.match(match.group("rest"))
-            add(match.group("name"), "self-introduction", _clean_org(org_match.group("org")) if org_match else None,
-                turn, match.start("name"))
+            add(match.group("name"), "self-introduction", _own_organisation(turn.text, match), turn,
+                match.start("name"))
         for match in INTRODUCTION.finditer(turn.text):
             if _after_self_introduction(turn.text, match.start("name")):
                 continue  # "ik ben Walter, Comunity Manager, bij VOV": the speaker's job, no other person
-            org = _clean_org(match.group("org"))
+            org = _introduced_org(match)
             if org and not _plausible_org(org):
                 org = None
             add(match.group("name"), "introduction", org, turn, match.start("name"))
@@ -524,7 +559,10 @@ def _heard_introductions(text: str, bare: bool = False) -> list[tuple[str, str |
         name = " ".join(words) if surname and (surname[0][:1].isupper() or _no_dutch_word(surname[0])) else first
         org = match.group("org").strip()
         org_match = re.match(ORG_NAME, org)
-        found.append((name, _clean_org(org_match.group(0)) if org_match else None, match.start("name")))
+        org = _clean_org(org_match.group(0)) if org_match else None
+        if org and match.group("inside") and not ORG_WORDS.search(org):
+            org = None  # "coach in de Westhoek": a region, no organisation
+        found.append((name, org, match.start("name")))
     for match in HEARD_BARE_INTRODUCTION.finditer(text) if bare else ():
         words = match.group("name").split()
         first, surname = words[0], [w for w in words[1:] if w.lower() not in _PARTICLE_WORDS]
