@@ -28,6 +28,14 @@ KNOWN = 1.0  # a zipf at or above this: a word of the list (rare words sit aroun
 PART = 2.5  # each part of a compound that the list lacks must be at least this common
 _TOP = 7.0  # zipf of the most frequent words ("de" 7.4): specificity is measured from here
 _LINKS = ("", "s", "e", "en")
+# Dutch's separable verb particles ("toegeven": "dat geeft ze toe", "dat ze toegeeft").
+SEPARABLE_PARTICLES = frozenset(
+    "aan af achter bij binnen buiten door in mee na neer om onder op over rond samen tegen terug toe "
+    "uit vast voor voorbij weg open dicht los mis thuis vrij klaar".split()
+)
+PREPOSITIONS = frozenset(
+    "aan achter bij door in met na naar om onder op over per tegen tijdens tot uit van voor zonder".split()
+)
 # A count before a noun is written apart ("vier studenten"); glued to it, the list lacks the whole, it is
 # Whisper's spacing ("vierstudenten" on the MBROLA rendering of De Leerkamer ep07), the compounds on a
 # number that Dutch has ("driehoek", "vierdaagse") are in the list.
@@ -150,4 +158,13 @@ def specificity(phrase: str) -> float:
     return max(0.05, min(1.0, (_TOP - frequency) / _TOP))
 
 
-__all__ = ["infinitive_forms", "is_dutch", "is_dutch_word", "specificity", "split_compound", "zipf"]
+__all__ = [
+    "PREPOSITIONS",
+    "SEPARABLE_PARTICLES",
+    "infinitive_forms",
+    "is_dutch",
+    "is_dutch_word",
+    "specificity",
+    "split_compound",
+    "zipf",
+]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from podpipe.stages.analyse.document import Conversation, Turn
+from podpipe.stages.analyse.entities import SELF_INTRO
 from podpipe.stages.analyse.lexicon import specificity
 
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
@@ -38,8 +39,6 @@ WELCOME = re.compile(
     r"fijn dat (?:jullie|je|ge|u) (?:er )?(?:bij )?(?:luistert|bent|zijt))\b",
     re.IGNORECASE,
 )
-# A guest who introduces themselves: "Ik ben Yasmina ...", "Mijn naam is ...".
-SELF_INTRODUCTION = re.compile(r"\b(?:[Ii]k ben|[Mm]ijn naam is|[Ii]k heet) [A-Z][a-zà-ÿ]+")
 GREETING_REPLY = re.compile(
     r"\b(?:dank (?:u|je|jullie)|bedankt|merci|dankjewel|dankuwel|uitnodiging|leuk om hier|fijn om hier|"
     r"blij om hier|goed om hier|hallo|hoi|dag (?:allemaal|iedereen)|goeiedag|goedendag|graag gedaan|"
@@ -145,7 +144,7 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
 
 def _first_words(turn: Turn) -> bool:
     """Whether a turn reads as a guest's first words: a greeting, a short reply or "ik ben <Naam>"."""
-    return turn.words <= 20 or bool(SELF_INTRODUCTION.search(turn.text[:300])) or (
+    return turn.words <= 20 or bool(SELF_INTRO.search(turn.text[:300])) or (
         turn.words <= 40 and bool(GREETING_REPLY.search(turn.text[:200])))
 
 

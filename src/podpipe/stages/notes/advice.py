@@ -23,15 +23,13 @@ from __future__ import annotations
 import re
 
 from podpipe.domain import Token
-from podpipe.stages.analyse.lexicon import infinitive_forms, zipf
+from podpipe.stages.analyse.lexicon import PREPOSITIONS, SEPARABLE_PARTICLES, infinitive_forms, zipf
 from podpipe.stages.notes.clauses import is_finite
 
 COMMON_VERB = 3.0  # zipf of the infinitive: a verb a speaker tells a listener to do, not a rare one
 MAX_WORDS = 20
 # "Bij mij is het: ...", "En ik zou zeggen: ...": the speaker's lead-in before the advice itself
 _LEAD_IN = re.compile(r"^[^:]{0,40}\b(?:is het|zou zeggen|zeg ik|mijn advies|mijn tip|zou ik)\b[^:]{0,20}:\s*", re.I)
-_PARTICLES = frozenset("op aan af in uit mee door open terug na toe vast weg bij om over samen los rond".split())
-_PREPOSITIONS = frozenset("per in met voor aan op bij naar van tijdens over uit zonder tot na".split())
 _CLAUSE_START = frozenset("tot totdat als omdat want zodat voordat wanneer terwijl zolang zodra".split())
 _POSSESSIVE = frozenset(["uw", "jouw"])
 # verbs that take a bare infinitive, which stays after them in the om-clause ("te laten doen")
@@ -121,7 +119,7 @@ def _joined(clauses: list[list[str]], told: list[str]) -> str:
         if negated and told[1].endswith(end) and " ".join(clauses[1][1:]):
             return f"{told[0]}, maar {told[1][: -len(end)]}"
         heads = [t[: -len(end)].split() for t in told if t.endswith(end)]
-        if not negated and len(heads) == 2 and all(h and h[-1] not in _PARTICLES for h in heads):
+        if not negated and len(heads) == 2 and all(h and h[-1] not in SEPARABLE_PARTICLES for h in heads):
             return f"{told[0][: -len(end)]} en {told[1]}"
     return " en ".join(told)
 
@@ -139,7 +137,7 @@ def _om_te(clause: list[str]) -> str | None:
     particle = ""
     for i, word in enumerate(middle):
         following = middle[i + 1] if i + 1 < len(middle) else None
-        if word.casefold() in _PARTICLES and (following is None or following.casefold() in _PREPOSITIONS):
+        if word.casefold() in SEPARABLE_PARTICLES and (following is None or following.casefold() in PREPOSITIONS):
             particle = word.casefold()
             middle = middle[:i] + middle[i + 1 :]
             break

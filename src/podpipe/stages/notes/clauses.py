@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Token
-from podpipe.stages.analyse.lexicon import zipf
+from podpipe.stages.analyse.lexicon import SEPARABLE_PARTICLES, zipf
 from podpipe.stages.notes.dutch import lowerfirst
 
 # Personal pronouns (closed class): how each is rewritten in the third person, by role.
@@ -37,11 +37,6 @@ _THIRD_SINGULAR = {
 # A "-t" form this common in wordfreq's Dutch is a verb's third person present ("geeft" 5.6, "neemt"
 # 5.2), where the past tenses glued to a "t" are rare or no words ("gaft" 0, "zagt" 2.0, "wast" 3.4).
 PRESENT_THIRD_ZIPF = 4.0
-# Dutch's separable verb particles ("toegeven": "dat geeft ze toe", "dat ze toegeeft").
-_PARTICLES = frozenset(
-    "aan af achter bij binnen buiten door in mee na neer om onder op over rond samen tegen terug toe "
-    "uit vast voor voorbij weg open dicht los mis thuis vrij klaar".split()
-)
 # Adverbs that open a sentence by pointing at the one before ("dan", "toen", "dus").
 _ANAPHORIC = frozenset(["dan", "toen", "dus", "zo", "daarom", "ook"])
 _SUBJECT_DEPS = frozenset(["nsubj", "nsubj:pass", "expl"])
@@ -362,7 +357,7 @@ def _reordered(
     moved = _join(tokens, words, [verb])
     if particles:
         moved = "".join(words[p] for p in particles) + moved
-        if not all(words[p].lower() in _PARTICLES for p in particles) and zipf(moved) == 0:
+        if not all(words[p].lower() in SEPARABLE_PARTICLES for p in particles) and zipf(moved) == 0:
             # the parse took an adverb for the verb's particle ("werkt een deadline gewoon"): glued
             # to the verb it makes no word ("gewoonwerkt")
             return inverted, None

@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 from rapidfuzz.distance import Levenshtein
 
 from podpipe.domain import ParsedSentence, Theme, Token
-from podpipe.stages.analyse.lexicon import KNOWN, is_dutch, is_dutch_word, specificity, split_compound, zipf
+from podpipe.stages.analyse.lexicon import (
+    KNOWN,
+    PREPOSITIONS,
+    is_dutch,
+    is_dutch_word,
+    specificity,
+    split_compound,
+    zipf,
+)
 from podpipe.stages.notes.clauses import PERSONAL, has_personal
 from podpipe.stages.notes.variants import heard_variants, regroup
 
@@ -408,10 +416,7 @@ def _asked_concept(key: str) -> bool:
     if frequency > ASKED_MAX_ZIPF:
         return False
     parts = split_compound(key) if frequency == 0 else None
-    return not (parts and parts[0] in _PREPOSITIONS)
-
-
-_PREPOSITIONS = frozenset("aan achter bij door in met na naar om onder op over tegen tot uit van voor".split())
+    return not (parts and parts[0] in PREPOSITIONS)
 
 
 def _lower_text(sentence: ParsedSentence) -> str:
