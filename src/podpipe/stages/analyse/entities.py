@@ -228,10 +228,10 @@ def _own_organisation(text: str, match: re.Match[str]) -> str | None:
     return org if org and _plausible_org(org) else None
 
 
-def _introduced_org(match: re.Match[str]) -> str | None:
+def _introduced_org(org: str | None, match: re.Match[str]) -> str | None:
     """The organisation of an introduction; one "in het ..." only where it names an institution
-    ("praktijkopleider in het Maasduin Ziekenhuis", not "coach in de Kempen")."""
-    org = _clean_org(match.group("org"))
+    ("praktijkopleider in het Maasduin Ziekenhuis", not "coach in de Kempen": a region)."""
+    org = _clean_org(org) if org else None
     if org and match.group("inside") and not ORG_WORDS.search(org):
         return None
     return org
@@ -308,7 +308,7 @@ def find_entities(
                     start=turn.time_at(match.start("rest")),
                 )
         for match in INTRODUCTION.finditer(text):
-            name, org = match.group("name"), _introduced_org(match)
+            name, org = match.group("name"), _introduced_org(match.group("org"), match)
             if not _valid_person(name, book) or not org or book.find(org, "PER"):
                 continue
             book.add(
@@ -522,7 +522,7 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
         for match in INTRODUCTION.finditer(turn.text):
             if _after_self_introduction(turn.text, match.start("name")):
                 continue  # "ik ben Walter, Comunity Manager, bij VOV": the speaker's job, no other person
-            org = _introduced_org(match)
+            org = _introduced_org(match.group("org"), match)
             if org and not _plausible_org(org):
                 org = None
             add(match.group("name"), "introduction", org, turn, match.start("name"))
@@ -559,10 +559,7 @@ def _heard_introductions(text: str, bare: bool = False) -> list[tuple[str, str |
         name = " ".join(words) if surname and (surname[0][:1].isupper() or _no_dutch_word(surname[0])) else first
         org = match.group("org").strip()
         org_match = re.match(ORG_NAME, org)
-        org = _clean_org(org_match.group(0)) if org_match else None
-        if org and match.group("inside") and not ORG_WORDS.search(org):
-            org = None  # "coach in de Westhoek": a region, no organisation
-        found.append((name, org, match.start("name")))
+        found.append((name, _introduced_org(org_match.group(0) if org_match else None, match), match.start("name")))
     for match in HEARD_BARE_INTRODUCTION.finditer(text) if bare else ():
         words = match.group("name").split()
         first, surname = words[0], [w for w in words[1:] if w.lower() not in _PARTICLE_WORDS]

@@ -406,16 +406,16 @@ def _determined(sentence: ParsedSentence) -> list[Token]:
 # An asked concept is a specific one: an everyday noun in the host's question ("een keuze", "de plaats")
 # is how the question is put. Measured on the MBROLA renderings of ep12-ep20: without this bound three
 # headings took such a word ("Keuze", "Plaats", "Instrument").
-ASKED_MAX_ZIPF = 3.5
+ASKED_MIN_SPECIFICITY = 0.5  # zipf 3.5 or less
 
 
 def _asked_concept(key: str) -> bool:
     """Whether a noun of the host's question may lead its theme: specific, and no preposition glued to
     a word where the frequency list lacks the whole ("als het overtaal gaat": Whisper's "over taal")."""
-    frequency = zipf(key.replace("-", ""))
-    if frequency > ASKED_MAX_ZIPF:
+    specific = specificity(key)
+    if specific < ASKED_MIN_SPECIFICITY:
         return False
-    parts = split_compound(key) if frequency == 0 else None
+    parts = split_compound(key) if specific == 1.0 else None  # unlisted: a compound, or words glued
     return not (parts and parts[0] in PREPOSITIONS)
 
 
