@@ -312,10 +312,12 @@ def test_serve_killed_mid_episode_and_started_again_finishes_it_once(
     again = Serve(serve_env, inbox, output, tmp_path / "serve-2.log")
     try:
         assert again.record.pid != first_server.pid
-        draft = output / "lang" / "shownotes.draft.md"
-        wait_for(draft.is_file, 300, "the cut-off episode to be finished by the next scan", poll=1.0)
+        # The draft is written before the catalogue says "draft ready" (the status follows every file):
+        # wait for the status, which comes last.
+        wait_for(lambda: catalog_of(output).episodes()[0].status == "draft ready", 300,
+                 "the cut-off episode to be finished by the next scan", poll=1.0)
+        assert (output / "lang" / "shownotes.draft.md").is_file()
         (row,) = catalog_of(output).episodes()
-        assert row.status == "draft ready"
         stages = {s.name: s for s in row.stages}
         assert stages["ingest"].started_at == ingest_before.started_at, "ingest was not redone"
         assert sorted(p.name for p in output.iterdir() if p.is_dir()) == ["lang"], "one output folder"
