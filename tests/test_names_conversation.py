@@ -309,3 +309,31 @@ def test_an_institution_named_after_in_het_is_the_organisation_and_a_region_is_n
     # as Whisper heard it: a name with an 's, the institution glued into one lower-case word
     heard = (("A", "Welkom. Saar's Wouters is praktek opleider in het sintjansiekenhuis. Welkom."), ("B", "Dank je."))
     assert [m.text for m in conversation_people(_heard(*heard))] == ["Saar's Wouters"]
+
+
+def test_a_self_introduction_counts_only_when_the_speaker_first_speaks() -> None:
+    # "ik ben jaloers", heard "Ik ben Jalors.", deep in the conversation: a feeling, no name
+    turns = (("A", "Welkom bij de podcast."), ("B", "Dank u."), ("A", "Hoe begon het?"), ("B", "Met een vraag."),
+             ("A", "En toen?"), ("B", "Ik ben Jalors. Bij ons lukt dat nooit."))
+    assert conversation_people(_heard(*turns)) == []
+    # on first speaking, after a short reply, it is one
+    first = (("A", "Welkom bij de podcast."), ("B", "Dank u."), ("A", "Stel u even voor."),
+             ("B", "Ik ben Marijke Vloebergs, ik werk bij Tuinpunt."))
+    assert [(m.text, m.speaker) for m in conversation_people(_heard(*first))] == [("Marijke Vloebergs", "B")]
+
+
+def test_a_name_said_last_in_the_hosts_question_is_an_address() -> None:
+    from podpipe.stages.analyse.entities import vocative_people
+
+    turns = (("A", "Welkom allebei."), ("B", "Dank u."),
+             ("A", "Moet ge dan ook betalen voor wat iemand kan, Jorrit?"), ("C", "Nee, liever niet."))
+    assert [(m.text, m.source) for m in vocative_people(_heard(*turns), "A")] == [("Jorrit", "vocative")]
+
+
+def test_the_kind_of_organisation_between_article_and_name_is_no_part_of_it() -> None:
+    from podpipe.stages.analyse.entities import INTRODUCTION
+
+    match = INTRODUCTION.search("En Jorrit Vlaminck, regiomanager bij de bakkerijketen Broodhuys, die zelf begon.")
+    assert match is not None and (match["name"], match["org"]) == ("Jorrit Vlaminck", "Broodhuys")
+    # an adjective is no kind: "Vlaamse" is no organisation
+    assert INTRODUCTION.search("Jorrit Vlaminck werkt bij de grootste Vlaamse bakkerij.") is None

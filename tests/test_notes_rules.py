@@ -726,3 +726,74 @@ def test_a_bare_infinitive_stays_after_its_verb_in_the_om_clause(parse) -> None:
     assert _om_te("Laat de stagiair het zelf doen".split()) == "de stagiair het zelf te laten doen"
     assert _om_te("Blijf vragen stellen".split()) == "vragen te blijven stellen"
     assert _om_te("Laat de lezers".split()) == "de lezers te laten"  # a noun after its article
+
+
+def test_a_phrase_on_the_head_the_host_asked_about_leads(parse) -> None:
+    sentences = [
+        parse("Is de beste lezer eigenlijk wel de beste kandidaat voor de leesclub?", 0, speaker="S1"),
+        parse("De beste lezer kiest de boeken voor de beste lezer.", 0),
+        parse("Een beste lezer leest elke week een boek, en de beste lezer schrijft recensies.", 0),
+        parse("Een kandidaat moet ook kunnen luisteren.", 0),
+        parse("De subsidie voor de gemeente loopt af.", 1),
+        parse("Zonder subsidie sluit de gemeente de zaal.", 1),
+    ]
+    themes = [Theme("", ["beste lezer", "kandidaat"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    # "lezer" was announced by the host; its phrase took its mentions, and leads as the announcement
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[0].labels[0] == "beste lezer"
+
+
+def test_a_term_the_host_names_after_it_is_announced_and_a_bridge_is_not(parse) -> None:
+    from podpipe.stages.notes.labels import _dislocated
+
+    named = parse("Een vliegende bibliothecaris, noemen ze dat.", 0, speaker="S1")
+    assert _dislocated([named]) == {"vliegende bibliothecaris"}
+    bridge = parse("Boeken lenen, dat brengt mij bij de subsidie.", 0, speaker="S1")
+    assert _dislocated([bridge]) == set()
+
+
+def test_the_recap_follows_the_answers_to_the_rounds_question(parse) -> None:
+    members = [
+        parse("Dat klopt, het is veel werk.", 4),  # the previous theme's last words
+        parse("We zijn bijna aan het einde.", 4, speaker="S1"),
+        parse("Iemand luistert mee en wil morgen beginnen.", 4, speaker="S1"),  # sets up the question
+        parse("Wat is uw advies?", 4, speaker="S1"),
+        parse("Marie, begin maar.", 4, speaker="S1"),  # hands the floor over: no recap
+        parse("Begin met een kleine groep lezers.", 4),
+        parse("Eerst de lezers, dan het boek, en pas daarna de subsidie van de gemeente.", 4, speaker="S1"),
+        parse("Heel erg bedankt. Hebt gij ooit een leesclub opgericht?", 4, speaker="S1"),
+    ]
+    assert host_recap(members, {"S1"}) == "Eerst de lezers, dan het boek"
+    tail = parse("En daar maakt het het grootste verschil.", 4, speaker="S1")
+    assert host_recap([*members[:6], tail], {"S1"}) is None  # the tail of a sentence, no summary
+
+
+def test_a_section_quotes_no_sentence_said_to_someone(parse) -> None:
+    from podpipe.stages.notes.paraphrase import said_sentences
+
+    members = [
+        parse("Pieter, jullie hebben de leesclub elke maand helemaal anders georganiseerd.", speaker="S1"),
+        parse("De leesclub kiest elke maand samen een nieuw boek uit de bibliotheek.", speaker="S1"),
+    ]
+    said = said_sentences(members, {"leesclub": 3.0}, [], _people("S1"), wanted=2, theme=0)
+    assert [q.text for q in said] == ["De leesclub kiest elke maand samen een nieuw boek uit de bibliotheek."]
+
+
+def test_no_two_sections_lead_with_one_concept() -> None:
+    from podpipe.stages.notes.builder import _lead_once
+    from podpipe.stages.notes.labels import ThemeConcepts
+
+    concepts = [ThemeConcepts(labels=["collega", "ploeg"], phrases=["de collega", "de ploeg"]),
+                ThemeConcepts(labels=["collega", "leiding"], phrases=["de collega", "de leiding"]),
+                ThemeConcepts(labels=["collega"], phrases=["de collega"])]
+    _lead_once(concepts)
+    assert [c.labels for c in concepts] == [["collega", "ploeg"], ["leiding"], ["collega"]]
+    assert concepts[1].phrases == ["de leiding"]
+
+
+def test_the_hosts_ways_of_moving_on_are_topic_shifts() -> None:
+    from podpipe.stages.analyse.segmentation import TOPIC_SHIFT
+
+    assert TOPIC_SHIFT.search("Dan nog één heet hangijzer: de subsidie.")
+    assert TOPIC_SHIFT.search("Ik wil het nog even hebben over de boeken.")
+    assert TOPIC_SHIFT.search("Dat brengt mij bij de subsidie.")
+    assert not TOPIC_SHIFT.search("Ze las het boek dan nog een keer.")

@@ -11,6 +11,7 @@ Evidence, strongest first:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -48,6 +49,10 @@ SELF_INTRO = re.compile(
     rf"(?P<name>{PERSON_NAME}|{_WORD})"
     rf"(?P<rest>[^.!?\n]{{0,80}})"
 )
+# A speaker's turns in which a self-introduction counts: one introduces oneself on first speaking, in
+# the first turn or the second after a short reply ("Ik doe het inderdaad liever zelf."); later "ik ben
+# jaloers" (heard "Ik ben Jalors.") is no name.
+SELF_INTRO_TURNS = 2
 # "..., community manager bij VOV" / "van Kompaswerk" / "en ik werk bij X"
 ORG_AFTER = re.compile(
     rf"^\s*,?\s*(?:(?:en\s+)?(?:ik\s+)?(?:werk|ben|is)\s+)?(?:(?:[a-zà-ÿ][\w-]*)\s+){{0,4}}?"
@@ -57,10 +62,14 @@ ORG_AFTER = re.compile(
 # "Sara Peeters, onderzoeker aan de KU Leuven"
 # A job between name and organisation: lower-case words, or an acronym compound ("HR-directeur").
 _JOB_WORD = r"(?:[a-zà-ÿ][\w'-]*|[A-Z]{2,}-[\w-]+)"
+# "regiomanager bij de supermarktketen Versanto": what kind of organisation it is, between article and
+# name; a noun, not an inflected adjective ("bij de grootste Vlaamse bank": no organisation "Vlaamse")
+_KIND_WORD = r"(?:[a-zà-ÿ][\w-]{2,}(?:[^\We]|ie))"
 INTRODUCTION = re.compile(
     rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*"
     rf"(?:(?:is|was|werkt|zit)\s+)?(?:{_JOB_WORD},?\s+){{0,5}}?"
-    rf"(?:(?:van|bij|aan|namens|achter)\s+(?:de\s+|het\s+)?|(?P<inside>in\s+(?:de|het)\s+))(?P<org>{ORG_NAME})"
+    rf"(?:(?:van|bij|aan|namens|achter)\s+(?:(?:de|het)\s+(?:{_KIND_WORD}\s+)?)?|(?P<inside>in\s+(?:de|het)\s+))"
+    rf"(?P<org>{ORG_NAME})"
 )
 # "Jonas Wuyts, zelfstandig coach met zijn eigen bureau Spiegelpunt": the organisation named by its kind.
 INTRODUCTION_BY_KIND = re.compile(
@@ -263,8 +272,10 @@ def find_entities(
     conv: Conversation, nlp: Language | None, book: EntityBook, ruler: Any = None
 ) -> EntityBook:
     """Scan every turn: the EntityRuler's matches, introductions and proper nouns, into ``book``."""
+    spoken: Counter[str | None] = Counter()
     for turn in conv.turns:
         text = turn.text
+        spoken[turn.speaker] += 1
         doc: Doc | None = turn.doc
         if doc is not None and ruler is not None and len(ruler):
             doc = ruler(doc)
@@ -282,7 +293,7 @@ def find_entities(
                         speaker=turn.speaker,
                         start=turn.time_at(ent.start_char),
                     )
-        for match in SELF_INTRO.finditer(text):
+        for match in SELF_INTRO.finditer(text if spoken[turn.speaker] <= SELF_INTRO_TURNS else ""):
             name = match.group("name").strip()
             if not _valid_person(name, book) and not (
                 doc is not None and _is_propn(doc, match.start("name"), match.end("name"))
@@ -438,7 +449,8 @@ HEARD_BARE_INTRODUCTION = re.compile(
     rf"(?:[a-zà-ÿ][\wà-ÿ&'-]*\s+){{0,7}}[a-zà-ÿ][\wà-ÿ&'-]*,"
 )
 _ELIDED = re.compile(r"^[kmnst]['’]", re.IGNORECASE)  # "M'elkom", "s'eegelbent": a word misheard, no name
-VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]")
+# "Katrin, hoe zag dat eruit?" and, name last, "... in plaats van voor de functie, Dries?"
+VOCATIVE = re.compile(rf"(?:^|[.!?\u2026]\s+)(?P<name>{_WORD})\s*[,?]|,\s+(?P<last>{_WORD})\s*[?.!]\s*$")
 # Dutch puts a topic before the sentence as often as a name ("Omscholing, Lotte, is dat ...?"); a word
 # with a suffix that makes abstract nouns is that topic, misheard or not ("Omschulling," on the espeak
 # rendering of ep15 became a guest's name). First names do not end so.
@@ -512,13 +524,16 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             found[normal(known.text)] = Mention(known.text, "PER", known.speaker, known.start, known.source, org)
 
     opener = next((s.speaker for s in transcript.segments if s.speaker is not None), None)
+    spoken: Counter[str | None] = Counter()
     for turn in _turns_of(transcript.segments):
-        for match in HEARD_SELF_INTRO.finditer(turn.text):
-            if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
-                add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
-        for match in SELF_INTRO.finditer(turn.text):
-            add(match.group("name"), "self-introduction", _own_organisation(turn.text, match), turn,
-                match.start("name"))
+        spoken[turn.speaker] += 1
+        if spoken[turn.speaker] <= SELF_INTRO_TURNS:
+            for match in HEARD_SELF_INTRO.finditer(turn.text):
+                if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
+                    add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
+            for match in SELF_INTRO.finditer(turn.text):
+                add(match.group("name"), "self-introduction", _own_organisation(turn.text, match), turn,
+                    match.start("name"))
         for match in INTRODUCTION.finditer(turn.text):
             if _after_self_introduction(turn.text, match.start("name")):
                 continue  # "ik ben Walter, Comunity Manager, bij VOV": the speaker's job, no other person
@@ -598,8 +613,9 @@ def vocative_people(transcript: Transcript, caller: str | None) -> list[Mention]
             continue
         tail = len(turn.text) - VOCATIVE_TAIL
         for match in VOCATIVE.finditer(turn.text):
-            name = match.group("name")
-            if (match.start("name") < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
+            group = "name" if match.group("name") else "last"
+            name = match.group(group)
+            if (match.start(group) < tail or name.lower() in NOT_NAMES or _ELIDED.match(name) or _greeting_like(name)
                     or _NOUN_SUFFIX.search(name) or zipf_frequency(name.lower(), "nl") >= _COMMON_ZIPF):
                 continue
             addresses.append((name, turn.time_at(match.start()), turns[index + 1].speaker))

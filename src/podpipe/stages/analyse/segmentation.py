@@ -29,9 +29,11 @@ TOPIC_SHIFT = re.compile(
     r"(?:dan|nu) (?:wil|zou) ik (?:graag )?(?:het )?(?:eens )?(?:hebben over|overstappen|naar)|"
     r"(?:daarmee|dan) zijn we (?:bij|aan)|bruggetje|over naar|even naar|verder naar|"
     r"iets helemaal anders|van onderwerp|(?:wil|zou) ik (?:graag )?(?:even |eens )?(?:op )?doorgaan|"
-    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:het )?(?:graag )?(?:even |eens )?(?:graag )?over|aan het einde|rondje|"
-    r"(?:dat|dit) brengt ons (?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|laat ons (?:daar )?(?:meteen )?|"
-    r"dan (?:nog )?iets (?:waar|wat|dat|over|anders)|(?:richting|naar) het einde?|(?:stilaan|langzaam) afronden)\b",
+    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:(?:het|graag|nog|even|eens|ook) )*(?:hebben )?over|aan het einde|rondje|"
+    r"(?:dat|dit) brengt (?:ons|mij|me) (?:meteen )?(?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|"
+    r"laat ons (?:daar )?(?:meteen )?|"
+    r"dan (?:nog )?iets (?:waar|wat|dat|over|anders)|dan nog (?:één|een) (?!keer\b)|"
+    r"(?:richting|naar) het einde?|(?:stilaan|langzaam) afronden)\b",
     re.IGNORECASE,
 )
 WELCOME = re.compile(

@@ -251,7 +251,21 @@ def _understand(transcript: Transcript, analysis: Analysis, setup: AnalysisConfi
     last = min(outro, default=len(analysis.themes)) - 1
     recap = closing_round(sentences, analysis.themes, last) if last >= 0 else None
     kept = [i for i in range(len(analysis.themes)) if i != recap and i not in outro]
+    _lead_once([concepts[i] for i in kept])
     return _Episode(sentences, concepts, recap, outro, shared_thread(sentences, kept, blocked, stop))
+
+
+def _lead_once(concepts: list[ThemeConcepts]) -> None:
+    """No two sections lead with one concept: a later theme whose lead an earlier one has (from audio,
+    "Collega: kans of valkuil?" and "Collega: waar loopt het mis?" in one draft) is led by its next
+    label; one with no other label keeps it."""
+    leads: set[str] = set()
+    for concept in concepts:
+        if len(concept.labels) > 1 and concept.labels[0].casefold() in leads:
+            concept.labels = concept.labels[1:]
+            concept.phrases = concept.phrases[1:]
+        if concept.labels:
+            leads.add(concept.labels[0].casefold())
 
 
 def build_show_notes(
@@ -323,7 +337,7 @@ def build_show_notes(
         section.start = _topic_start(members, host, guests) or section.start
         sections.append(section)
 
-    labels = [s.keyphrases[0] for s in sections if s.keyphrases]
+    labels = list(dict.fromkeys(s.keyphrases[0] for s in sections if s.keyphrases))  # each concept once
     context = _context(transcript, setup.analysis.show_name, config, host, guests, labels)
     intro = " ".join(render_text(env, "intro", config.language, **context))
     closing = checked(render_text(

@@ -455,17 +455,26 @@ def _named_terms(members: list[ParsedSentence], phrases: list[str]) -> set[str]:
 
 
 # "Zelfgestuurd leren, dat klinkt mooi.": a phrase put before the sentence and taken up by a pronoun
-# (left dislocation) is the topic the speaker sets; a host opens a theme this way.
-_DISLOCATED = re.compile(r"^([\w'-]+(?: [\w'-]+){0,2}), (?:dat|da's|wat|die|dan)\b", re.IGNORECASE)
+# (left dislocation) is the topic the speaker sets; a host opens a theme this way, or names the term
+# for it ("Een meewerkend ploegleider, noemen ze dat."). A bridge is the opposite: "Jobs ernaast, dat
+# brengt mij bij ..." leaves what was said for what follows.
+_DISLOCATED = re.compile(
+    r"^(?:(?:een|de|het) )?([\w'-]+(?: [\w'-]+){0,2}), (?!(?:dat|dit) brengt (?:ons|mij|me)\b)"
+    r"(?:dat|da's|wat|die|dan|(?:zo )?noem(?:en|t) (?:ze|we|wij|zij|men|ge|jullie) dat|heet dat|zoals dat heet)\b",
+    re.IGNORECASE,
+)
 
 
 def _dislocated(sentences: list[ParsedSentence]) -> set[str]:
     """The topics ``sentences`` put before themselves ("zelfgestuurd leren" in "Zelfgestuurd leren,
-    dat klinkt mooi."); the caller leaves out names ("Hanne, dan ...")."""
+    dat klinkt mooi."), without their article; the caller leaves out names ("Hanne, dan ...")."""
     found = set()
     for sentence in sentences:
         match = _DISLOCATED.match(sentence.text.strip())
-        if match and _a_noun_phrase(sentence.tokens[: len(match.group(1).split())]):
+        if not match:
+            continue
+        article = len(match.group(0)[: match.start(1)].split())
+        if _a_noun_phrase(sentence.tokens[article : article + len(match.group(1).split())]):
             found.add(match.group(1).casefold())
     return found
 
@@ -582,6 +591,10 @@ def _rank(keys: list[str], scores: dict[str, float], announced: set[str], recurr
     said more often; a concept said once is only admitted as that lead, never as a second label.
     """
     ranked = sorted(keys, key=lambda k: (-scores[k], -len(k.split())))
+    # a phrase on an announced head word is that announcement ("de beste vakman" in the host's question
+    # counts as "beste vakman", whose mentions its head's score went to)
+    announced = announced | {k for k in keys if " " in k and k.split()[-1] in announced}
+    by_host = set(by_host) | {k for k in keys if " " in k and k.split()[-1] in by_host}
     lead = sorted((k for k in ranked if k in announced), key=lambda k: k not in by_host)[:1]
     return lead + [k for k in ranked if k not in lead and k in recurring]
 
@@ -721,33 +734,54 @@ def host_recap(members: list[ParsedSentence], hosts: set[str] | frozenset[str], 
     heard (every word Dutch, none that Whisper was unsure of).
     """
     guest_spoke = False
-    for sentence in members:
+    opened = False  # the round opens with the host: a guest's words before that end the previous theme
+    for index, sentence in enumerate(members):
         if sentence.speaker not in hosts:
-            guest_spoke = True
+            guest_spoke = opened
             continue
-        if not guest_spoke:
-            continue
+        opened = True
         text = sentence.text.strip()
-        words = re.findall(r"[\w'-]+", text)
+        if text.endswith("?"):
+            # the round's question: what follows it and the answers is no recap ("Stijn, begin maar."
+            # hands the floor over)
+            guest_spoke = False
+            continue
+        if not guest_spoke or _question_follows(members, index, hosts):
+            continue  # what leads up to the host's question sets it up ("Iemand luistert mee, ...")
         if _OUTRO.search(text):
             # the recap comes before the host calls it a summary and thanks the guests; after that only
             # the outro follows ("Laat het ons zeker weten", misheard "laat het om zeker weten" on ep14's
             # MBROLA rendering, escaped the outro cue and became the closing heading)
             return None
-        if len(words) < 2 or text.endswith("?"):
-            continue
-        if has_personal(text) or not all(is_dutch_word(w) for w in words):
-            continue
         if any(t.probability < 0.6 for t in sentence.tokens):
             continue
-        if len(words) > max_words:
+        if len(re.findall(r"[\w'-]+", text)) > max_words:
             # a recap of each guest's advice in turn ("De juiste vraag op het formulier, en vooraf
             # afspreken wat succes is."): as many of its parts as a heading holds, whole
             text = _leading_parts(text.rstrip(".!…"), max_words)
-            if not text:
-                continue
+        # what the heading prints must read as a summary: Dutch words, nobody in the first or second
+        # person (the rest of the sentence may go on "... : amai, daar kunnen we mee verder")
+        words = re.findall(r"[\w'-]+", text)
+        if len(words) < 2 or has_personal(text) or not all(is_dutch_word(w) for w in words):
+            continue
+        if words[0].casefold() in _CONJUNCTIONS:
+            continue  # the tail of a sentence cut in two ("en daar maakt het grootste verschil"), no summary
         return text.rstrip(".!…")
     return None
+
+
+_CONJUNCTIONS = frozenset(["en", "maar", "want", "dus", "of", "omdat", "dat"])
+
+
+def _question_follows(members: list[ParsedSentence], index: int, hosts: set[str] | frozenset[str]) -> bool:
+    """Whether the host asks a question later in the same turn as ``members[index]``, before the
+    outro (whose questions are for the listeners: "zijt gij ooit ...? Laat het ons weten")."""
+    for sentence in members[index + 1 :]:
+        if sentence.speaker not in hosts or _OUTRO.search(sentence.text):
+            return False
+        if sentence.text.rstrip().endswith("?"):
+            return True
+    return False
 
 
 def _leading_parts(text: str, max_words: int) -> str:

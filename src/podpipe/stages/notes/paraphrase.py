@@ -132,6 +132,7 @@ SAID_PROBABILITY = 0.7  # mean word probability of a reported sentence (quotes: 
 SAID_MIN_WORDS, SAID_MAX_WORDS = 9, 30
 HOST_SAID_WEIGHT = 0.5
 UNSURE = 0.5  # a word under this is marked for the editor (``review.low_confidence``); one at most
+_CONJUNCTION_OPENER = re.compile(r"^(?:en|maar|want|of)\b", re.IGNORECASE)
 _POINTING_OPENER = re.compile(
     r"^(?:dat|dit|daar|daarom|daardoor|dan|dus|ja|nee|neen|omdat|want|die|ook|zo|toen|oké|ok|hè|allez)\b",
     re.IGNORECASE,
@@ -167,6 +168,8 @@ def said_sentences(
             continue
         if not text.endswith((".", "!")) or _POINTING_OPENER.match(text):
             continue
+        if text.split(",", 1)[0] in people.names:
+            continue  # said to someone ("Katrien, jullie hebben dat ..."): a turn of the talk, no statement
         if not any("VerbForm=Fin" in t.morph for t in sentence.tokens):
             continue  # a fragment
         heard = sum(t.probability for t in words) / len(words)
@@ -255,6 +258,8 @@ def closing_advice(
             continue
         if not 2 <= len(words) <= ADVICE_MAX_WORDS or has_personal(words) or _POINTING_OPENER.match(text):
             continue
+        if _CONJUNCTION_OPENER.match(text):
+            continue  # "En daar maakt ge het grootste verschil.": the end of the advice, not the advice
         norm = plain_words(text)
         if any(norm in q or q in norm for q in quoted):
             continue  # the quote after the last section says it in their own words
