@@ -797,3 +797,16 @@ def test_the_hosts_ways_of_moving_on_are_topic_shifts() -> None:
     assert TOPIC_SHIFT.search("Ik wil het nog even hebben over de boeken.")
     assert TOPIC_SHIFT.search("Dat brengt mij bij de subsidie.")
     assert not TOPIC_SHIFT.search("Ze las het boek dan nog een keer.")
+
+
+def test_an_acronym_and_its_compound_are_one_concept_named_as_said_most() -> None:
+    from collections import Counter
+
+    from podpipe.stages.notes.labels import _merge_hyphenated
+
+    said_alone_more = Counter({"bvk": 2, "bvk-centrum": 1})
+    _merge_hyphenated(said_alone_more)
+    assert said_alone_more == Counter({"bvk": 3})  # "een BVK-centrum" is one mention of BVK
+    compound_more = Counter({"bvk": 1, "bvk-model": 2})
+    _merge_hyphenated(compound_more)
+    assert compound_more == Counter({"bvk-model": 3})

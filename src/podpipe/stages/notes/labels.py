@@ -496,11 +496,16 @@ _NO_TOPIC_START = frozenset(["CCONJ", "SCONJ", "PRON", "AUX", "INTJ"])
 
 def _merge_hyphenated(counts: Counter[str]) -> None:
     """"SBI" and "SBI-model", said one after the other, are one concept: the compound takes the count of
-    its specific first part (a part general Dutch knows well, "team" in "team-overleg", stays apart)."""
+    its specific first part (a part general Dutch knows well, "team" in "team-overleg", stays apart),
+    unless the part is said more often on its own: then the part is the concept and the compound one of
+    its mentions ("EVC" twice, "een EVC-centrum" once)."""
     for key in [k for k in counts if "-" in k and " " not in k]:
         first = key.split("-", 1)[0]
         if first in counts and specificity(first) > 0.5:
-            counts[key] += counts.pop(first)
+            if counts[first] > counts[key]:
+                counts[first] += counts.pop(key)
+            else:
+                counts[key] += counts.pop(first)
 
 
 # A compound the frequency list lacks needs to be heard better than a listed word: Whisper's
