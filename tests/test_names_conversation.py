@@ -337,3 +337,11 @@ def test_the_kind_of_organisation_between_article_and_name_is_no_part_of_it() ->
     assert match is not None and (match["name"], match["org"]) == ("Jorrit Vlaminck", "Broodhuys")
     # an adjective is no kind: "Vlaamse" is no organisation
     assert INTRODUCTION.search("Jorrit Vlaminck werkt bij de grootste Vlaamse bakkerij.") is None
+
+
+def test_a_guest_brought_in_with_en_dan_is_er_nog_is_named_in_full() -> None:
+    turns = (("A", "Welkom bij de podcast. Marijke Vloebergs is directeur bij Tuinpunt. Marijke, hoe begon het?"),
+             ("B", "Met een vraag van een klant."),
+             ("A", "En dan is er nog Jorrit Vlaminck. Jorrit is trainer bij Broodhuys."), ("C", "Dag allemaal."))
+    found = [(m.text, m.organisation) for m in conversation_people(_heard(*turns))]
+    assert found == [("Marijke Vloebergs", "Tuinpunt"), ("Jorrit Vlaminck", "Broodhuys")]

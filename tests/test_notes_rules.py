@@ -810,3 +810,84 @@ def test_an_acronym_and_its_compound_are_one_concept_named_as_said_most() -> Non
     compound_more = Counter({"bvk": 1, "bvk-model": 2})
     _merge_hyphenated(compound_more)
     assert compound_more == Counter({"bvk-model": 3})
+
+
+def test_a_month_or_weekday_never_labels(parse) -> None:
+    sentences = [
+        parse("In januari start de leesclub.", 0),
+        parse("Elke januari kiezen we in januari het boek van het jaar.", 0),
+        parse("De leesclub komt in januari samen in de bibliotheek.", 0),
+        parse("De subsidie voor de gemeente loopt af.", 1),
+        parse("Zonder subsidie sluit de gemeente de zaal.", 1),
+    ]
+    themes = [Theme("", ["januari", "leesclub"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    assert "januari" not in theme_concepts(sentences, themes, set())[0].labels
+
+
+def test_a_guest_who_greets_and_answers_is_in_the_introduction_when_another_guest_is_brought_in(nlp) -> None:
+    from podpipe.stages.analyse.segmentation import intro_end
+
+    talk = [("S2", _ANSWER), ("S1", "En in Lier?"), ("S3", _ANSWER), ("S1", "Wat kost het?"), ("S2", _ANSWER),
+            ("S3", _ANSWER)] * 2
+    opening = [("S1", "Welkom bij de Leespodcast. Marie Peeters is bibliothecaris in Gent. Marie, wat doet u?"),
+               ("S2", "Dag Walter. " + _ANSWER)]
+    brought_in = [*opening, ("S1", "En dan is er nog Tom Wouters van de leesclub van Lier. Welkom, Tom."),
+                  ("S3", "Merci, Walter."), ("S1", "Tom, hoe begon de leesclub bij jullie?"), *talk]
+    assert intro_end(_conversation(nlp, brought_in)) == 4
+    # nobody brought in after the answer: the theme starts at the opening question, as before
+    answered = [*opening, ("S1", "En hoe begon de leesclub?"), *talk]
+    assert intro_end(_conversation(nlp, answered)) == 0
+
+
+def test_the_hosts_announcement_of_the_closing_round_opens_it(nlp) -> None:
+    from podpipe.stages.analyse.segmentation import _with_closing_round, build_units
+
+    turns = [("S1", "Welkom bij de Leespodcast."), ("S2", _ANSWER), ("S1", "Hoe begon het?"), ("S2", _ANSWER),
+             ("S1", "En toen?"), ("S2", _ANSWER), ("S1", "We zijn bijna aan het einde. Uw tip?"), ("S2", _ANSWER)]
+    conv = _conversation(nlp, turns)
+    units = build_units(conv, max_words=200)
+    gaps = list(range(1, len(units)))
+    closing = next(g for g in gaps if units[g].turn == 6)
+    assert _with_closing_round(conv, units, gaps, [], 40.0) == [closing]
+    # a cut already near it stands
+    assert _with_closing_round(conv, units, gaps, [closing - 1], 200.0) == [closing - 1]
+
+
+def test_the_closing_rounds_own_words_never_head_it(parse) -> None:
+    from types import SimpleNamespace
+
+    from podpipe.stages.notes.builder import _closing_heading
+    from podpipe.stages.notes.labels import ThemeConcepts
+
+    config = SimpleNamespace(closing_heading="Tot slot")
+    members = [parse("Wat is uw tip?", 4, speaker="S1")]
+    assert _closing_heading(config, members, ThemeConcepts(labels=["tip"]), {"S1"}, []) == "Tot slot"  # type: ignore[arg-type]
+    assert _closing_heading(config, members, ThemeConcepts(labels=["tip", "leesclub"]), {"S1"}, []) == (  # type: ignore[arg-type]
+        "Tot slot: leesclub")
+
+
+def test_a_section_without_a_concept_brings_nothing_up() -> None:
+    from types import SimpleNamespace
+
+    from podpipe.config import Settings
+    from podpipe.stages.notes.builder import environment, render_text
+
+    env = environment(Settings.model_construct().notes_config())
+    host = SimpleNamespace(first="Walter")
+    section = render_text(env, "section", "nl", phrases=["het gesprek"], index=0, host=host, statements=[],
+                          label="het gesprek", labels=["het gesprek"], unnamed=True)  # fmt: skip
+    assert section == []  # not "Walter brengt het gesprek ter sprake."
+    named = render_text(env, "section", "nl", phrases=["de leesclub"], index=0, host=host, statements=[],
+                        label="leesclub", labels=["leesclub"], unnamed=False)  # fmt: skip
+    assert named == ["Walter brengt de leesclub ter sprake."]
+
+
+def test_a_self_introduction_is_no_quote(nlp) -> None:
+    from podpipe.stages.analyse.quotes import quote_candidates
+
+    conv = _conversation(nlp, [("S1", "Welkom bij de Leespodcast."),
+                               ("S2", "Ik ben Marie Peeters en ik leid de leesclub van de bibliotheek in Gent."),
+                               ("S2", "Een leesclub zonder vaste avond houdt het nooit langer dan een jaar vol.")])
+    vectors = np.ones((len(conv.sentences), 4))
+    texts = [c.text for c in quote_candidates(conv, list(range(len(conv.sentences))), vectors, 9, 60, False, [])]
+    assert texts == ["Een leesclub zonder vaste avond houdt het nooit langer dan een jaar vol."]

@@ -80,10 +80,12 @@ INTRODUCTION_BY_KIND = re.compile(
 )
 # "mijn gast is", "mijn tweede gast is", "onze laatste gaste heet"
 _GUEST_IS = r"(?:mijn|onze)\s+(?:(?:eerste|tweede|derde|vierde|volgende|andere|laatste)\s+)?gast(?:e)?\s+(?:is|heet)"
-# "En naast haar zit Jonas Wuyts", "mijn gast is X", "welkom, X": a guest named without an organisation.
+# "En naast haar zit Jonas Wuyts", "mijn gast is X", "welkom, X", "en dan is er nog X": a guest named
+# without an organisation.
 GUEST_CUE = re.compile(
     rf"\b(?i:(?:naast|tegenover)\s+(?:haar|hem|mij|me|ons)\s+zit|te\s+gast\s+(?:is|zijn)|{_GUEST_IS}|"
-    rf"aan\s+tafel\s+zit|ik\s+verwelkom|verwelkom\s+ik|welkom(?:\s+aan)?,?)\s+(?P<name>{PERSON_NAME})"
+    rf"aan\s+tafel\s+zit|ik\s+verwelkom|verwelkom\s+ik|welkom(?:\s+aan)?,?|dan\s+is\s+er\s+(?:nog|ook))\s+"
+    rf"(?P<name>{PERSON_NAME})"
 )
 # Capitalised words that are not names, though they open many sentences or get PROPN tags.
 NOT_NAMES = frozenset(

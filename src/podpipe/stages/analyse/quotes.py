@@ -20,6 +20,7 @@ import numpy as np
 
 from podpipe.domain import Quote
 from podpipe.stages.analyse.document import Conversation, Sentence
+from podpipe.stages.analyse.entities import SELF_INTRO
 from podpipe.stages.analyse.text import count_words, remove_fillers, word_jaccard
 
 OPINION = re.compile(
@@ -215,6 +216,8 @@ def quote_candidates(
             words = count_words(text)
             if not (min_words <= words <= max_words):
                 continue
+            if SELF_INTRO.search(text):
+                continue  # "Ik ben Ellen, van Leerkorrel.": who is speaking, no statement
             rows = [s.index for s in option]
             weights = np.array([max(s.words, 1) for s in option], dtype=float)
             vector = (vectors[rows] * weights[:, None]).sum(axis=0)

@@ -49,6 +49,12 @@ GREETING_REPLY = re.compile(
 )
 
 
+# A reply that opens by greeting the host ("Dag Walter.", "Merci, Walter."), whatever follows.
+OPENS_WITH_GREETING = re.compile(
+    r"^\s*(?:dag|hallo|hoi|merci|dank (?:u|je|jullie)|bedankt|dankjewel|dankuwel)\b[^.!?]{0,25}[.!,]", re.IGNORECASE
+)
+
+
 @dataclass(slots=True)
 class ThemeSpan:
     first_turn: int
@@ -111,17 +117,23 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
     words = first.words
     index = 1
     seen_reply = False
+    # a guest who greets and then answers the host's first question ("Dag Walter. Meestal: ...") is
+    # still in the introduction only if the host then brings in another guest (below)
+    answered = False
     while index < len(turns):
         turn = turns[index]
         if turn.speaker == host:
             break
         if not (GREETING_REPLY.search(turn.text[:200]) or turn.words <= 20):
-            return 0
+            if not OPENS_WITH_GREETING.match(turn.text):
+                return 0
+            answered = True
         seen_reply = True
         words += turn.words
         index += 1
     if not seen_reply or index >= len(turns) or words > limit:
         return 0
+    first_answers = index
     # A host turn that brings in a guest not heard yet ("mijn tweede gast is ...", "vertel jij maar
     # wie je bent") still belongs to the intro when every reply to it is a first word from someone
     # new: a greeting, a short word or a self-introduction. A guest's first answer to the opening
@@ -141,7 +153,7 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
         words += added
         spoken.update(turn.speaker for turn in answers)
         index = replies
-    return index
+    return 0 if answered and index == first_answers else index
 
 
 def _first_words(turn: Turn) -> bool:
@@ -264,6 +276,7 @@ def segment(
         score += novelty_bonus * (float(np.std(depth)) or 1.0) * novelty(conv, units, gaps, lemma_lists, window)
     chosen = _choose_cuts(units, gaps, score, min_themes, max_themes, threshold_sigma, min_theme_words)
     chosen = _with_their_question(conv, units, chosen)
+    chosen = _with_closing_round(conv, units, gaps, chosen, min_theme_words)
     trace = SegmentationTrace(
         intro,
         [units[g].turn for g in gaps],
@@ -399,6 +412,36 @@ def _with_their_question(conv: Conversation, units: list[Unit], cuts: list[int])
             cut -= 1
         moved.append(cut)
     return sorted(set(moved))
+
+
+# The host's announcement of the closing round ("We zijn bijna aan het einde, en zoals altijd vraag ik
+# aan elk van mijn gasten één tip"). The round's words are those of the themes it sums up, so no
+# similarity dip marks it (ep25, held out: the round stayed in its last theme); the announcement does.
+CLOSING_CUE = re.compile(
+    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|(?:bijna )?aan het einde|"
+    r"(?:stilaan|langzaam) afronden|laatste vraag|we zijn (?:[a-z]+ )?rond)\b",
+    re.IGNORECASE,
+)
+CLOSING_SHARE = 0.3  # of the content's words: where a closing round can be announced
+
+
+def _with_closing_round(conv: Conversation, units: list[Unit], gaps: list[int], cuts: list[int],
+                        min_theme_words: float) -> list[int]:
+    """``cuts`` with one before the host's announcement of the closing round, where none is near it:
+    the last host turn with a closing cue in the content's last ``CLOSING_SHARE`` of words."""
+    cum = np.concatenate([[0], np.cumsum([u.words for u in units])])
+    total = float(cum[-1])
+    for gap in reversed(gaps):
+        unit, turn = units[gap], conv.turns[units[gap].turn]
+        if cum[gap] < total * (1 - CLOSING_SHARE):
+            break
+        if not (unit.opens_turn and turn.speaker in conv.hosts and CLOSING_CUE.search(turn.text[:250])):
+            continue
+        near = any(abs(cum[gap] - cum[c]) < min_theme_words / 2 for c in cuts)
+        if near or cum[gap] < min_theme_words:
+            return cuts
+        return sorted([*cuts, gap])
+    return cuts
 
 
 def _choose_cuts(units: list[Unit], gaps: list[int], score: np.ndarray, min_themes: int, max_themes: int,

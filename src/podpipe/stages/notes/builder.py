@@ -255,6 +255,12 @@ def _understand(transcript: Transcript, analysis: Analysis, setup: AnalysisConfi
     return _Episode(sentences, concepts, recap, outro, shared_thread(sentences, kept, blocked, stop))
 
 
+# How a host asks for the closing round ("één tip", "uw advies", "een laatste rondje"): its frame, not
+# what it concluded ("Tot slot: advies", "Tot slot: rondje" from audio, ep23 and ep24 held out).
+CLOSING_FRAME = frozenset(["advies", "tip", "raad", "rondje", "ronde", "vraag", "slotvraag", "einde", "afsluiter"])
+UNNAMED = "het gesprek"  # the label of a theme with no concept heard well enough
+
+
 def _lead_once(concepts: list[ThemeConcepts]) -> None:
     """No two sections lead with one concept: a later theme whose lead an earlier one has (from audio,
     "Collega: kans of valkuil?" and "Collega: waar loopt het mis?" in one draft) is led by its next
@@ -337,7 +343,8 @@ def build_show_notes(
         section.start = _topic_start(members, host, guests) or section.start
         sections.append(section)
 
-    labels = list(dict.fromkeys(s.keyphrases[0] for s in sections if s.keyphrases))  # each concept once
+    # each concept once; a section without one ("Het gesprek") adds nothing to "het gesprek ging over ..."
+    labels = list(dict.fromkeys(s.keyphrases[0] for s in sections if s.keyphrases and s.keyphrases[0] != UNNAMED))
     context = _context(transcript, setup.analysis.show_name, config, host, guests, labels)
     intro = " ".join(render_text(env, "intro", config.language, **context))
     closing = checked(render_text(
@@ -421,8 +428,9 @@ def _closing_heading(
     advised = _advised_concept(advice, concept)
     if advised:
         return f"{config.closing_heading}: {advised}"
-    # the outro's words ("luisteraars", "samenvatting") say nothing of what the round concluded
-    labels = [label for label in concept.labels if not is_outro(label)]
+    # the outro's words ("luisteraars", "samenvatting") and the round's own ("tip", "rondje") say
+    # nothing of what the round concluded
+    labels = [label for label in concept.labels if not is_outro(label) and label.casefold() not in CLOSING_FRAME]
     if labels:
         return f"{config.closing_heading}: {labels[0]}"
     return config.closing_heading
@@ -433,7 +441,7 @@ def _advised_concept(advice: list[Advice], concept: ThemeConcepts) -> str | None
     (a single word; the lemma key "spelregel" matches "spelregels")."""
     words = [w for a in advice for w in re.findall(r"[\w'-]+", a.rule)]
     for key in sorted(concept.salience, key=lambda k: -concept.salience[k]):
-        if " " in key or is_outro(key):
+        if " " in key or is_outro(key) or key in CLOSING_FRAME:
             continue
         written = next((w for w in words if w.casefold() == key or (w.casefold().startswith(key)
                         and w.casefold()[len(key):] in ("s", "en", "n"))), None)  # fmt: skip
@@ -460,11 +468,11 @@ def _section(
     asked: set[str],
     checked: Callable[[list[str]], list[str]],
 ) -> Section:
-    labels = concept.labels or ["het gesprek"]  # no concept heard well enough: the editor names it
+    labels = concept.labels or [UNNAMED]  # no concept heard well enough: the editor names it
     # topic/keyphrases: the names older, editor-written templates use for the label and concepts
     phrases = concept.phrases if len(concept.phrases) == len(labels) else labels
     names = {"label": labels[0], "labels": labels, "topic": labels[0], "keyphrases": labels, "index": index,
-             "phrases": phrases}  # fmt: skip
+             "phrases": phrases, "unnamed": not concept.labels}  # fmt: skip
     heading = _heading(env, config, names, kinds, asked)
     paragraphs = checked(render_text(env, "section", config.language, **names, host=host, statements=statements))
     keyphrases = list(dict.fromkeys([*labels, *theme.keyphrases]))

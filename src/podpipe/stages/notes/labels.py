@@ -305,7 +305,7 @@ def theme_concepts(
         scores: dict[str, float] = {}
         topic: dict[str, float] = {}
         for key, count in inside.items():
-            if key in blocked_keys or key in stop_words or len(key) < 2:
+            if key in blocked_keys or key in stop_words or len(key) < 2 or key in CALENDAR:
                 continue
             if any(part in blocked_keys or part in PERSONAL or part in _CLITICS for part in key.split()):
                 continue
@@ -387,6 +387,12 @@ def _modified(members: list[ParsedSentence], key: str) -> str:
     return f"{adjective} {key}" if count / seen >= MODIFIED_SHARE and is_dutch_word(adjective) else key
 
 
+# A month or a weekday says when something happens, never what a theme is about ("Januari: waar begint
+# het?" on ep14, the demo's "Mei", Whisper's "mij"): no label.
+CALENDAR = frozenset(
+    """januari februari maart april mei juni juli augustus september oktober november december
+    maandag dinsdag woensdag donderdag vrijdag zaterdag zondag""".split()
+)
 POINTED = 2.0  # the host's opening concept or a named term: what the theme is about, said or not often
 _NAMING_CUE = re.compile(
     r"\b(?:de term|het woord|het begrip|het concept|(?:hebben|heb|hebt) (?:we |ge |je )?het (?:hier |dan |nu )?over)"
@@ -658,7 +664,7 @@ def _as_written(sentences: list[ParsedSentence], key: str, cased: str | None = N
 
 def heard_as_dutch(phrase: str, sentences: list[ParsedSentence], min_probability: float = 0.6) -> bool:
     """Whether a phrase is Dutch and, where the transcript has it, was heard with ``min_probability``."""
-    if not is_dutch(phrase) or is_outro(phrase):
+    if not is_dutch(phrase) or is_outro(phrase) or phrase.casefold() in CALENDAR:
         return False
     wanted = set(phrase.casefold().split())
     heard = [t.probability for s in sentences for t in s.tokens if t.text.casefold() in wanted]

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Quote
+from podpipe.stages.analyse.entities import SELF_INTRO
 from podpipe.stages.analyse.lexicon import is_dutch_word
 from podpipe.stages.notes.advice import advice_clause
 from podpipe.stages.notes.clauses import Clause, has_personal, transform
@@ -168,8 +169,8 @@ def said_sentences(
             continue
         if not text.endswith((".", "!")) or _POINTING_OPENER.match(text):
             continue
-        if text.split(",", 1)[0] in people.names:
-            continue  # said to someone ("Katrien, jullie hebben dat ..."): a turn of the talk, no statement
+        if text.split(",", 1)[0] in people.names or SELF_INTRO.search(text):
+            continue  # said to someone ("Katrien, jullie hebben dat ..."), or "ik ben Ellen ...": no statement
         if not any("VerbForm=Fin" in t.morph for t in sentence.tokens):
             continue  # a fragment
         heard = sum(t.probability for t in words) / len(words)
