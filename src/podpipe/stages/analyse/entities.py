@@ -295,7 +295,8 @@ def find_entities(
                         speaker=turn.speaker,
                         start=turn.time_at(ent.start_char),
                     )
-        for match in SELF_INTRO.finditer(text if spoken[turn.speaker] <= SELF_INTRO_TURNS else ""):
+        introductions = SELF_INTRO.finditer(text) if spoken[turn.speaker] <= SELF_INTRO_TURNS else iter(())
+        for match in introductions:
             name = match.group("name").strip()
             if not _valid_person(name, book) and not (
                 doc is not None and _is_propn(doc, match.start("name"), match.end("name"))

@@ -20,20 +20,27 @@ from podpipe.stages.analyse.document import Conversation, Turn
 from podpipe.stages.analyse.entities import SELF_INTRO
 from podpipe.stages.analyse.lexicon import specificity
 
+# How a host announces the closing round ("We zijn bijna aan het einde, en zoals altijd vraag ik aan
+# elk van mijn gasten één tip").
+_CLOSING = (
+    r"tot slot|om af te (?:ronden|sluiten)|ter afsluiting|we zijn (?:[a-z]+ )?rond|laatste vraag|"
+    r"(?:bijna )?aan het einde|(?:stilaan|langzaam) afronden"
+)
+CLOSING_CUE = re.compile(rf"\b(?:{_CLOSING})\b", re.IGNORECASE)
 # Dutch phrases with which a host typically opens a new subject or the closing round. Generic
 # discourse markers, not tied to any episode.
 TOPIC_SHIFT = re.compile(
-    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|we zijn (?:[a-z]+ )?rond|laatste vraag|"
+    rf"\b(?:{_CLOSING}|"
     r"(?:een )?ander (?:onderwerp|thema|punt)|(?:een )?volgend(?:e)? (?:onderwerp|thema|punt)|"
     r"laten we (?:het )?(?:nu )?(?:eens )?(?:hebben over|overstappen|verder gaan)|"
     r"(?:dan|nu) (?:wil|zou) ik (?:graag )?(?:het )?(?:eens )?(?:hebben over|overstappen|naar)|"
     r"(?:daarmee|dan) zijn we (?:bij|aan)|bruggetje|over naar|even naar|verder naar|"
     r"iets helemaal anders|van onderwerp|(?:wil|zou) ik (?:graag )?(?:even |eens )?(?:op )?doorgaan|"
-    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:(?:het|graag|nog|even|eens|ook) )*(?:hebben )?over|aan het einde|rondje|"
+    r"(?:(?:wil|zou) ik|ik (?:wil|zou)) (?:(?:het|graag|nog|even|eens|ook) )*(?:hebben )?over|rondje|"
     r"(?:dat|dit) brengt (?:ons|mij|me) (?:meteen )?(?:bij|naar)|kom(?:en)? (?:ik|we) (?:dan )?bij|"
     r"laat ons (?:daar )?(?:meteen )?|"
     r"dan (?:nog )?iets (?:waar|wat|dat|over|anders)|dan nog (?:één|een) (?!keer\b)|"
-    r"(?:richting|naar) het einde?|(?:stilaan|langzaam) afronden)\b",
+    r"(?:richting|naar) het einde?)\b",
     re.IGNORECASE,
 )
 WELCOME = re.compile(
@@ -414,14 +421,8 @@ def _with_their_question(conv: Conversation, units: list[Unit], cuts: list[int])
     return sorted(set(moved))
 
 
-# The host's announcement of the closing round ("We zijn bijna aan het einde, en zoals altijd vraag ik
-# aan elk van mijn gasten één tip"). The round's words are those of the themes it sums up, so no
-# similarity dip marks it (ep25, held out: the round stayed in its last theme); the announcement does.
-CLOSING_CUE = re.compile(
-    r"\b(?:tot slot|om af te (?:ronden|sluiten)|ter afsluiting|(?:bijna )?aan het einde|"
-    r"(?:stilaan|langzaam) afronden|laatste vraag|we zijn (?:[a-z]+ )?rond)\b",
-    re.IGNORECASE,
-)
+# The closing round's words are those of the themes it sums up, so no similarity dip marks it (ep25,
+# held out: the round stayed in its last theme); the host's announcement (``CLOSING_CUE``) does.
 CLOSING_SHARE = 0.3  # of the content's words: where a closing round can be announced
 
 
