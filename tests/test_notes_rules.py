@@ -891,3 +891,16 @@ def test_a_self_introduction_is_no_quote(nlp) -> None:
     vectors = np.ones((len(conv.sentences), 4))
     texts = [c.text for c in quote_candidates(conv, list(range(len(conv.sentences))), vectors, 9, 60, False, [])]
     assert texts == ["Een leesclub zonder vaste avond houdt het nooit langer dan een jaar vol."]
+
+
+def test_a_last_theme_the_host_announces_as_the_end_is_the_closing_round(parse) -> None:
+    from podpipe.stages.notes.labels import closing_round
+
+    talk = [parse("De leesclub kiest een boek.", 0), parse("De subsidie loopt af.", 1),
+            parse("Het voorleesuur trekt kinderen.", 2)]
+    new_words = [parse("We zijn bijna aan het einde. Wat is uw tip?", 3, speaker="S1"),
+                 parse("Begin met een klein koor in de kerk.", 3)]
+    themes = [Theme("", [], i, i + 1) for i in range(4)]
+    assert closing_round([*talk, *new_words], themes) == 3  # announced, though its words are new
+    unannounced = [parse("Hoe zit het met de zaal?", 3, speaker="S1"), new_words[1]]
+    assert closing_round([*talk, *unannounced], themes) is None

@@ -30,6 +30,7 @@ from podpipe.stages.analyse.lexicon import (
     split_compound,
     zipf,
 )
+from podpipe.stages.analyse.segmentation import CLOSING_CUE
 from podpipe.stages.notes.clauses import PERSONAL, has_personal
 from podpipe.stages.notes.variants import heard_variants, regroup
 
@@ -723,6 +724,11 @@ def closing_round(sentences: list[ParsedSentence], themes: list[Theme], last: in
         seen.update(keys)
     log.debug("share of earlier concepts per theme: %s", [round(x, 2) for x in shares])
     if shares[last] >= 1 / 2 and shares[last] > max(shares[1:last], default=0.0):
+        return last
+    # or the host announces it ("We zijn bijna aan het einde, ..."): from audio the share falls with
+    # every mishearing (ep22's round, "Alles, we zijn wijn aan het einde", 0.4 of earlier concepts)
+    opening = next((s for s in sentences if s.theme == last), None)
+    if opening is not None and CLOSING_CUE.search(opening.text):
         return last
     return None
 
