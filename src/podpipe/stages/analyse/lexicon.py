@@ -36,6 +36,9 @@ SEPARABLE_PARTICLES = frozenset(
 PREPOSITIONS = frozenset(
     "aan achter bij door in met na naar om onder op over per tegen tijdens tot uit van voor zonder".split()
 )
+# Words that tie a sentence to the one before it: a sentence opening with one is the tail of a
+# thought ("En daar maakt ge het grootste verschil."), no summary or advice of its own.
+CONJUNCTIONS = frozenset(["en", "maar", "want", "dus", "of", "omdat", "dat"])
 # A count before a noun is written apart ("vier studenten"); glued to it, the list lacks the whole, it is
 # Whisper's spacing ("vierstudenten" on the MBROLA rendering of De Leerkamer ep07), the compounds on a
 # number that Dutch has ("driehoek", "vierdaagse") are in the list.

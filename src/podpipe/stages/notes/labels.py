@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 
 from podpipe.domain import ParsedSentence, Theme, Token
 from podpipe.stages.analyse.lexicon import (
+    CONJUNCTIONS,
     KNOWN,
     PREPOSITIONS,
     is_dutch,
@@ -781,13 +782,10 @@ def host_recap(members: list[ParsedSentence], hosts: set[str] | frozenset[str], 
         words = re.findall(r"[\w'-]+", text)
         if len(words) < 2 or has_personal(text) or not all(is_dutch_word(w) for w in words):
             continue
-        if words[0].casefold() in _CONJUNCTIONS:
+        if words[0].casefold() in CONJUNCTIONS:
             continue  # the tail of a sentence cut in two ("en daar maakt het grootste verschil"), no summary
         return text.rstrip(".!…")
     return None
-
-
-_CONJUNCTIONS = frozenset(["en", "maar", "want", "dus", "of", "omdat", "dat"])
 
 
 def _question_follows(members: list[ParsedSentence], index: int, hosts: set[str] | frozenset[str]) -> bool:

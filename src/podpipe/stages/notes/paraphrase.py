@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from podpipe.domain import ParsedSentence, Quote
 from podpipe.stages.analyse.entities import SELF_INTRO
-from podpipe.stages.analyse.lexicon import is_dutch_word
+from podpipe.stages.analyse.lexicon import CONJUNCTIONS, is_dutch_word
 from podpipe.stages.notes.advice import advice_clause
 from podpipe.stages.notes.clauses import Clause, has_personal, transform
 from podpipe.stages.notes.dutch import lowerfirst
@@ -133,7 +133,6 @@ SAID_PROBABILITY = 0.7  # mean word probability of a reported sentence (quotes: 
 SAID_MIN_WORDS, SAID_MAX_WORDS = 9, 30
 HOST_SAID_WEIGHT = 0.5
 UNSURE = 0.5  # a word under this is marked for the editor (``review.low_confidence``); one at most
-_CONJUNCTION_OPENER = re.compile(r"^(?:en|maar|want|of)\b", re.IGNORECASE)
 _POINTING_OPENER = re.compile(
     r"^(?:dat|dit|daar|daarom|daardoor|dan|dus|ja|nee|neen|omdat|want|die|ook|zo|toen|oké|ok|hè|allez)\b",
     re.IGNORECASE,
@@ -259,7 +258,7 @@ def closing_advice(
             continue
         if not 2 <= len(words) <= ADVICE_MAX_WORDS or has_personal(words) or _POINTING_OPENER.match(text):
             continue
-        if _CONJUNCTION_OPENER.match(text):
+        if words[0].text.casefold() in CONJUNCTIONS:
             continue  # "En daar maakt ge het grootste verschil.": the end of the advice, not the advice
         norm = plain_words(text)
         if any(norm in q or q in norm for q in quoted):
