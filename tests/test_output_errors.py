@@ -219,3 +219,39 @@ def test_prefect_run_logs_show_podpipe_errors_without_a_traceback() -> None:
     assert _MessageWithoutTraceback().filter(bad_input) and bad_input.exc_info is None
     bug = record(KeyError("a bug"))
     assert _MessageWithoutTraceback().filter(bug) and bug.exc_info is not None, "a bug keeps its traceback"
+
+
+_KILLED_MID_WRITE = """
+import sys
+from pathlib import Path
+from podpipe.files import atomic_path
+with atomic_path(Path(sys.argv[1])) as temporary:
+    temporary.write_text("half")
+    print(temporary.name, flush=True)
+    sys.stdin.read()  # killed here, before the rename
+"""
+
+
+def test_a_writer_killed_mid_write_leaves_nothing_once_the_episode_is_taken_over(tmp_path: Path) -> None:
+    from podpipe.files import FOREIGN_TEMPORARY_AGE_S
+
+    episode = fx.transcript().episode
+    out_dir = layout.episode_output_dir(episode, tmp_path)
+    writer = subprocess.Popen([sys.executable, "-c", _KILLED_MID_WRITE, str(out_dir / MANIFEST)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert writer.stdout is not None
+    dead = writer.stdout.readline().strip()
+    writer.kill()
+    writer.wait()
+    live = f".{MANIFEST}.{os.getpid()}@{dead.rsplit('@', 1)[1]}"  # this test's process: alive
+    (out_dir / live).write_text("mine")
+    (out_dir / ".shownotes.md.77@another-machine.part").write_text("theirs, a minute old")
+    old = out_dir / "versions" / ".0001.json.77@another-machine.part"
+    old.parent.mkdir()
+    old.write_text("theirs, two hours old")
+    os.utime(old, (old.stat().st_atime, old.stat().st_mtime - 2 * FOREIGN_TEMPORARY_AGE_S))
+    assert (out_dir / dead).is_file()
+
+    assert layout.episode_output_dir(episode, tmp_path) == out_dir
+    assert sorted(p.name for p in out_dir.rglob(".*.part")) == sorted(
+        [live, ".shownotes.md.77@another-machine.part"]), "a live or young writer's file stays"

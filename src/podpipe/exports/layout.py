@@ -18,7 +18,7 @@ from pathlib import Path
 
 from podpipe.domain import Episode
 from podpipe.errors import OutputWriteError
-from podpipe.files import atomic_path, write_text_atomic
+from podpipe.files import atomic_path, remove_stale_temporaries, write_text_atomic
 
 MANIFEST = ".podpipe-manifest.json"
 
@@ -52,13 +52,17 @@ def ensure_output_root(root: Path) -> Path:
 
 
 def episode_output_dir(episode: Episode, output_root: Path) -> Path:
-    """``<root>/<slug>``, unless that folder already holds another episode (same name, other audio)."""
+    """``<root>/<slug>``, unless that folder already holds another episode (same name, other audio).
+
+    A run killed while it wrote there (a worker lost mid-export) left its temporary files: the run
+    that takes the episode over removes them before it writes."""
     candidate = output_root / episode.slug
     owner = _manifest(candidate).get("episode_id")
     if owner and owner != episode.id:
         candidate = output_root / f"{episode.slug}-{episode.id[:8]}"
     with writing(candidate):
         candidate.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(candidate)
         manifest = _manifest(candidate)
         if manifest.get("episode_id") != episode.id:
             _save_manifest(candidate, {**manifest, "episode_id": episode.id})
