@@ -345,3 +345,17 @@ def test_a_guest_brought_in_with_en_dan_is_er_nog_is_named_in_full() -> None:
              ("A", "En dan is er nog Jorrit Vlaminck. Jorrit is trainer bij Broodhuys."), ("C", "Dag allemaal."))
     found = [(m.text, m.organisation) for m in conversation_people(_heard(*turns))]
     assert found == [("Marijke Vloebergs", "Tuinpunt"), ("Jorrit Vlaminck", "Broodhuys")]
+
+
+def test_a_guest_who_says_their_name_first_and_then_where_they_work() -> None:
+    # "ik ben leesconsulent bij Leespunt, ..." names where she works: the organisation is no name
+    turns = (("A", "Welkom. Stel uzelf gewoon voor."),
+             ("B", "Lotte Maes. Ik ben leesconsulent bij Leespunt, een netwerk van twaalf bibliotheken."))
+    found = [(m.text, m.source, m.organisation) for m in conversation_people(_heard(*turns))]
+    assert found == [("Lotte Maes", "self-introduction", "Leespunt")]
+
+
+def test_a_guest_the_host_welcomes_by_full_name_is_introduced() -> None:
+    turns = (("A", "Welkom bij de Leespodcast. Marijke Vloebergs is directeur bij Tuinpunt."), ("B", "Dag."),
+             ("A", "Ik hoor de deur. Jorrit Vlaminck, welkom! Jorrit, hoe begon het bij u?"), ("C", "Met een boek."))
+    assert [m.text for m in conversation_people(_heard(*turns))] == ["Marijke Vloebergs", "Jorrit Vlaminck"]

@@ -904,3 +904,51 @@ def test_a_last_theme_the_host_announces_as_the_end_is_the_closing_round(parse) 
     assert closing_round([*talk, *new_words], themes) == 3  # announced, though its words are new
     unannounced = [parse("Hoe zit het met de zaal?", 3, speaker="S1"), new_words[1]]
     assert closing_round([*talk, *unannounced], themes) is None
+
+
+def test_guests_who_introduce_themselves_at_length_are_the_introduction(nlp) -> None:
+    from podpipe.stages.analyse.segmentation import intro_end
+
+    talk = [("S2", _ANSWER), ("S1", "En in Lier?"), ("S3", _ANSWER), ("S1", "Wat kost het?"), ("S2", _ANSWER),
+            ("S3", _ANSWER)] * 2
+    long_self = ("Dag Walter. Ik ben Marie Peeters, ik werk bij de bibliotheek van Gent, waar ik met een "
+                 "ploeg van twaalf mensen de leesclubs en de voorleesuurtjes voor kinderen organiseer.")
+    by_role = ("Tom Wouters. Ik ben coördinator bij Leesclub Lier, een vereniging met veertig leden "
+               "die elke maand samenkomen in het cultuurcentrum van de stad.")
+    opening = [("S1", "Welkom bij de Leespodcast. Stel u gerust zelf even voor."), ("S2", long_self),
+               ("S3", by_role)]
+    # however long, a self-introduction answers nothing yet: the theme opens at the host's question
+    assert intro_end(_conversation(nlp, [*opening, ("S1", "Hoe begon de leesclub bij jullie?"), *talk])) == 3
+
+
+def test_the_kind_the_hosts_question_asks_about_leads_over_the_bare_noun(parse) -> None:
+    sentences = [
+        parse("Waarom kiezen jullie voor vaste vrijwilligers, in plaats van losse vrijwilligers?", 0, speaker="S1"),
+        parse("Vaste vrijwilligers kennen de kinderen bij naam.", 0),
+        parse("Met vaste vrijwilligers komen de ouders ook terug, en losse vrijwilligers zien we één keer.", 0),
+        parse("De vrijwilligers lezen elke week voor.", 1),
+        parse("Onze vrijwilligers krijgen een korte opleiding, en de subsidie betaalt de vrijwilligers.", 1),
+    ]
+    themes = [Theme("", ["kinderen"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    # "vrijwilliger" runs through both themes; the question's first kind is what the first is about
+    assert theme_concepts(sentences, themes, set(), hosts={"S1"})[0].labels[0] == "vaste vrijwilligers"
+
+
+def test_a_term_of_three_words_is_one_concept(parse) -> None:
+    sentences = [
+        parse("Wat is voor u een community of practice?", 0, speaker="S1"),
+        parse("Een community of practice is een groep lezers die samen leren.", 0),
+        parse("Onze community of practice komt elke maand samen in de bibliotheek.", 0),
+        parse("De subsidie voor de gemeente loopt af.", 1),
+        parse("Zonder subsidie sluit de gemeente de zaal.", 1),
+    ]
+    themes = [Theme("", ["community", "practice"], 0, 1), Theme("", ["subsidie"], 1, 2)]
+    labels = theme_concepts(sentences, themes, set(), hosts={"S1"})[0].labels
+    assert labels[0] == "community of practice" and "community" not in labels and "practice" not in labels
+
+
+def test_a_possessive_determines_the_noun_the_host_asks_about(parse) -> None:
+    from podpipe.stages.notes.labels import _determined
+
+    asked = parse("Marie, hoe groot is uw leesclub, en hoe houdt gij die lezers vast?", 0, speaker="S1")
+    assert {t.text for t in _determined(asked)} == {"leesclub", "lezers"}

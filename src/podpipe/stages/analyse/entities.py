@@ -71,6 +71,8 @@ INTRODUCTION = re.compile(
     rf"(?:(?:van|bij|aan|namens|achter)\s+(?:(?:de|het)\s+(?:{_KIND_WORD}\s+)?)?|(?P<inside>in\s+(?:de|het)\s+))"
     rf"(?P<org>{ORG_NAME})"
 )
+# "Kristof Aerts, welkom!": the host greets a guest who joins by their full name.
+WELCOMED = re.compile(rf"(?<![\w'’-])(?P<name>{PERSON_NAME}),\s+(?i:welkom)\b")
 # "Jonas Wuyts, zelfstandig coach met zijn eigen bureau Spiegelpunt": the organisation named by its kind.
 INTRODUCTION_BY_KIND = re.compile(
     rf"(?<![\w'’-])(?P<name>{PERSON_NAME})\s*,?\s*(?:(?:is|was|werkt|zit|heeft|leidt|runt)\s+)?"
@@ -419,6 +421,11 @@ VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker an
 # Up to three words may stand before it ("zoals altijd", heard as "nu wel"; "zoals altijd wel tersgroven"
 # for "zoals altijd Walter Schroven" on the MBROLA renderings of ep12 and ep15).
 HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,3}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
+# "ik ben kennismanager bij Lysdal, een ingenieursbureau": after a preposition comes where they work
+_BEFORE_ORGANISATION = frozenset(["bij", "van", "voor", "aan", "in", "op", "namens"])
+# A guest who answers the host's "stel u voor" with their name first: "Ilse Maertens. Ik ben
+# kennismanager bij Lysdal."; where they work follows in the turn, as after "ik ben X".
+NAME_FIRST = re.compile(rf"^\s*(?P<name>{PERSON_NAME})[.,]\s+(?i:ik\s+(?:ben|werk))\b")
 # The host's introduction as Whisper heard it: a sentence that opens with a capitalised first name
 # (and maybe a surname heard in lower case), goes on with "is"/"werkt" and within eight words says
 # "bij"/"van"/"aan"/"achter" or "in de/het" ("Marlo's Hendricks is praktek op ledder in het
@@ -532,8 +539,16 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
         spoken[turn.speaker] += 1
         if spoken[turn.speaker] <= SELF_INTRO_TURNS:
             for match in HEARD_SELF_INTRO.finditer(turn.text):
+                before = turn.text[match.start() : match.start("name")].split()[-1].casefold()
+                if before in _BEFORE_ORGANISATION:
+                    continue
                 if zipf_frequency(match.group("name").lower(), "nl") == 0.0:  # no Dutch word: a name misheard
                     add(match.group("name").capitalize(), "self-introduction", None, turn, match.start("name"))
+            if first := NAME_FIRST.match(turn.text):
+                works = WORKS_AT.search(turn.text, first.end("name"), first.end("name") + OWN_TURN_CHARS)
+                org = _clean_org(works.group("org")) if works else None
+                add(first.group("name"), "self-introduction", org if org and _plausible_org(org) else None, turn,
+                    first.start("name"))
             for match in SELF_INTRO.finditer(turn.text):
                 add(match.group("name"), "self-introduction", _own_organisation(turn.text, match), turn,
                     match.start("name"))
@@ -544,6 +559,9 @@ def conversation_people(transcript: Transcript) -> list[Mention]:
             if org and not _plausible_org(org):
                 org = None
             add(match.group("name"), "introduction", org, turn, match.start("name"))
+        if turn.speaker == opener:
+            for match in WELCOMED.finditer(turn.text):
+                add(match.group("name"), "introduction", None, turn, match.start("name"))
         for name, org, offset in _introduced_without_preposition(turn.text):
             add(name, "introduction", org, turn, offset)
         for name, org, offset in _heard_introductions(turn.text, bare=turn.speaker == opener):

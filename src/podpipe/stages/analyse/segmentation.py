@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from podpipe.stages.analyse.document import Conversation, Turn
-from podpipe.stages.analyse.entities import SELF_INTRO
+from podpipe.stages.analyse.entities import SELF_INTRO, WORKS_AT
 from podpipe.stages.analyse.lexicon import specificity
 
 # How a host announces the closing round ("We zijn bijna aan het einde, en zoals altijd vraag ik aan
@@ -131,7 +131,9 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
         turn = turns[index]
         if turn.speaker == host:
             break
-        if not (GREETING_REPLY.search(turn.text[:200]) or turn.words <= 20):
+        # a guest who introduces themselves ("Dag Walter. Ik ben ..., ik werk bij ...") has not
+        # answered anything yet, however long the introduction
+        if not (GREETING_REPLY.search(turn.text[:200]) or turn.words <= 20 or _introduces_self(turn)):
             if not OPENS_WITH_GREETING.match(turn.text):
                 return 0
             answered = True
@@ -163,9 +165,15 @@ def intro_end(conv: Conversation, max_fraction: float = 0.2) -> int:
     return 0 if answered and index == first_answers else index
 
 
+def _introduces_self(turn: Turn) -> bool:
+    """Whether a turn opens with its speaker's introduction: "ik ben <Naam>", "mijn naam is ...", or
+    where they work ("Ilse Maertens. Ik ben kennismanager bij Lysdal")."""
+    return bool(SELF_INTRO.search(turn.text[:300]) or WORKS_AT.search(turn.text[:300]))
+
+
 def _first_words(turn: Turn) -> bool:
-    """Whether a turn reads as a guest's first words: a greeting, a short reply or "ik ben <Naam>"."""
-    return turn.words <= 20 or bool(SELF_INTRO.search(turn.text[:300])) or (
+    """Whether a turn reads as a guest's first words: a greeting, a short reply or a self-introduction."""
+    return turn.words <= 20 or _introduces_self(turn) or (
         turn.words <= 40 and bool(GREETING_REPLY.search(turn.text[:200])))
 
 

@@ -260,7 +260,8 @@ def theme_concepts(
         phrases = _sub_phrases(theme.keyphrases)
         opening = _opening(members, hosts)
         # a single named word must be a noun somewhere and well heard; a named phrase Dutch words
-        named = {t for t in _named_terms(members, phrases) | _dislocated(opening)
+        asked_phrases = _asked_phrases(opening, members)
+        named = {t for t in _named_terms(members, phrases) | _dislocated(opening) | asked_phrases
                  if ((" " in t and is_dutch(t)) or confident.get(t, 0.0) > 0)
                  and not any(w in blocked_keys for w in t.split())}  # fmt: skip
         # the concepts the host opens the theme with, and the terms a speaker names as such
@@ -289,7 +290,7 @@ def theme_concepts(
         announced &= {variants.of(k) for k in topical_words(theme.keyphrases, nominal) | asked}
         # the host's opening outranks a term a speaker names later ("dan hebt ge het over begeleiding",
         # said against the theme's "individueel leerbudget" that the host opened with)
-        by_host = announced | (named & (_named_terms(opening, phrases) | _dislocated(opening)))
+        by_host = announced | (named & (_named_terms(opening, phrases) | _dislocated(opening) | asked_phrases))
         announced |= named
         inside.update({k: v for k, v in _phrase_counts(members, phrases).items() if v})
         for term, said in _phrase_counts(members, sorted(named)).items():
@@ -301,7 +302,7 @@ def theme_concepts(
             head = phrase.split()[-1]
             if head in inside and inside[phrase]:
                 inside[head] = max(inside[head] - inside[phrase], 0)
-        phrase_total = _phrase_counts(discussed, [*phrases, *sorted(named)])
+        phrase_total = _phrase_counts(discussed, sorted({*phrases, *named}))  # each phrase counted once
         n_in = max(sum(1 for s in members for t in s.tokens if _is_nominal(t)), 1)
         n_out = max(size - n_in, 1)
         scores: dict[str, float] = {}
@@ -333,7 +334,7 @@ def theme_concepts(
         ranked = _rank(on_topic, scores, announced, {k for k, v in inside.items() if v >= 2}, by_host)
         labels: list[str] = []
         for key in ranked:  # a phrase and its own head word name one concept: keep the better one
-            if any(_same_concept(key, other) for other in labels):
+            if any(_same_concept(key, other) or key in other.split() for other in labels):
                 continue
             # a word and a phrase or compound on it ("medewerker", "nieuwe medewerkers"; "werk",
             # "werkbaarwerk"): the longer is the more specific name when it carries at least half the
@@ -367,11 +368,13 @@ MODIFIED_SHARE = 0.75
 def _modified(members: list[ParsedSentence], key: str) -> str:
     """The noun with the adjective the speakers nearly always give it in the theme ("eerste werkdag",
     "nieuwe medewerker"): the concept is the modified noun, and the bare noun ("werkdag") names a
-    broader one. A noun said once, or with varying adjectives ("goede", "grote"), stays bare."""
+    broader one. A noun said once, or with varying adjectives ("goede", "grote"), stays bare. A noun
+    nearly always said inside one term of three words ("community of practice") is that term."""
     if " " in key:
         return key
     seen = 0
     modifiers: Counter[str] = Counter()
+    frames: Counter[str] = Counter()
     for sentence in members:
         tokens = sentence.tokens
         for i, token in enumerate(tokens):
@@ -383,10 +386,34 @@ def _modified(members: list[ParsedSentence], key: str) -> str:
             if (before is not None and before.pos in ("ADJ", "NUM") and before.dep in ("amod", "nummod")
                     and before.text.isalpha()):  # fmt: skip
                 modifiers[before.text.casefold()] += 1
+            frame = _term_frame(tokens, i)
+            if frame:
+                frames[frame] += 1
+    if seen >= 2 and frames:
+        term, count = frames.most_common(1)[0]
+        if count / seen >= MODIFIED_SHARE:
+            return term
     if seen < 2 or not modifiers:
         return key
     adjective, count = modifiers.most_common(1)[0]
     return f"{adjective} {key}" if count / seen >= MODIFIED_SHARE and is_dutch_word(adjective) else key
+
+
+# The words that link the nouns of a fixed term: "community of practice", "return on investment",
+# "raad van bestuur". Dutch parses the English "of" as "or" and makes two concepts of one.
+_TERM_LINKS = frozenset(["of", "on", "for", "van"])
+
+
+def _term_frame(tokens: list[Token], i: int) -> str | None:
+    """The term of three words that the noun at ``i`` ends or begins ("practice" in "community of
+    practice"), if a linking word joins it to another noun."""
+    for first, last in ((i - 2, i), (i, i + 2)):
+        if first < 0 or last >= len(tokens):
+            continue
+        link, other = tokens[first + 1], tokens[first if last == i else last]
+        if link.text.casefold() in _TERM_LINKS and other.pos in ("NOUN", "PROPN", "X") and other.text.isalpha():
+            return " ".join(t.text.casefold() for t in tokens[first : last + 1])
+    return None
 
 
 # A month or a weekday says when something happens, never what a theme is about ("Januari: waar begint
@@ -404,11 +431,16 @@ _NAMING_CUE = re.compile(
 
 
 def _determined(sentence: ParsedSentence) -> list[Token]:
-    """The nouns an article or demonstrative goes with ("een mentorprogramma", "die leerafdeling"):
-    the things a sentence is about, where the tagger also calls adverbs and participles nouns."""
+    """The nouns an article, demonstrative or possessive goes with ("een mentorprogramma", "die
+    leerafdeling", "uw trainerspool"): the things a sentence is about, where the tagger also calls
+    adverbs and participles nouns."""
     tokens = sentence.tokens
     return [t for i, t in enumerate(tokens) if t.pos == "NOUN" and _is_nominal(t)
-            and any(d.head == i and d.dep == "det" and d is not t for d in tokens)]
+            and any(d.head == i and d.dep in _DETERMINERS and d is not t for d in tokens)]
+
+
+# "uw trainerspool", "jullie mentorprogramma": a possessive determines the noun as an article does
+_DETERMINERS = frozenset(["det", "nmod:poss"])
 
 
 # An asked concept is a specific one: an everyday noun in the host's question ("een keuze", "de plaats")
@@ -425,6 +457,26 @@ def _asked_concept(key: str) -> bool:
         return False
     parts = split_compound(key) if specific == 1.0 else None  # unlisted: a compound, or words glued
     return not (parts and parts[0] in PREPOSITIONS)
+
+
+def _asked_phrases(opening: list[ParsedSentence], members: list[ParsedSentence]) -> set[str]:
+    """The first adjective-noun phrase of each of the host's opening questions that the theme says
+    again ("waarom zou ge met interne trainers werken, in plaats van een externe trainer?"): the kind
+    of thing the question asks about is the concept, where the bare noun ("trainer") runs through the
+    whole episode and the parse makes no keyphrase of it; a question names its subject before the
+    alternatives it weighs it against."""
+    asked: set[str] = set()
+    for sentence in opening:
+        if not sentence.text.rstrip().endswith("?"):
+            continue
+        tokens = sentence.tokens
+        pairs = [f"{before.text} {token.text}".casefold()
+                 for i, (before, token) in enumerate(itertools.pairwise(tokens))
+                 if token.pos == "NOUN" and before.pos == "ADJ" and before.dep == "amod"
+                 and before.head == i + 1 and before.text.isalpha()]  # fmt: skip
+        counts = _phrase_counts(members, pairs)
+        asked.update(next(([phrase] for phrase in pairs if counts[phrase] >= 2), []))
+    return asked
 
 
 def _lower_text(sentence: ParsedSentence) -> str:
