@@ -952,3 +952,26 @@ def test_a_possessive_determines_the_noun_the_host_asks_about(parse) -> None:
 
     asked = parse("Marie, hoe groot is uw leesclub, en hoe houdt gij die lezers vast?", 0, speaker="S1")
     assert {t.text for t in _determined(asked)} == {"leesclub", "lezers"}
+
+
+def test_a_guest_who_puts_a_question_to_another_guest_may_open_a_theme(nlp) -> None:
+    from podpipe.stages.analyse.segmentation import _boundary_scores, build_units
+
+    conv = _conversation(nlp, [
+        ("S1", "Welkom."), ("S2", _ANSWER), ("S1", "Wie kiest de boeken?"), ("S2", _ANSWER), ("S3", _ANSWER),
+        ("S2", "Mag ik u eens iets vragen, Tom? Wat doet ge met een lezer die nooit iets zegt?"), ("S3", _ANSWER),
+        ("S1", "Wat kost het?"), ("S2", _ANSWER),
+    ])  # fmt: skip
+    units = build_units(conv, max_words=200)
+    gaps = list(range(1, len(units)))
+    turn_of = [units[g].turn for g in gaps]
+    score = dict(zip(turn_of, _boundary_scores(conv, units, gaps, np.zeros(len(gaps)), 0, 0.5, 1.0), strict=True))
+    assert score[5] > score[4] and score[5] > score[6]  # as a host's question, not as a guest's answer
+
+
+def test_an_adjective_used_as_a_noun_is_written_as_the_noun() -> None:
+    from podpipe.stages.notes.labels import _noun_form
+
+    # the lemmatiser's "leidinggevend" of "leidinggevenden" heads no section; a plain noun stays itself
+    assert [_noun_form(w) for w in ["leidinggevend", "verpleegkundig", "opleiding", "mens", "vak"]] == [
+        "leidinggevende", "verpleegkundige", "opleiding", "mens", "vak"]

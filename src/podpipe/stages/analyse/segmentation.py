@@ -99,6 +99,13 @@ class SegmentationTrace:
 
 # A word that points back at what was just said ("dat", "daar", "die aanpak").
 POINTS_BACK = re.compile(r"\b(?:dat|dit|die|daar\w*|hierover|dan)\b", re.IGNORECASE)
+# A guest who takes the host's part and puts a question to another guest ("Mag ik u eens iets vragen,
+# Kristof?") opens a theme as a host's question does.
+GUEST_ASKS = re.compile(
+    r"\b(?:mag ik (?:u|je|jou|jullie|gij) (?:nu |dan |eens |even |ook |daar )*(?:iets|een vraag|ne vraag) "
+    r"(?:vragen|stellen)|ik heb (?:nog )?(?:een|ne) vraag (?:voor|aan) )",
+    re.IGNORECASE,
+)
 # A host's remark of this many words or more brings a subject up: shorter ones ("Mooi.", "Dat herken
 # ik.") acknowledge the answer before.
 HANDOVER_WORDS = 12
@@ -349,7 +356,7 @@ def _boundary_scores(conv: Conversation, units: list[Unit], gaps: list[int], dep
         unit = units[gap]
         turn = turns[unit.turn]
         if interview:
-            if unit.opens_turn and turn.speaker in hosts:
+            if unit.opens_turn and (turn.speaker in hosts or GUEST_ASKS.search(turn.text[:200])):
                 # A host opens a theme with a bridge and a question (17-43 words on the shared
                 # episodes); a short question ("Wat liep er mis?", 4-11 words) follows up instead.
                 bridge = min(1.0, turn.words / 15)

@@ -123,6 +123,13 @@ def _surface(sentences: list[ParsedSentence]) -> dict[str, str]:
 NAME_LIKENESS = 0.7  # normalised edit similarity of a capitalised word to a cast name: the name misheard
 
 
+def _noun_form(key: str) -> str:
+    """The noun as a heading writes it: the lemmatiser gives an adjective used as a noun its adjective's
+    form ("leidinggevenden" -> "leidinggevend", "verpleegkundig"), which no heading may show; where
+    general Dutch says the form with -e is the more common word, that is the noun."""
+    return key + "e" if zipf(key + "e") > zipf(key) else key
+
+
 def _like_a_name(key: str, names: set[str]) -> bool:
     return any(len(name) >= 3 and Levenshtein.normalized_similarity(key, name) >= NAME_LIKENESS for name in names)
 
@@ -353,7 +360,7 @@ def theme_concepts(
             if len(labels) >= top:
                 break
         # a noun with its adjective keeps the noun's own letters ("generatieve AI")
-        written = [" ".join([*k.split()[:-1], surface.get(k.split()[-1], k.split()[-1])]) for k in labels]
+        written = [" ".join([*k.split()[:-1], surface.get(k.split()[-1], _noun_form(k.split()[-1]))]) for k in labels]
         phrases = [_as_written(members, k, surface.get(k)) if " " not in k else k for k in labels]
         result.append(ThemeConcepts(labels=written, salience=scores, phrases=phrases, topic=topic))
     return result
