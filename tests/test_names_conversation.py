@@ -359,3 +359,14 @@ def test_a_guest_the_host_welcomes_by_full_name_is_introduced() -> None:
     turns = (("A", "Welkom bij de Leespodcast. Marijke Vloebergs is directeur bij Tuinpunt."), ("B", "Dag."),
              ("A", "Ik hoor de deur. Jorrit Vlaminck, welkom! Jorrit, hoe begon het bij u?"), ("C", "Met een boek."))
     assert [m.text for m in conversation_people(_heard(*turns))] == ["Marijke Vloebergs", "Jorrit Vlaminck"]
+
+
+def test_a_job_whisper_capitalised_after_ik_ben_is_no_name() -> None:
+    from podpipe.stages.analyse import analyse
+
+    turns = (("A", "Welkom. Stel uzelf gewoon voor."), ("B", "Ik ben Lees Manager, bij de bibliotheek van Gent."),
+             ("A", "Wat doet een bibliotheek vandaag?"), ("B", "Veel meer dan boeken uitlenen, eerlijk gezegd."))
+    assert conversation_people(_heard(*turns)) == []
+    settings = load_settings()  # nor does the analysis' parse make a person of it
+    analysis = analyse(described(_heard(*turns), settings), settings.analysis_config())
+    assert not [p.text for p in analysis.people if "Manager" in p.text]

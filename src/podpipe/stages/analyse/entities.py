@@ -98,6 +98,12 @@ NOT_NAMES = frozenset(
     maandag dinsdag woensdag donderdag vrijdag zaterdag zondag januari februari maart april mei juni juli
     augustus september oktober november december""".split()
 )
+# A job is no name, however Whisper capitalised it: "Ik ben Kenys Manager, ..." ("ik ben kennismanager")
+# had named a guest "Kenys Manager" on ep27's MBROLA rendering (held out).
+JOB_TITLES = frozenset(
+    """manager directeur director coördinator coordinator adviseur consultant coach trainer partner
+    verantwoordelijke medewerker specialist expert""".split()
+)
 ORG_WORDS = re.compile(
     r"\b(?:bv|nv|vzw|bvba|cvba|groep|group|bank|universiteit|hogeschool|ministerie|agentschap|stad|gemeente|"
     r"provincie|instituut|centrum|vereniging|federatie|stichting|fonds|school|ziekenhuis|academie|partners|"
@@ -265,8 +271,14 @@ _PARTICLE_WORDS = frozenset(
 )
 
 
+def _is_a_job(name: str) -> bool:
+    return any(word.lower() in JOB_TITLES for word in name.split())
+
+
 def _valid_person(name: str, book: EntityBook) -> bool:
     words = name.split()
+    if _is_a_job(name):
+        return False
     if any(w.lower() in NOT_NAMES for w in words if w[0].isupper() and w.lower() not in _PARTICLE_WORDS):
         return bool(book.find(name, "PER"))
     return len(words) >= 2 or book.find(name, "PER") is not None
@@ -300,6 +312,8 @@ def find_entities(
         introductions = SELF_INTRO.finditer(text) if spoken[turn.speaker] <= SELF_INTRO_TURNS else iter(())
         for match in introductions:
             name = match.group("name").strip()
+            if _is_a_job(name):
+                continue
             if not _valid_person(name, book) and not (
                 doc is not None and _is_propn(doc, match.start("name"), match.end("name"))
             ):
@@ -391,7 +405,7 @@ def _proper_nouns(doc: Doc, turn: Any, book: EntityBook) -> None:
         if book.find(text) is not None or any(book.find(t.text) is not None for t in span):
             continue
         words = [t.text for t in span]
-        if words[0].lower() in NOT_NAMES or len(text) < 2:
+        if words[0].lower() in NOT_NAMES or len(text) < 2 or _is_a_job(text):
             continue
         sentence_initial = span.start == 0 or doc[span.start - 1].text in '.!?:"“'
         if len(words) == 1 and sentence_initial:
@@ -500,7 +514,7 @@ def _turns_of(segments: Iterable[Any]) -> list[_Turn]:
 def _plausible_name(name: str) -> bool:
     """Capitalised words that are no sentence word ("Ja", "Dus") and, alone, no common Dutch word."""
     words = [w for w in name.split() if w.lower() not in _PARTICLE_WORDS]
-    if not words or any(w.lower() in NOT_NAMES for w in words):
+    if not words or _is_a_job(name) or any(w.lower() in NOT_NAMES for w in words):
         return False
     return len(words) >= 2 or zipf_frequency(words[0].lower(), "nl") < _COMMON_ZIPF
 
