@@ -21,7 +21,7 @@ from wordfreq import zipf_frequency
 from podpipe.cast import own_cast
 from podpipe.domain import Mention, Role, Transcript
 from podpipe.stages.analyse.document import Conversation
-from podpipe.stages.analyse.lexicon import is_dutch_word
+from podpipe.stages.analyse.lexicon import PREPOSITIONS, is_dutch_word
 from podpipe.text import normal
 
 if TYPE_CHECKING:
@@ -436,7 +436,8 @@ VOCATIVE_TAIL = 160  # characters at the end of a turn: what the next speaker an
 # for "zoals altijd Walter Schroven" on the MBROLA renderings of ep12 and ep15).
 HEARD_SELF_INTRO = re.compile(rf"\b(?i:ik\s+ben)\s+(?:[a-zà-ÿ]+\s+){{0,3}}?(?P<name>[{_UPPER}a-zà-ÿ][\w'-]{{3,}})\s*,")
 # "ik ben kennismanager bij Lysdal, een ingenieursbureau": after a preposition comes where they work
-_BEFORE_ORGANISATION = frozenset(["bij", "van", "voor", "aan", "in", "op", "namens"])
+# (or a place, "ik ben opgegroeid in Gent,"), never the speaker's name
+_BEFORE_ORGANISATION = PREPOSITIONS | {"namens"}
 # A guest who answers the host's "stel u voor" with their name first: "Ilse Maertens. Ik ben
 # kennismanager bij Lysdal."; where they work follows in the turn, as after "ik ben X".
 NAME_FIRST = re.compile(rf"^\s*(?P<name>{PERSON_NAME})[.,]\s+(?i:ik\s+(?:ben|werk))\b")
